@@ -1,0 +1,97 @@
+// Composes the Fastify server from the platform pieces and the domain modules.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import type { Database } from './platform/db/database.js';
+import type { Logger } from './platform/log.js';
+import { registerErrorHandling } from './platform/http/errors.js';
+import { registerAuthDecision } from './platform/http/context.js';
+import { registerOps } from './platform/http/ops.js';
+import { registerWeb } from './platform/http/web.js';
+import { directoryRoutes } from './modules/directory/index.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+}
+
+export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
+    loggerInstance: logger as FastifyBaseLogger,
+    // Client-supplied X-Forwarded-For is honoured only from the configured proxies (ASVS 4.1.3).
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    bodyLimit: config.bodyLimit,
+    // Request ids are ours, never taken from the client.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+
+  const https = config.publicUrl.startsWith('https://');
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        mediaSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: https ? { maxAge: 63072000, includeSubDomains: true, preload: false } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('X-Request-Id', request.id);
+    // Personal data must not be kept by browsers or intermediaries (ASVS 14.3.2).
+    if (request.url.startsWith('/api/') || request.url === '/health' || request.url === '/metrics') {
+      reply.header('Cache-Control', 'no-store');
+      reply.header('Pragma', 'no-cache');
+    }
+    return payload;
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Hygie API',
+        version: '1',
+        description: 'Medical appointment booking, teleconsultation and patient records. Errors are application/problem+json.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'hygie_session' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'hyg_… integration key' },
+        },
+      },
+    },
+  });
+
+  registerAuthDecision(app, undefined);
+  registerOps(app, db);
+  await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await registerWeb(app);
+
+  return app;
+}

@@ -1,0 +1,146 @@
+// The one place that reads the environment. Everything else receives a validated Config.
+import { isIP } from 'node:net';
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** TCP port of the HTTP server (PORT, default 3000). */
+  port: number;
+  /** Interface to listen on (HOST, default 127.0.0.1). */
+  host: string;
+  /** PostgreSQL URL (DATABASE_URL); undefined means the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  /** Directory of the embedded database, key files and demo accounts (HYGIE_DATA_DIR, default ./.hygie). */
+  dataDir: string;
+  /** Redis URL for counters shared between instances (REDIS_URL, optional). */
+  redisUrl: string | undefined;
+  /** Public base URL of this instance, used in links and to decide on HSTS (HYGIE_PUBLIC_URL). */
+  publicUrl: string;
+  /** SMTP URL for outgoing mail (SMTP_URL); undefined writes mail to the log and the outbox. */
+  smtpUrl: string | undefined;
+  /** Proxies whose X-Forwarded-For is trusted (HYGIE_TRUST_PROXY: comma-separated IPs/CIDRs). */
+  trustProxy: string[];
+  /** pino level (HYGIE_LOG_LEVEL, default info). */
+  logLevel: LogLevel;
+  /** Maximum request body size in bytes (HYGIE_BODY_LIMIT, default 1 MiB). */
+  bodyLimit: number;
+  /** Database role the application runs as (HYGIE_DB_APP_ROLE, default hygie_app). */
+  dbAppRole: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses and validates the environment; throws ConfigError listing one line per bad value. */
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const port = parseInteger(get('PORT') ?? '3000', 0, 65535);
+  if (port === undefined) problems.push(`PORT must be an integer between 0 and 65535, got "${get('PORT')}"`);
+
+  const host = get('HOST') ?? '127.0.0.1';
+
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl !== undefined && !isUrlWithProtocol(databaseUrl, ['postgres:', 'postgresql:'])) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)');
+  }
+
+  const dataDir = path.resolve(cwd, get('HYGIE_DATA_DIR') ?? '.hygie');
+
+  const redisUrl = get('REDIS_URL');
+  if (redisUrl !== undefined && !isUrlWithProtocol(redisUrl, ['redis:', 'rediss:'])) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+
+  const smtpUrl = get('SMTP_URL');
+  if (smtpUrl !== undefined && !isUrlWithProtocol(smtpUrl, ['smtp:', 'smtps:'])) {
+    problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
+  }
+
+  const trustProxy = (get('HYGIE_TRUST_PROXY') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of trustProxy) {
+    if (!isIpOrCidr(entry)) problems.push(`HYGIE_TRUST_PROXY entry "${entry}" is not an IP address or CIDR range`);
+  }
+
+  const logLevel = (get('HYGIE_LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`HYGIE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const bodyLimit = parseInteger(get('HYGIE_BODY_LIMIT') ?? String(1024 * 1024), 1024, 100 * 1024 * 1024);
+  if (bodyLimit === undefined) problems.push('HYGIE_BODY_LIMIT must be a number of bytes between 1024 and 104857600');
+
+  const dbAppRole = get('HYGIE_DB_APP_ROLE') ?? 'hygie_app';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbAppRole)) {
+    problems.push('HYGIE_DB_APP_ROLE must be a lower-case SQL identifier');
+  }
+
+  const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
+  const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
+  if (!isUrlWithProtocol(publicUrl, ['http:', 'https:'])) {
+    problems.push('HYGIE_PUBLIC_URL must be an http:// or https:// URL');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port: port ?? 3000,
+    host,
+    databaseUrl,
+    dataDir,
+    redisUrl,
+    publicUrl,
+    smtpUrl,
+    trustProxy,
+    logLevel,
+    bodyLimit: bodyLimit ?? 1024 * 1024,
+    dbAppRole,
+  };
+}
+
+/** The process environment, read here and nowhere else. */
+export function loadConfigFromProcess(overrides: Env = {}): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+/** Environment variables that test helpers and benches may read (documented in the README). */
+export function readTestSettings(): { databaseUrl: string | undefined; chromiumPath: string | undefined } {
+  return { databaseUrl: process.env['DATABASE_URL'] || undefined, chromiumPath: process.env['CHROMIUM_PATH'] || undefined };
+}
+
+function parseInteger(value: string, min: number, max: number): number | undefined {
+  if (!/^\d+$/.test(value)) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+function isUrlWithProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isIpOrCidr(value: string): boolean {
+  const [address, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = parseInteger(bits, 0, family === 4 ? 32 : 128);
+  return n !== undefined;
+}

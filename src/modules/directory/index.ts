@@ -1,0 +1,13 @@
+// The directory module's public face: establishments, practitioners, specialties.
+import type { Database } from '../../platform/db/database.js';
+import { createDirectoryStore } from './store.js';
+import { createDirectoryService } from './service.js';
+import { directoryPlugin } from './routes.js';
+
+export { SPECIALTIES, type Specialty } from './specialties.js';
+export { isValidRpps, rppsFromPayload } from './rpps.js';
+
+export function directoryRoutes(deps: { db: Database }) {
+  const service = createDirectoryService({ db: deps.db, store: createDirectoryStore() });
+  return directoryPlugin(service);
+}

@@ -1,0 +1,125 @@
+// One database API over two engines: PostgreSQL through `pg`, or the embedded PGlite through its
+// node-postgres adapter. Both use Kysely's PostgresDialect, so there is one SQL dialect and one
+// set of migrations.
+//
+// Request code never gets an unrestricted connection: it gets `withTenant` (establishment-owned
+// rows of one establishment, row-level security enforced) or `withPlatform` (global tables only,
+// no establishment rows visible). Both run as the application role, which has no BYPASSRLS.
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../../config.js';
+import type { DB } from './schema.js';
+import { acquireDataDirLock, type DataDirLock } from './lock.js';
+
+export type Tx = Transaction<DB>;
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  /**
+   * The owner connection: migrations, seeding, maintenance commands and tests that tamper on
+   * purpose. Never handed to request handlers.
+   */
+  readonly owner: Kysely<DB>;
+  /** Runs fn in one transaction as the application role, walled to one establishment. */
+  withTenant<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn in one transaction as the application role with no establishment set. */
+  withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Overrides config.databaseUrl (tests create their own databases). */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; 'memory://' for an in-memory database (tests). */
+  pgliteDataDir?: string;
+  /** Pool size for PostgreSQL (default 10). */
+  poolSize?: number;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
+  const databaseUrl = 'databaseUrl' in options ? options.databaseUrl : config.databaseUrl;
+  if (databaseUrl !== undefined) {
+    const pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: options.poolSize ?? 10,
+      application_name: 'hygie',
+    });
+    // A connection error on an idle client must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    // Kysely's destroy() ends the pool.
+    return makeDatabase('postgres', pool, config.dbAppRole, async () => undefined);
+  }
+
+  const dataDir = options.pgliteDataDir ?? `${config.dataDir}/pgdata`;
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    lock = await acquireDataDirLock(config.dataDir);
+  }
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
+    const { pgcrypto } = await import('@electric-sql/pglite/contrib/pgcrypto');
+    const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+    const pglite = await PGlite.create(dataDir, { extensions: { btree_gist, pgcrypto } });
+    // PGlite is one backend: a pool of one serialises transactions instead of interleaving them.
+    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 });
+    pool.on('error', () => undefined);
+    return makeDatabase('pglite', pool, config.dbAppRole, async () => {
+      await pglite.close();
+      await lock?.release();
+    });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdown: () => Promise<void>): Database {
+  const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+
+  const asApp = async <T>(establishmentId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    owner.transaction().execute(async (tx) => {
+      // SET LOCAL lasts until the end of this transaction only, so a pooled connection never
+      // carries one request's role or tenant into the next.
+      await sql`set local role ${sql.id(appRole)}`.execute(tx);
+      if (establishmentId !== null) {
+        await sql`select set_config('hygie.establishment_id', ${establishmentId}, true)`.execute(tx);
+      }
+      return fn(tx);
+    });
+
+  return {
+    kind,
+    owner,
+    withTenant(establishmentId, fn) {
+      // A malformed id would make the RLS cast fail on every row; refuse it up front.
+      if (!UUID_RE.test(establishmentId)) throw new TypeError('withTenant needs an establishment UUID');
+      return asApp(establishmentId, fn);
+    },
+    withPlatform(fn) {
+      return asApp(null, fn);
+    },
+    async ping() {
+      try {
+        await sql`select 1`.execute(owner);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await owner.destroy().catch(() => undefined);
+      await shutdown();
+    },
+  };
+}

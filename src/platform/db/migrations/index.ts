@@ -1,0 +1,45 @@
+// The ordered list of migrations. Imported statically (no directory scan) so the list is the same
+// from sources, from dist/ and in a bundle.
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_reference_data.js';
+
+export interface MigrationContext {
+  /** The application's database role (config.dbAppRole). */
+  appRole: string;
+}
+
+type MigrationModule = { up(ctx: MigrationContext): Migration['up']; down?(ctx: MigrationContext): Migration['up'] };
+
+const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
+  ['0001_foundation', m0001],
+  ['0002_reference_data', m0002],
+];
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly ctx: MigrationContext) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, module] of MIGRATIONS) out[name] = { up: module.up(this.ctx) };
+    return out;
+  }
+}
+
+export interface MigrateResult {
+  applied: string[];
+}
+
+/** Applies pending migrations in order, each in its own transaction; throws on the first failure. */
+// Migrations are written against the schema as it was then, hence Kysely<any> (Kysely's own advice).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext): Promise<MigrateResult> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(ctx) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Migration ${failed ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

@@ -1,0 +1,98 @@
+// Kysely's view of the tables. Kept by hand beside the migrations that create them.
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type DateOnly = ColumnType<string, string, string>;
+
+export type StaffRole = 'practitioner' | 'secretary' | 'admin' | 'security_officer';
+export const STAFF_ROLES: readonly StaffRole[] = ['practitioner', 'secretary', 'admin', 'security_officer'];
+
+export interface PlatformSettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface SpecialtiesTable {
+  code: string;
+  label_fr: string;
+  label_en: string;
+}
+
+export interface EstablishmentsTable {
+  id: string;
+  name: string;
+  address_line: string;
+  city: string;
+  postal_code: string;
+  time_zone: Generated<string>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_verified_at: Timestamp | null;
+  password_hash: string | null;
+  first_name: string;
+  last_name: string;
+  birth_date: DateOnly | null;
+  phone: string | null;
+  totp_secret: string | null;
+  created_at: Generated<Timestamp>;
+  disabled_at: Timestamp | null;
+}
+
+export interface MembershipsTable {
+  id: string;
+  establishment_id: string;
+  user_id: string;
+  role: StaffRole;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PractitionersTable {
+  id: string;
+  user_id: string | null;
+  first_name: string;
+  last_name: string;
+  rpps: string;
+  specialty_code: string;
+  languages: string[];
+  teleconsult: boolean;
+  created_at: Generated<Timestamp>;
+}
+
+export interface PractitionerEstablishmentsTable {
+  establishment_id: string;
+  practitioner_id: string;
+}
+
+export interface PatientsTable {
+  id: string;
+  establishment_id: string;
+  account_user_id: string | null;
+  birth_name: string;
+  first_names: string;
+  used_name: string | null;
+  sex: 'F' | 'M' | 'X';
+  birth_date: DateOnly;
+  birth_place_insee: string | null;
+  email: string | null;
+  phone: string | null;
+  address_line1: string | null;
+  postal_code: string | null;
+  city: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface DB {
+  platform_settings: PlatformSettingsTable;
+  specialties: SpecialtiesTable;
+  establishments: EstablishmentsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  practitioners: PractitionersTable;
+  practitioner_establishments: PractitionerEstablishmentsTable;
+  patients: PatientsTable;
+}

@@ -1,0 +1,31 @@
+// Every route states its authentication decision in its config; a route without one makes the
+// server refuse to start. Deny by default: only `auth: 'public'` routes are reachable without an
+// authenticated actor (the identity module supplies the others).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from './errors.js';
+
+export type AuthMode = 'public' | 'session' | 'session_or_api_key';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+}
+
+export type Authenticator = (request: FastifyRequest, mode: Exclude<AuthMode, 'public'>) => Promise<void>;
+
+export function registerAuthDecision(app: FastifyInstance, authenticate: Authenticator | undefined): void {
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: AuthMode } | undefined)?.auth;
+    if (auth === undefined) {
+      throw new Error(`Route ${String(route.method)} ${route.url} has no authentication decision (config.auth)`);
+    }
+  });
+  app.addHook('onRequest', async (request) => {
+    const auth = request.routeOptions.config.auth;
+    // Unmatched URLs reach the not-found handler, which reveals nothing.
+    if (auth === undefined || auth === 'public') return;
+    if (!authenticate) throw new DomainError('unauthenticated');
+    await authenticate(request, auth);
+  });
+}

@@ -1,0 +1,68 @@
+// Tenant walls (ASVS 8.4.1): row-level security on every establishment-owned table, proven on
+// the database under test (PGlite by default, PostgreSQL with DATABASE_URL).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { establishmentOwnedTables, tenantWallViolations } from './helpers/tenant-walls.js';
+import { seedDemo } from '../src/seed/demo.js';
+
+describe('tenant walls', () => {
+  let t: TestDatabase;
+  let a: string;
+  let b: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const { data } = await seedDemo(t.db);
+    a = data.establishments[0]!.id;
+    b = data.establishments[1]!.id;
+  });
+  afterAll(async () => t?.drop());
+
+  it('covers the establishment-owned tables', async () => {
+    const tables = await establishmentOwnedTables(t.db);
+    expect(tables).toEqual(expect.arrayContaining(['memberships', 'patients', 'practitioner_establishments']));
+  });
+
+  it('the application role cannot bypass row-level security', async () => {
+    const { rows } = await sql<{ rolbypassrls: boolean; rolsuper: boolean }>`
+      select rolbypassrls, rolsuper from pg_roles where rolname = ${t.config.dbAppRole}`.execute(t.db.owner);
+    expect(rows).toEqual([{ rolbypassrls: false, rolsuper: false }]);
+    const who = await t.db.withTenant(a, async (tx) => (await sql<{ u: string }>`select current_user as u`.execute(tx)).rows[0]?.u);
+    expect(who).toBe(t.config.dbAppRole);
+  });
+
+  it('walls every establishment-owned table: nothing without a tenant, nothing of B from inside A', async () => {
+    expect(await tenantWallViolations(t.db, a, b)).toEqual([]);
+    expect(await tenantWallViolations(t.db, b, a)).toEqual([]);
+  });
+
+  it('reads the patients of A inside A, and the tenant does not outlive its transaction', async () => {
+    const names = await t.db.withTenant(a, (tx) => tx.selectFrom('patients').select(['id', 'establishment_id']).execute());
+    expect(names.length).toBeGreaterThan(0);
+    expect(new Set(names.map((n) => n.establishment_id))).toEqual(new Set([a]));
+    const after = await t.db.withPlatform((tx) => tx.selectFrom('patients').select('id').execute());
+    expect(after).toEqual([]);
+  });
+
+  it('a patient id of B looked up from inside A is simply not there', async () => {
+    const idOfB = (await t.db.owner.selectFrom('patients').select('id').where('establishment_id', '=', b).executeTakeFirstOrThrow()).id;
+    const found = await t.db.withTenant(a, (tx) => tx.selectFrom('patients').select('id').where('id', '=', idOfB).execute());
+    expect(found).toEqual([]);
+  });
+
+  it('the checker itself fails when a policy is dropped or RLS is switched off', async () => {
+    await sql`drop policy tenant_isolation on patients`.execute(t.db.owner);
+    const withoutPolicy = await tenantWallViolations(t.db, a, b);
+    expect(withoutPolicy).toEqual(expect.arrayContaining(['patients: no policy']));
+    expect(withoutPolicy.some((v) => v.startsWith('patients: tenant A sees 0 rows'))).toBe(true);
+
+    await sql`alter table patients disable row level security`.execute(t.db.owner);
+    const withoutRls = await tenantWallViolations(t.db, a, b);
+    expect(withoutRls).toEqual(expect.arrayContaining(['patients: row-level security not enabled']));
+    expect(withoutRls.some((v) => /patients: \d+ rows readable without a tenant/.test(v))).toBe(true);
+    expect(withoutRls).toContain('patients: tenant A reads rows of another establishment');
+    expect(withoutRls.some((v) => v.startsWith('patients: tenant A updated'))).toBe(true);
+    expect(withoutRls).toContain('patients: tenant A inserted a row for B');
+  });
+});
