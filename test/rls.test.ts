@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { establishmentOwnedTables, tenantWallViolations } from './helpers/tenant-walls.js';
 import { seedDemo } from '../src/seed/demo.js';
+import { appendAuditEvent } from '../src/modules/audit/index.js';
 
 describe('tenant walls', () => {
   let t: TestDatabase;
@@ -16,12 +17,17 @@ describe('tenant walls', () => {
     const { data } = await seedDemo(t.db);
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
+    for (const establishmentId of [a, b]) {
+      await t.db.withTenant(establishmentId, (tx) =>
+        appendAuditEvent(tx, { establishmentId, action: 'test.event', outcome: 'allowed', actor: { kind: 'system', name: 'test' } }),
+      );
+    }
   });
   afterAll(async () => t?.drop());
 
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
-    expect(tables).toEqual(expect.arrayContaining(['memberships', 'patients', 'practitioner_establishments']));
+    expect(tables).toEqual(expect.arrayContaining(['audit_events', 'memberships', 'patients', 'practitioner_establishments']));
   });
 
   it('the application role cannot bypass row-level security', async () => {
@@ -43,6 +49,16 @@ describe('tenant walls', () => {
     expect(new Set(names.map((n) => n.establishment_id))).toEqual(new Set([a]));
     const after = await t.db.withPlatform((tx) => tx.selectFrom('patients').select('id').execute());
     expect(after).toEqual([]);
+  });
+
+  it('audit events are append-only for the application, and an event cannot be filed under another establishment', async () => {
+    await expect(t.db.withTenant(a, (tx) => sql`update audit_events set action = 'x'`.execute(tx))).rejects.toThrow(/permission denied/);
+    await expect(t.db.withTenant(a, (tx) => sql`delete from audit_events`.execute(tx))).rejects.toThrow(/permission denied/);
+    // Even the owner meets the append-only trigger.
+    await expect(sql`delete from audit_events`.execute(t.db.owner)).rejects.toThrow(/append-only/);
+    await expect(
+      t.db.withTenant(a, (tx) => appendAuditEvent(tx, { establishmentId: b, action: 'test.event', outcome: 'allowed' })),
+    ).rejects.toThrow(/row-level security/);
   });
 
   it('a patient id of B looked up from inside A is simply not there', async () => {

@@ -86,6 +86,26 @@ export interface PatientsTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface AuditEventsTable {
+  id: string;
+  establishment_id: string | null;
+  at: Generated<Timestamp>;
+  actor_kind: 'user' | 'api_key' | 'system' | 'anonymous';
+  actor_user_id: string | null;
+  actor_role: string | null;
+  session_id: string | null;
+  api_key_id: string | null;
+  ip: string | null;
+  action: string;
+  resource_kind: string | null;
+  resource_ids: Generated<string[]>;
+  patient_ids: Generated<string[]>;
+  categories: Generated<string[]>;
+  purpose: string | null;
+  reason: string | null;
+  outcome: 'allowed' | 'denied' | 'contained' | 'failed';
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -95,4 +115,5 @@ export interface DB {
   practitioners: PractitionersTable;
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
+  audit_events: AuditEventsTable;
 }

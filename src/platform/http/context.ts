@@ -2,14 +2,38 @@
 // server refuse to start. Deny by default: only `auth: 'public'` routes are reachable without an
 // authenticated actor (the identity module supplies the others).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { StaffRole } from '../db/schema.js';
 import { DomainError } from './errors.js';
 
 export type AuthMode = 'public' | 'session' | 'session_or_api_key';
+
+/** Who is acting: set on the request by the authenticator, passed down to services and the gate. */
+export type Actor =
+  | {
+      kind: 'user';
+      userId: string;
+      sessionId: string;
+      /** Staff memberships; empty for a patient-only account. */
+      memberships: Array<{ establishmentId: string; role: StaffRole }>;
+      /** When the last second factor was presented in this session (step-up). */
+      secondFactorAt: Date | null;
+    }
+  | { kind: 'api_key'; apiKeyId: string; establishmentId: string; scopes: string[] }
+  | { kind: 'system'; name: string };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
   }
+  interface FastifyRequest {
+    actor?: Actor;
+  }
+}
+
+/** The authenticated actor of a non-public route (the auth hook guarantees it is set). */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new DomainError('unauthenticated');
+  return request.actor;
 }
 
 export type Authenticator = (request: FastifyRequest, mode: Exclude<AuthMode, 'public'>) => Promise<void>;

@@ -3,6 +3,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
+import * as m0003 from './0003_audit_minimal.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -14,6 +15,7 @@ type MigrationModule = { up(ctx: MigrationContext): Migration['up']; down?(ctx: 
 const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001_foundation', m0001],
   ['0002_reference_data', m0002],
+  ['0003_audit_minimal', m0003],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
