@@ -34,6 +34,8 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // The API speaks JSON only: other bodies get 415 instead of reaching a handler as a string.
+  app.removeContentTypeParser(['text/plain']);
 
   const https = config.publicUrl.startsWith('https://');
   await app.register(helmet, {
