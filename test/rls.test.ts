@@ -6,6 +6,8 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { establishmentOwnedTables, tenantWallViolations } from './helpers/tenant-walls.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
+import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
+import { randomBytes } from 'node:crypto';
 
 describe('tenant walls', () => {
   let t: TestDatabase;
@@ -22,12 +24,20 @@ describe('tenant walls', () => {
         appendAuditEvent(tx, { establishmentId, action: 'test.event', outcome: 'allowed', actor: { kind: 'system', name: 'test' } }),
       );
     }
+    // Vault keys (key versions and data keys) for the first patient of each establishment.
+    const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+    for (const establishmentId of [a, b]) {
+      const patientId = data.patientFiles.find((f) => f.establishmentId === establishmentId)!.id;
+      await t.db.withTenant(establishmentId, (tx) => vault.ensurePatientKeys(tx, establishmentId, [patientId]));
+    }
   });
   afterAll(async () => t?.drop());
 
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
-    expect(tables).toEqual(expect.arrayContaining(['audit_events', 'memberships', 'patients', 'practitioner_establishments']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['audit_events', 'memberships', 'patients', 'practitioner_establishments', 'vault_data_keys', 'vault_establishment_keys']),
+    );
   });
 
   it('the application role cannot bypass row-level security', async () => {
