@@ -12,11 +12,14 @@ import { registerAuthDecision } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import type { Vault } from './modules/vault/index.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
+  vault?: Vault;
 }
 
 export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {

@@ -32,6 +32,10 @@ export async function rotateKeys(db: Database, vault: Vault, establishmentId: st
   const inKeyspace = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     establishmentId === null ? db.withPlatform(fn) : db.withTenant(establishmentId, fn);
 
+  if (establishmentId !== null && !(await db.withPlatform((tx) => store.establishmentIds(tx))).includes(establishmentId)) {
+    throw new VaultError('invalid_context', `no establishment ${establishmentId}`);
+  }
+
   // 1. Switch versions in one short transaction. FOR SHARE in the encryption path makes this wait
   //    for transactions that are wrapping new keys with the old version, so none is left behind.
   const newKeyRef = await provider.createKey(scope);
