@@ -14,6 +14,7 @@ import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
 import { passThroughMeter } from './modules/guard/index.js';
+import type { Vault } from './modules/vault/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -21,6 +22,8 @@ export interface AppDeps {
   logger: Logger;
   /** Sets request.actor for non-public routes (the identity module's session/API-key check). */
   authenticate?: Authenticator;
+  /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
+  vault?: Vault;
 }
 
 export async function buildApp({ config, db, logger, authenticate }: AppDeps): Promise<FastifyInstance> {

@@ -8,7 +8,9 @@ import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { raiseAlert } from '../src/modules/guard/index.js';
+import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
 import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 
 describe('tenant walls', () => {
   let t: TestDatabase;
@@ -34,13 +36,29 @@ describe('tenant walls', () => {
           .execute();
       });
     }
+    // Vault keys (key versions and data keys) for the first patient of each establishment.
+    const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+    for (const establishmentId of [a, b]) {
+      const patientId = data.patientFiles.find((f) => f.establishmentId === establishmentId)!.id;
+      await t.db.withTenant(establishmentId, (tx) => vault.ensurePatientKeys(tx, establishmentId, [patientId]));
+    }
   });
   afterAll(async () => t?.drop());
 
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
     expect(tables).toEqual(
-      expect.arrayContaining(['audit_events', 'break_glass_grants', 'care_relationships', 'memberships', 'patients', 'practitioner_establishments', 'security_alerts']),
+      expect.arrayContaining([
+        'audit_events',
+        'break_glass_grants',
+        'care_relationships',
+        'memberships',
+        'patients',
+        'practitioner_establishments',
+        'security_alerts',
+        'vault_data_keys',
+        'vault_establishment_keys',
+      ]),
     );
   });
 

@@ -142,6 +142,48 @@ export interface SecurityAlertsTable {
   resolved_by_user_id: string | null;
 }
 
+export type VaultKeyState = 'active' | 'previous' | 'retired';
+
+export interface VaultEstablishmentKeysTable {
+  establishment_id: string;
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultDataKeysTable {
+  id: string;
+  establishment_id: string;
+  owner_kind: 'patient' | 'user' | 'establishment' | 'blind_index';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
+export interface VaultPlatformKeysTable {
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultPlatformDataKeysTable {
+  id: string;
+  owner_kind: 'user' | 'platform';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -155,4 +197,8 @@ export interface DB {
   care_relationships: CareRelationshipsTable;
   break_glass_grants: BreakGlassGrantsTable;
   security_alerts: SecurityAlertsTable;
+  vault_establishment_keys: VaultEstablishmentKeysTable;
+  vault_data_keys: VaultDataKeysTable;
+  vault_platform_keys: VaultPlatformKeysTable;
+  vault_platform_data_keys: VaultPlatformDataKeysTable;
 }
