@@ -1,0 +1,14 @@
+import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+let t = performance.now();
+const a = await PGlite.create('memory://', { extensions: { btree_gist, pgcrypto } });
+console.log('create', Math.round(performance.now() - t)); t = performance.now();
+await a.exec('create extension btree_gist');
+console.log('ext', Math.round(performance.now() - t)); t = performance.now();
+const dump = await a.dumpDataDir('none');
+console.log('dump', Math.round(performance.now() - t), dump.size); t = performance.now();
+const b = await PGlite.create('memory://', { extensions: { btree_gist, pgcrypto }, loadDataDir: dump });
+console.log('load', Math.round(performance.now() - t)); t = performance.now();
+const c = await PGlite.create('memory://');
+console.log('plain create', Math.round(performance.now() - t));
