@@ -8,18 +8,21 @@ import type { Config } from './config.js';
 import type { Database } from './platform/db/database.js';
 import type { Logger } from './platform/log.js';
 import { registerErrorHandling } from './platform/http/errors.js';
-import { registerAuthDecision } from './platform/http/context.js';
+import { registerAuthDecision, type Authenticator } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import { auditRoutes } from './modules/audit/index.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Sets request.actor on non-public routes (the identity module's; tests pass their own). */
+  authenticate?: Authenticator;
 }
 
-export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -88,9 +91,10 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
     },
   });
 
-  registerAuthDecision(app, undefined);
+  registerAuthDecision(app, authenticate);
   registerOps(app, db);
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -7,11 +7,14 @@ import { buildApp } from './app.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
+import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Database;
+  /** Chains and signs audit events in the background; stopped (after a last run) by close(). */
+  auditSealer: AuditSealer;
   url: string;
   /** Path of the demo accounts file written at this start, if any. */
   demoAccountsFile: string | undefined;
@@ -40,7 +43,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openMigratedDatabase(config);
+  const auditSealer = createAuditSealer({
+    db,
+    keyring: keyringFromConfig(config),
+    logger,
+    checkpointsFile: config.auditCheckpointsFile,
+  });
   try {
+    await auditSealer.start();
     let demoAccountsFile: string | undefined;
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
@@ -58,14 +68,17 @@ export async function startServer(
     return {
       app,
       db,
+      auditSealer,
       url: `http://${host}:${port}`,
       demoAccountsFile,
       async close() {
         await app.close();
+        await auditSealer.stop();
         await db.close();
       },
     };
   } catch (error) {
+    await auditSealer.stop().catch(() => undefined);
     await db.close();
     throw error;
   }

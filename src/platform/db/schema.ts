@@ -106,6 +106,36 @@ export interface AuditEventsTable {
   outcome: 'allowed' | 'denied' | 'contained' | 'failed';
 }
 
+export interface AuditPendingTable {
+  event_id: string;
+  stream: string;
+}
+
+export interface AuditSigningKeysTable {
+  key_id: string;
+  stream: string;
+  public_key: Buffer;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AuditChainTable {
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  event_id: string;
+  hash: Buffer;
+  sealed_at: Generated<Timestamp>;
+}
+
+export interface AuditCheckpointsTable {
+  id: string;
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  hash: Buffer;
+  signed_at: Timestamp;
+  key_id: string;
+  signature: Buffer;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -116,4 +146,8 @@ export interface DB {
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
   audit_events: AuditEventsTable;
+  audit_pending: AuditPendingTable;
+  audit_signing_keys: AuditSigningKeysTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
