@@ -62,7 +62,7 @@ export interface SealResult {
   checkpoints: CheckpointRecord[];
   /** Another instance held the sealer lock; nothing was done. */
   busy: boolean;
-  /** Now minus the oldest event's time among those sealed in this run (ms), when any. */
+  /** Longest time (ms) from an event's transaction start to the commit of its checkpoint, in this run. */
   maxLagMs: number | undefined;
 }
 
@@ -70,17 +70,27 @@ function parseUtcMicros(at: string): number {
   return Date.parse(`${at.slice(0, 23)}Z`);
 }
 
-/** One chaining transaction: up to batchSize pending events get their sequence and hash. */
-async function chainBatch(
+function signHead(keyring: AuditKeyring, stream: string, head: { seq: bigint; hash: Buffer }): { row: CheckpointRow; publicKey: Buffer } {
+  const key = keyring.signingKey(stream);
+  const body = { stream, seq: head.seq, hash: head.hash, signedAt: new Date(), keyId: key.keyId };
+  return { row: { ...body, signature: key.sign(checkpointMessage(body)) }, publicKey: key.publicKey };
+}
+
+/**
+ * One sealing transaction: up to batchSize pending events get their sequence and hash, and each
+ * stream they advanced gets a signed checkpoint at its new head, in the same commit (so the lag
+ * is one batch, whatever the backlog).
+ */
+async function sealBatch(
   db: Database,
   store: AuditStore,
   keyring: AuditKeyring,
   batchSize: number,
-): Promise<{ busy: boolean; chained: number; streams: string[]; oldestAt: number | undefined }> {
+): Promise<{ busy: boolean; chained: number; checkpoints: CheckpointRecord[]; oldestAt: number | undefined }> {
   return db.owner.transaction().execute(async (tx) => {
-    if (!(await store.tryLockSealer(tx))) return { busy: true, chained: 0, streams: [], oldestAt: undefined };
+    if (!(await store.tryLockSealer(tx))) return { busy: true, chained: 0, checkpoints: [], oldestAt: undefined };
     const pending = await store.pendingEvents(tx, batchSize);
-    if (pending.length === 0) return { busy: false, chained: 0, streams: [], oldestAt: undefined };
+    if (pending.length === 0) return { busy: false, chained: 0, checkpoints: [], oldestAt: undefined };
     const streams = [...new Set(pending.map((p) => p.stream))];
     const heads = await store.streamHeads(tx, streams);
     const links: ChainLink[] = [];
@@ -94,15 +104,20 @@ async function chainBatch(
       const at = parseUtcMicros(event.at);
       if (oldestAt === undefined || at < oldestAt) oldestAt = at;
     }
-    // Every chained stream has its public key in the database before its first checkpoint.
-    for (const stream of streams) await store.registerKey(tx, keyring.signingKey(stream));
     await store.insertChainLinks(tx, links);
     await store.deletePending(tx, links.map((l) => l.eventId));
-    return { busy: false, chained: links.length, streams, oldestAt };
+    const checkpoints: CheckpointRecord[] = [];
+    for (const stream of streams) {
+      // The public key is in the database before the first checkpoint it signs.
+      await store.registerKey(tx, keyring.signingKey(stream));
+      const { row, publicKey } = signHead(keyring, stream, heads.get(stream)!);
+      if (await store.insertCheckpoint(tx, uuidv7(), row)) checkpoints.push(toCheckpointRecord(row, publicKey));
+    }
+    return { busy: false, chained: links.length, checkpoints, oldestAt };
   });
 }
 
-/** Signs a checkpoint at the head of each stream that is ahead of its last checkpoint. */
+/** Signs a checkpoint at the head of each stream that is ahead of its last checkpoint (recovery). */
 export async function signCheckpoints(db: Database, keyring: AuditKeyring, streams: string[], store = createAuditStore()): Promise<CheckpointRecord[]> {
   if (streams.length === 0) return [];
   return db.owner.transaction().execute(async (tx) => {
@@ -112,37 +127,35 @@ export async function signCheckpoints(db: Database, keyring: AuditKeyring, strea
     const out: CheckpointRecord[] = [];
     for (const [stream, head] of heads) {
       if ((last.get(stream) ?? 0n) >= head.seq) continue;
-      const key = keyring.signingKey(stream);
-      await store.registerKey(tx, key);
-      const body = { stream, seq: head.seq, hash: head.hash, signedAt: new Date(), keyId: key.keyId };
-      const row: CheckpointRow = { ...body, signature: key.sign(checkpointMessage(body)) };
-      if (await store.insertCheckpoint(tx, uuidv7(), row)) out.push(toCheckpointRecord(row, key.publicKey));
+      await store.registerKey(tx, keyring.signingKey(stream));
+      const { row, publicKey } = signHead(keyring, stream, head);
+      if (await store.insertCheckpoint(tx, uuidv7(), row)) out.push(toCheckpointRecord(row, publicKey));
     }
     return out;
   });
 }
 
-/** Chains everything pending (in batches), then checkpoints every stream it advanced. */
+/** Seals everything pending, batch by batch; each batch commits its chain links and checkpoints. */
 export async function sealPending(db: Database, keyring: AuditKeyring, options: SealOptions = {}): Promise<SealResult> {
   const store = createAuditStore();
   const batchSize = options.batchSize ?? 5000;
-  const touched = new Set<string>(options.alsoCheckpoint ?? []);
+  const checkpoints = options.alsoCheckpoint?.length ? await signCheckpoints(db, keyring, options.alsoCheckpoint, store) : [];
   let chained = 0;
-  let oldest: number | undefined;
+  let maxLagMs: number | undefined;
   let busy = false;
   for (let batch = 0; options.maxBatches === undefined || batch < options.maxBatches; batch++) {
-    const r = await chainBatch(db, store, keyring, batchSize);
+    const r = await sealBatch(db, store, keyring, batchSize);
     if (r.busy) {
       busy = true;
       break;
     }
     chained += r.chained;
-    r.streams.forEach((s) => touched.add(s));
-    if (r.oldestAt !== undefined && (oldest === undefined || r.oldestAt < oldest)) oldest = r.oldestAt;
+    checkpoints.push(...r.checkpoints);
+    // Sealed means committed under a signed checkpoint: that is now, for this batch.
+    if (r.oldestAt !== undefined) maxLagMs = Math.max(maxLagMs ?? 0, Date.now() - r.oldestAt);
     if (r.chained < batchSize) break;
   }
-  const checkpoints = await signCheckpoints(db, keyring, [...touched], store);
-  return { chained, checkpoints, busy, maxLagMs: oldest === undefined ? undefined : Date.now() - oldest };
+  return { chained, checkpoints, busy, maxLagMs };
 }
 
 export interface SealerOptions {

@@ -96,7 +96,7 @@ export function createAuditStore() {
       const { rows } = await sql<EventRow & { stream: string }>`
         select p.stream, ${EVENT_COLUMNS}
         from audit_pending p join audit_events e on e.id = p.event_id
-        order by e.id
+        order by p.event_id
         limit ${limit}`.execute(tx);
       return rows.map((r) => ({ stream: r.stream, event: toChainable(r) }));
     },
