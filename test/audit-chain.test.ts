@@ -149,6 +149,16 @@ describe('audit chain and seals', () => {
     expect(p).toMatchObject({ stream: b, kind: 'deleted', eventId: idsB[1], seq: '2' });
   });
 
+  it('reads in pages without hiding a hole at a page boundary', async () => {
+    expect((await verifyAuditLog(t.db.owner, { keyring, pageSize: 4 })).ok).toBe(true);
+    const p = await withTampering(t.db, async (tx) => {
+      await sql`delete from audit_chain where event_id = ${idsA[7]}`.execute(tx);
+      await sql`delete from audit_events where id = ${idsA[7]}`.execute(tx);
+      return firstProblem(tx, { pageSize: 4 });
+    });
+    expect(p).toMatchObject({ stream: a, kind: 'gap', eventId: idsA[8], seq: '9' });
+  });
+
   it('catches reordered events', async () => {
     const p = await withTampering(t.db, async (tx) => {
       await sql`update audit_chain set seq = 1000 where event_id = ${idsA[2]}`.execute(tx);

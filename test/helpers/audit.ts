@@ -90,7 +90,7 @@ export async function insertEstablishments(db: Database, n = 2): Promise<string[
 export async function rehashChain(tx: Kysely<DB>, stream: string): Promise<void> {
   const { createAuditStore } = await import('../../src/modules/audit/store.js');
   const { chainHash, GENESIS_HASH } = await import('../../src/modules/audit/canonical.js');
-  const links = await createAuditStore().chainPage(tx, stream, 0n, 1_000_000);
+  const links = await createAuditStore().chainPage(tx, stream, 0n, 1_000_000n);
   let prev = GENESIS_HASH;
   for (const link of links) {
     const hash = chainHash(prev, link.seq, link.event!);

@@ -29,12 +29,11 @@ export async function* sealedEventsSince(
   let after = options.afterSeq ?? 0n;
   const lastSeal = (await store.checkpointsOf(db.owner, stream, after)).at(-1)?.seq ?? after;
   while (after < lastSeal) {
-    const page = await store.chainPage(db.owner, stream, after, pageSize, lastSeal);
-    if (page.length === 0) return;
-    for (const link of page) {
+    const upto = after + BigInt(pageSize) < lastSeal ? after + BigInt(pageSize) : lastSeal;
+    for (const link of await store.chainPage(db.owner, stream, after, upto)) {
       // A deleted event cannot be forwarded; the verifier reports it.
       if (link.event) yield { stream, seq: link.seq, hash: link.hash.toString('hex'), event: link.event };
-      after = link.seq;
     }
+    after = upto;
   }
 }

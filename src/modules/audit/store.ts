@@ -178,21 +178,28 @@ export function createAuditStore() {
       }));
     },
 
-    /** Chain rows of a stream after a sequence number, with their event (null if it was deleted). */
+    /** Highest sequence number of a stream's chain (0 when empty). */
+    async maxSeq(exec: Exec, stream: string): Promise<bigint> {
+      const { rows } = await sql<{ seq: string | null }>`select max(seq)::text as seq from audit_chain where stream = ${stream}`.execute(exec);
+      return BigInt(rows[0]?.seq ?? 0);
+    },
+
+    /**
+     * Chain rows of a stream with afterSeq < seq <= uptoSeq, with their event (null if it was
+     * deleted). A bounded range rather than LIMIT: the plan stays a short index range scan
+     * whatever the table statistics say.
+     */
     async chainPage(
       exec: Exec,
       stream: string,
       afterSeq: bigint,
-      limit: number,
-      uptoSeq?: bigint,
+      uptoSeq: bigint,
     ): Promise<Array<{ seq: bigint; eventId: string; hash: Buffer; event: ChainableEvent | null }>> {
       const { rows } = await sql<Omit<EventRow, 'id'> & { id: string | null; seq: string; chain_event_id: string; hash: Buffer }>`
         select c.seq::text as seq, c.event_id as chain_event_id, c.hash, ${EVENT_COLUMNS}
         from audit_chain c left join audit_events e on e.id = c.event_id
-        where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint
-          ${uptoSeq === undefined ? sql`` : sql`and c.seq <= ${uptoSeq.toString()}::bigint`}
-        order by c.seq
-        limit ${limit}`.execute(exec);
+        where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint and c.seq <= ${uptoSeq.toString()}::bigint
+        order by c.seq`.execute(exec);
       return rows.map((r) => ({
         seq: BigInt(r.seq),
         eventId: r.chain_event_id,
@@ -204,6 +211,15 @@ export function createAuditStore() {
     async pendingCount(exec: Exec, stream: string): Promise<number> {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_pending where stream = ${stream}`.execute(exec);
       return Number(rows[0]?.n ?? 0);
+    },
+
+    /** Events of a stream, and how many of them are waiting in the queue (cheap orphan check). */
+    async eventCounts(exec: Exec, stream: string): Promise<{ events: number; pending: number }> {
+      const where = stream === PLATFORM_STREAM ? sql`e.establishment_id is null` : sql`e.establishment_id = ${stream}`;
+      const { rows } = await sql<{ events: string; pending: string }>`
+        select (select count(*) from audit_events e where ${where})::text as events,
+               (select count(*) from audit_pending p join audit_events e on e.id = p.event_id where ${where})::text as pending`.execute(exec);
+      return { events: Number(rows[0]?.events ?? 0), pending: Number(rows[0]?.pending ?? 0) };
     },
 
     /** Events of a stream that are neither chained nor waiting to be: written behind the sealer's back. */

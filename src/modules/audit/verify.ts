@@ -159,13 +159,20 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   }
   const maxExpected = [...expected.keys()].reduce((m, s) => (s > m ? s : m), 0n);
 
-  // Walk the chain in order, recomputing every hash.
+  // Walk the chain in order, recomputing every hash. The next page is fetched while this one is
+  // hashed: the database and this process work side by side.
   let prev = GENESIS_HASH;
   let nextSeq = 1n;
   let lastGoodSeal = 0n;
   let firstEventAfterSeal: string | null = null;
-  walk: for (;;) {
-    const page = await store.chainPage(exec, stream, nextSeq - 1n, pageSize);
+  const maxSeq = await store.maxSeq(exec, stream);
+  const step = BigInt(pageSize);
+  const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainPage(exec, stream, after, after + step) : Promise.resolve(null));
+  let upcoming = fetchFrom(0n);
+  walk: for (let from = 0n; ; from += step) {
+    const page = await upcoming;
+    if (page === null) break;
+    upcoming = fetchFrom(from + step);
     for (const link of page) {
       if (link.seq !== nextSeq) {
         fail({
@@ -212,8 +219,9 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
       nextSeq = link.seq + 1n;
       report.events++;
     }
-    if (page.length < pageSize) break;
   }
+  // Let a prefetch still in flight settle before the caller's transaction moves on.
+  await upcoming.catch(() => null);
   if (!firstProblem && maxExpected >= nextSeq) {
     fail({
       kind: 'truncated',
@@ -222,7 +230,10 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
       message: `the log ends at seq ${nextSeq - 1n} but a signed checkpoint covers seq ${maxExpected}: events from seq ${nextSeq} on were deleted`,
     });
   }
-  if (!firstProblem) {
+  // Every event of the stream is either chained (and just checked) or queued; only if the counts
+  // disagree is the slower search for the culprit run.
+  const counts = firstProblem ? undefined : await store.eventCounts(exec, stream);
+  if (counts && counts.events !== report.events + counts.pending) {
     const orphans = await store.orphanEvents(exec, stream, 1);
     const o = orphans[0];
     if (o) fail({ kind: 'orphan', eventId: o.id, seq: null, message: `event ${o.id} is in no chain and not awaiting sealing: inserted behind the sealer` });
