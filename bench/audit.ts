@@ -2,22 +2,23 @@
 //   - append throughput (events/s) from many concurrent transactions, with the sealer running;
 //   - sealing lag under that load (ms from an event's transaction start to its signed checkpoint);
 //   - catch-up sealing rate and `audit verify` time on a stream of 1,000,000 events made by SQL.
-// Runs against PostgreSQL when DATABASE_URL is set (a scratch database is created and dropped),
-// otherwise against an in-memory PGlite. Usage:
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/audit.ts [--seconds 10] [--workers 16] [--verify-events 1000000]
+// Runs against PostgreSQL (BENCH_DATABASE_URL, else DATABASE_URL, else the local server; a scratch
+// database is created and dropped), or an in-memory PGlite with --pglite. Usage:
+//   npx tsx bench/audit.ts [--seconds 10] [--workers 16] [--batch-sizes 1,10,50] [--verify-events 1000000] [--pglite]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import { loadConfig, readTestSettings } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { appendAuditEvents, createAuditSealer, derivedKeyring, sealPending, verifyAuditLog, type AuditEventInput } from '../src/modules/audit/index.js';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: process.env['BENCH_DURATION'] ?? '10' },
+    pglite: { type: 'boolean', default: false },
     workers: { type: 'string', default: '16' },
     'batch-sizes': { type: 'string', default: '1,10,50' },
     'verify-events': { type: 'string', default: '1000000' },
@@ -39,8 +40,8 @@ function percentile(sorted: number[], p: number): number {
 
 async function scratchDatabase(): Promise<{ db: Database; kind: string; drop: () => Promise<void> }> {
   const config = loadConfig({ HYGIE_LOG_LEVEL: 'silent', HYGIE_DATA_DIR: '/nonexistent-bench-dir' });
-  const base = readTestSettings().databaseUrl;
-  if (!base) {
+  const base = process.env['BENCH_DATABASE_URL'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (values.pglite) {
     const db = await openDatabase(config, { databaseUrl: undefined, pgliteDataDir: 'memory://' });
     await migrateToLatest(db.owner, { appRole: config.dbAppRole });
     return { db, kind: 'pglite', drop: () => db.close() };
