@@ -17,6 +17,7 @@ import {
   readCheckpointsFile,
   sealPending,
   verifyAuditLog,
+  VerifyAccessError,
 } from './modules/audit/index.js';
 
 const USAGE = `Usage: hygie <command> [options]
@@ -138,7 +139,13 @@ async function audit(config: Config, args: string[]): Promise<number> {
       const externalCheckpoints = values.checkpoints ? await readCheckpointsFile(path.resolve(values.checkpoints)) : undefined;
       const db = await openMigratedDatabase(config);
       try {
-        const report = await verifyAuditLog(db.owner, { establishmentId, keyring: keyringFromConfig(config), externalCheckpoints });
+        const report = await verifyAuditLog(db.owner, { establishmentId, keyring: keyringFromConfig(config), externalCheckpoints }).catch((error: unknown) => {
+          if (!(error instanceof VerifyAccessError)) throw error;
+          console.error(`hygie: ${error.message}`);
+          return undefined;
+        });
+        // Exit 1 means tampering only: a verification that could not run is 2.
+        if (!report) return 2;
         for (const line of formatVerifyReport(report)) console.log(line);
         if (!report.ok) {
           const first = report.streams.find((s) => s.problem)?.problem;
