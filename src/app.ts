@@ -15,6 +15,7 @@ import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
 import { passThroughMeter } from './modules/guard/index.js';
 import type { Vault } from './modules/vault/index.js';
+import { auditRoutes } from './modules/audit/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -102,6 +103,7 @@ export async function buildApp({ config, db, logger, authenticate }: AppDeps): P
   const access = createAccessModule({ db, meter: passThroughMeter });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
+  await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

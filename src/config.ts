@@ -40,6 +40,12 @@ export interface Config {
    * still decrypt until a rotation has moved everything off them.
    */
   masterKeys: SecretKeys | undefined;
+  /** Secret seed (base64, at least 32 bytes) from which the audit checkpoint signing keys are
+   * derived (HYGIE_AUDIT_KEY_SEED); unset: one key file per stream under <dataDir>/audit-keys. */
+  auditKeySeed: Buffer | undefined;
+  /** File to which every signed audit checkpoint is appended, to keep them outside the database
+   * (HYGIE_AUDIT_CHECKPOINTS_FILE, optional; ideally on another disk or an append-only mount). */
+  auditCheckpointsFile: string | undefined;
 }
 
 /** Key material read from the environment: never serialised, printed or logged. */
@@ -119,6 +125,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_DB_APP_ROLE must be a lower-case SQL identifier');
   }
 
+  const seedText = get('HYGIE_AUDIT_KEY_SEED');
+  const auditKeySeed = seedText === undefined ? undefined : Buffer.from(seedText, 'base64');
+  if (seedText !== undefined && (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(seedText) || auditKeySeed!.length < 32)) {
+    problems.push('HYGIE_AUDIT_KEY_SEED must be at least 32 random bytes in base64');
+  }
+  const checkpointsText = get('HYGIE_AUDIT_CHECKPOINTS_FILE');
+  const auditCheckpointsFile = checkpointsText === undefined ? undefined : path.resolve(cwd, checkpointsText);
+
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
   if (!isUrlWithProtocol(publicUrl, ['http:', 'https:'])) {
@@ -157,6 +171,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     dbAppRole,
     keyProvider,
     masterKeys,
+    auditKeySeed,
+    auditCheckpointsFile,
   };
 }
 

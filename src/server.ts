@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
+import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
 
@@ -14,6 +15,8 @@ export interface RunningServer {
   app: FastifyInstance;
   db: Database;
   vault: Vault;
+  /** Chains and signs audit events in the background; stopped (after a last run) by close(). */
+  auditSealer: AuditSealer;
   url: string;
   /** Path of the demo accounts file written at this start, if any. */
   demoAccountsFile: string | undefined;
@@ -42,6 +45,12 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openMigratedDatabase(config);
+  const auditSealer = createAuditSealer({
+    db,
+    keyring: keyringFromConfig(config),
+    logger,
+    checkpointsFile: config.auditCheckpointsFile,
+  });
   try {
     // Creates the local key file on the first start, and refuses a keyring that cannot read the data.
     const vault = await openVault(config, db);
@@ -51,6 +60,7 @@ export async function startServer(
         'vault root key is a local file: back it up apart from database backups, and use HYGIE_MASTER_KEY (or a KMS) when several instances share the database',
       );
     }
+    await auditSealer.start();
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
@@ -72,13 +82,16 @@ export async function startServer(
       db,
       vault,
       url,
+      auditSealer,
       demoAccountsFile,
       async close() {
         await app.close();
+        await auditSealer.stop();
         await db.close();
       },
     };
   } catch (error) {
+    await auditSealer.stop().catch(() => undefined);
     await db.close();
     throw error;
   }

@@ -184,6 +184,36 @@ export interface VaultPlatformDataKeysTable {
   shredded_at: Timestamp | null;
 }
 
+export interface AuditPendingTable {
+  event_id: string;
+  stream: string;
+}
+
+export interface AuditSigningKeysTable {
+  key_id: string;
+  stream: string;
+  public_key: Buffer;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AuditChainTable {
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  event_id: string;
+  hash: Buffer;
+  sealed_at: Generated<Timestamp>;
+}
+
+export interface AuditCheckpointsTable {
+  id: string;
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  hash: Buffer;
+  signed_at: Timestamp;
+  key_id: string;
+  signature: Buffer;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -201,4 +231,8 @@ export interface DB {
   vault_data_keys: VaultDataKeysTable;
   vault_platform_keys: VaultPlatformKeysTable;
   vault_platform_data_keys: VaultPlatformDataKeysTable;
+  audit_pending: AuditPendingTable;
+  audit_signing_keys: AuditSigningKeysTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
