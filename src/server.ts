@@ -51,25 +51,27 @@ export async function startServer(
         'vault root key is a local file: back it up apart from database backups, and use HYGIE_MASTER_KEY (or a KMS) when several instances share the database',
       );
     }
-    let demoAccountsFile: string | undefined;
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
-    if (db.kind === 'pglite' && (await isEmptyDatabase(db))) {
-      const { data } = await seedDemo(db, options.onSeedProgress);
-      demoAccountsFile = demoAccountsPath(config);
-      await writeDemoAccounts(demoAccountsFile, demoAccounts(data, config.publicUrl));
-      logger.info({ file: demoAccountsFile }, 'demo data loaded');
-    }
+    const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
     const app = await buildApp({ config, db, logger, vault });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    let demoAccountsFile: string | undefined;
+    if (seeded) {
+      demoAccountsFile = demoAccountsPath(config);
+      // With PORT=0 the configured URL names no real port: point the accounts at the bound one.
+      await writeDemoAccounts(demoAccountsFile, demoAccounts(seeded.data, config.port === 0 ? url : config.publicUrl));
+      logger.info({ file: demoAccountsFile }, 'demo data loaded');
+    }
     return {
       app,
       db,
       vault,
-      url: `http://${host}:${port}`,
+      url,
       demoAccountsFile,
       async close() {
         await app.close();

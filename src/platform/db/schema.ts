@@ -106,6 +106,42 @@ export interface AuditEventsTable {
   outcome: 'allowed' | 'denied' | 'contained' | 'failed';
 }
 
+export interface CareRelationshipsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  practitioner_user_id: string;
+  kind: 'care_team' | 'grant';
+  granted_by_user_id: string | null;
+  valid_from: Generated<Timestamp>;
+  valid_until: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface BreakGlassGrantsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  user_id: string;
+  reason: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+}
+
+export interface SecurityAlertsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  actor_user_id: string | null;
+  patient_ids: Generated<string[]>;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+  resolved_by_user_id: string | null;
+}
+
 export type VaultKeyState = 'active' | 'previous' | 'retired';
 
 export interface VaultEstablishmentKeysTable {
@@ -158,6 +194,9 @@ export interface DB {
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
   audit_events: AuditEventsTable;
+  care_relationships: CareRelationshipsTable;
+  break_glass_grants: BreakGlassGrantsTable;
+  security_alerts: SecurityAlertsTable;
   vault_establishment_keys: VaultEstablishmentKeysTable;
   vault_data_keys: VaultDataKeysTable;
   vault_platform_keys: VaultPlatformKeysTable;
