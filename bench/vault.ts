@@ -1,21 +1,22 @@
 // Vault benchmark: field encryption and decryption throughput, and the rotation of 100,000 data
-// keys. Runs on a fresh database: PostgreSQL when DATABASE_URL is set (the figures that count),
-// otherwise an in-memory PGlite. Prints one JSON line per figure.
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/vault.ts [--keys 100000]
+// keys, on a fresh PostgreSQL database (BENCH_DATABASE_URL, DATABASE_URL or the local server), or
+// an in-memory PGlite with --pglite. Prints one JSON line per figure.
+//   npx tsx bench/vault.ts [--keys 100000] [--fields 2000] [--pglite]
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
-import { createTestDatabase } from '../test/helpers/db.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { createEnvKeyProvider, createVault, rotateKeys, type PatientFieldContext } from '../src/modules/vault/index.js';
 import { wrapAad } from '../src/modules/vault/format.js';
+import { createBenchDatabase, report as emit } from './lib.js';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, fields: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: { keys: { type: 'string', default: '100000' }, fields: { type: 'string', default: '2000' }, pglite: { type: 'boolean' } },
+});
 const ROTATION_KEYS = Number(values.keys);
 const FIELDS = Number(values.fields);
-
-function emit(bench: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ bench, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
 
 async function parallel<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -26,9 +27,13 @@ async function parallel<T>(items: readonly T[], concurrency: number, fn: (item: 
   );
 }
 
-const t = await createTestDatabase();
-const engine = t.url ? 'postgres' : 'pglite';
-const concurrency = t.url ? 8 : 1;
+const config = loadConfig({ HYGIE_LOG_LEVEL: 'silent', HYGIE_DATA_DIR: '/nonexistent-bench-dir' });
+const server = values.pglite ? undefined : await createBenchDatabase('hygie_bench_vault');
+const db = await openDatabase(config, server ? { databaseUrl: server.url, poolSize: 12 } : { databaseUrl: undefined, pgliteDataDir: 'memory://' });
+await migrateToLatest(db.owner, { appRole: config.dbAppRole });
+const t = { db };
+const engine = db.kind;
+const concurrency = server ? 8 : 1;
 try {
   const establishmentId = uuidv7();
   await t.db.owner
@@ -117,5 +122,6 @@ try {
   );
   if (check !== value) throw new Error('rotation broke decryption');
 } finally {
-  await t.drop();
+  await db.close();
+  await server?.drop();
 }

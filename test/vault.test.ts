@@ -3,6 +3,9 @@
 // shredding, platform secrets and blind indexes. Every property has its negative case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
@@ -250,6 +253,11 @@ describe('vault', () => {
     expect(await t.db.withTenant(a, (tx) => opened.decryptField(tx, field(probe), c))).toBe('ok');
     const wrong = testConfig({ HYGIE_MASTER_KEY: randomBytes(32).toString('base64') });
     await expect(openVault(wrong, t.db)).rejects.toThrow(/need root keys that this instance's key provider does not hold/);
+    // A local provider with no key file is refused too, and no fresh key file is made for this database.
+    const emptyDir = await mkdtemp(path.join(tmpdir(), 'hygie-nokey-'));
+    await expect(openVault(testConfig({ HYGIE_DATA_DIR: emptyDir }), t.db)).rejects.toThrow(/the key file is missing/);
+    expect(await readdir(emptyDir)).toEqual([]);
+    await rm(emptyDir, { recursive: true, force: true });
     // A stray wrong key cannot read either (unwrap fails), even bypassing the start-up check.
     const stray = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
     expect(await vaultErrorCode(t.db.withTenant(a, (tx) => stray.decryptField(tx, field(probe), c)))).toBe('unknown_root_key');
