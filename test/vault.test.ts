@@ -154,6 +154,28 @@ describe('vault', () => {
     expect(counting.unwraps).toBe(100);
   });
 
+  it('encrypts the columns of a row together, and swapping two columns of the row breaks both', async () => {
+    const [p, q] = [patientsOfA[40]!, patientsOfA[41]!];
+    const row = (patientId: string) => ({ establishmentId: a, patientId, table: 'patients', rowId: patientId });
+    const enc = await t.db.withTenant(a, (tx) => vault.encryptColumns(tx, row(p), { birth_name: 'GARNIER', email: 'g@example.fr', phone: null }));
+    expect(enc.phone).toBeNull();
+    expect(Object.values(enc).join()).not.toMatch(/GARNIER|example/);
+    expect(await t.db.withTenant(a, (tx) => vault.decryptColumns(tx, row(p), enc))).toEqual({ birth_name: 'GARNIER', email: 'g@example.fr', phone: null });
+    const swapped = { birth_name: enc.email, email: enc.birth_name, phone: null };
+    await expect(t.db.withTenant(a, (tx) => vault.decryptColumns(tx, row(p), swapped))).rejects.toThrow(VaultError);
+    const other = await t.db.withTenant(a, (tx) => vault.encryptColumns(tx, row(q), { birth_name: 'PERRIN', email: null, phone: '0601020304' }));
+    const list = await t.db.withTenant(a, (tx) =>
+      createVault({ provider }).decryptRows(tx, [
+        { row: row(p), values: enc },
+        { row: row(q), values: other },
+      ]),
+    );
+    expect(list).toEqual([
+      { birth_name: 'GARNIER', email: 'g@example.fr', phone: null },
+      { birth_name: 'PERRIN', email: null, phone: '0601020304' },
+    ]);
+  });
+
   it('never reuses a data key whose creating transaction rolled back', async () => {
     const p = patientsOfA[51]!;
     let lost: string | null = null;

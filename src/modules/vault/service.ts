@@ -45,6 +45,11 @@ export interface SecretFieldContext {
 
 export type FieldContext = PatientFieldContext | SecretFieldContext;
 
+/** A row whose columns are encrypted together (each column still has its own binding). */
+export type RowContext = Omit<PatientFieldContext, 'column'> | Omit<SecretFieldContext, 'column'>;
+
+type Columns<K extends string> = { [C in K]: string | null };
+
 /** One component of a blind index, normalised according to its kind. */
 export type SearchPart = { name: string } | { date: string } | { identifier: string };
 
@@ -251,6 +256,23 @@ export function createVault(options: VaultOptions) {
     async decryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>): Promise<Array<string | null>> {
       return (await decryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: fromTextOrNull(i.value) })))).map(str);
     },
+    /**
+     * Encrypts several columns of one row: `encryptColumns(tx, { establishmentId, patientId,
+     * table: 'patients', rowId }, { birth_name: 'DUPONT', email: null })`.
+     */
+    async encryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await encryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    async decryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await decryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    /** Batch form for lists: one key query for every row, each key unwrapped once. */
+    async decryptRows<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
+      return decryptRowsOf(tx, rows);
+    },
+    async encryptRows<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
+      return encryptRowsOf(tx, rows);
+    },
     /** Binary form (documents, bytea columns). */
     async encryptBytes(tx: Tx, ctx: FieldContext, plaintext: Buffer): Promise<Buffer> {
       return (await encryptMany(tx, [{ ctx, value: plaintext }]))[0]!;
@@ -297,6 +319,31 @@ export function createVault(options: VaultOptions) {
       return { provider, store, cache };
     },
   };
+
+  function flatten<K extends string>(rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    return rows.flatMap(({ row, values }) =>
+      (Object.keys(values) as K[]).map((column) => ({ ctx: { ...row, column } as FieldContext, value: values[column], column })),
+    );
+  }
+
+  function regroup<K extends string>(rows: ReadonlyArray<{ values: Columns<K> }>, out: Array<Buffer | null>, map: (b: Buffer | null) => string | null) {
+    let i = 0;
+    return rows.map(({ values }) => {
+      const result = {} as Columns<K>;
+      for (const column of Object.keys(values) as K[]) result[column] = map(out[i++]!);
+      return result;
+    });
+  }
+
+  async function encryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    const out = await encryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: utf8(f.value) })));
+    return regroup(rows, out, asText);
+  }
+
+  async function decryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    const out = await decryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: fromTextOrNull(f.value) })));
+    return regroup(rows, out, str);
+  }
 
   async function shred(tx: Tx, ks: Keyspace, kind: OwnerKind, ownerId: string): Promise<boolean> {
     const id = await store.shredDataKey(tx, ks, kind, ownerId);
