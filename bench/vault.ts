@@ -3,6 +3,7 @@
 // an in-memory PGlite with --pglite. Prints one JSON line per figure.
 //   npx tsx bench/vault.ts [--keys 100000] [--fields 2000] [--pglite]
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../src/config.js';
@@ -113,7 +114,12 @@ try {
   start = performance.now();
   const result = await rotateKeys(t.db, vault, establishmentId);
   const seconds = (performance.now() - start) / 1000;
-  emit('vault.rotation_seconds', seconds, 's', { engine, keys: result.rewrapped, target: '< 60 s for 100,000 on PostgreSQL' });
+  emit('vault.rotation_seconds', seconds, 's', {
+    engine,
+    keys: result.rewrapped,
+    target: '< 60 s for 100,000 on PostgreSQL',
+    loadAverage: Math.round(loadavg()[0]! * 10) / 10,
+  });
   emit('vault.rotation_rate', result.rewrapped / seconds, 'keys/s', { engine });
 
   // The rotated keys still decrypt.

@@ -215,6 +215,13 @@ describe('vault', () => {
     expect(row.shredded_at).not.toBeNull();
     expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, field(q), cq!))).toBe('LEROY');
     expect(await t.db.withTenant(a, (tx) => vault.shredPatientKey(tx, { establishmentId: a, patientId: p }))).toBe(false);
+    // A list holding the erased patient still shows the others when asked to.
+    const list = [
+      { ctx: field(p), value: cp1! },
+      { ctx: field(q), value: cq! },
+    ];
+    expect(await vaultErrorCode(t.db.withTenant(a, (tx) => fresh.decryptFields(tx, list)))).toBe('key_shredded');
+    expect(await t.db.withTenant(a, (tx) => fresh.decryptFields(tx, list, { shredded: 'null' }))).toEqual([null, 'LEROY']);
     // Another establishment cannot shred A's patient.
     expect(await t.db.withTenant(b, (tx) => vault.shredPatientKey(tx, { establishmentId: b, patientId: q }))).toBe(false);
     expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, field(q), cq!))).toBe('LEROY');

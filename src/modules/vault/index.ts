@@ -8,7 +8,7 @@ import { createVault, type Vault, type VaultOptions } from './service.js';
 import { createVaultStore } from './store.js';
 
 export { createVault, normalisePart } from './service.js';
-export type { FieldContext, PatientFieldContext, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
+export type { DecryptOptions, FieldContext, PatientFieldContext, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
 export { VaultError, isCiphertextText, keyIdOf, type VaultErrorCode } from './format.js';
 export { normaliseName, normaliseDate, normaliseIdentifier } from './blind-index.js';
 export { createEnvKeyProvider, createLocalKeyProvider, KEY_FILE_NAME, type KeyProvider, type LocalKeyProvider } from './providers.js';
