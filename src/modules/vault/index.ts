@@ -12,7 +12,7 @@ export type { DecryptOptions, FieldContext, PatientFieldContext, RowContext, Sec
 export { VaultError, isCiphertextText, keyIdOf, type VaultErrorCode } from './format.js';
 export { normaliseName, normaliseDate, normaliseIdentifier } from './blind-index.js';
 export { createEnvKeyProvider, createLocalKeyProvider, KEY_FILE_NAME, type KeyProvider, type LocalKeyProvider } from './providers.js';
-export { rotateKeys, type RotationOptions, type RotationResult } from './rotation.js';
+export { rotateAllKeys, rotateKeys, type RotationOptions, type RotationResult } from './rotation.js';
 
 /** The key provider the configuration names. */
 export function openKeyProvider(config: Config): KeyProvider | LocalKeyProvider {

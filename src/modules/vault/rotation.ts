@@ -97,3 +97,22 @@ export async function rotateKeys(db: Database, vault: Vault, establishmentId: st
   cache.evictScope(scope);
   return { keyspace: scope, fromVersion, toVersion, rewrapped: done, retiredVersions: retired.map((r) => r.version).sort((a, b) => a - b) };
 }
+
+/**
+ * Rotates every keyspace: each establishment, then the platform. After a new root key is put first
+ * in the keyring, this moves every key version onto it, so the old root key can be removed.
+ */
+export async function rotateAllKeys(
+  db: Database,
+  vault: Vault,
+  options: Omit<RotationOptions, 'onProgress'> & { onKeyspace?: (keyspace: string, index: number, count: number) => RotationOptions['onProgress'] } = {},
+): Promise<RotationResult[]> {
+  const { store } = vault.internals();
+  const keyspaces: Array<string | null> = [...(await db.withPlatform((tx) => store.establishmentIds(tx))), null];
+  const results: RotationResult[] = [];
+  for (const [i, establishmentId] of keyspaces.entries()) {
+    const onProgress = options.onKeyspace?.(establishmentId ?? 'platform', i, keyspaces.length);
+    results.push(await rotateKeys(db, vault, establishmentId, { ...options, ...(onProgress ? { onProgress } : {}) }));
+  }
+  return results;
+}
