@@ -9,7 +9,7 @@ import { migrateToLatest } from './platform/db/migrations/index.js';
 import { demoAccountsPath, openMigratedDatabase, startServer } from './server.js';
 import { demoAccounts, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { openDatabase } from './platform/db/database.js';
-import { openVault, rotateKeys } from './modules/vault/index.js';
+import { openVault, rotateAllKeys, rotateKeys, type RotationResult } from './modules/vault/index.js';
 import {
   appendCheckpointRecords,
   exportCheckpoints,
@@ -30,7 +30,8 @@ Commands:
   keys rotate --establishment ID
                                 new key version for an establishment, re-wraps its data keys
                                 while the server keeps serving (PostgreSQL); --platform rotates
-                                the platform keyspace (secrets of global accounts)
+                                the platform keyspace (secrets of global accounts), --all every
+                                keyspace (after adding a new root key)
   audit verify [--establishment ID] [--checkpoints FILE]
                                 check the audit hash chains and signed checkpoints; exit 1 and
                                 name the first bad event on tampering
@@ -131,27 +132,48 @@ async function seed(config: Config, args: string[]): Promise<void> {
 async function keys(config: Config, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== 'rotate') throw new UsageError('keys needs a subcommand: rotate');
-  const { values } = parseArgs({ args: rest, options: { establishment: { type: 'string' }, platform: { type: 'boolean' } }, strict: true });
-  if ((values.establishment === undefined) === (values.platform !== true)) {
-    throw new UsageError('keys rotate needs --establishment ID or --platform');
-  }
+  const { values } = parseArgs({
+    args: rest,
+    options: { establishment: { type: 'string' }, platform: { type: 'boolean' }, all: { type: 'boolean' } },
+    strict: true,
+  });
+  const chosen = [values.establishment !== undefined, values.platform === true, values.all === true].filter(Boolean).length;
+  if (chosen !== 1) throw new UsageError('keys rotate needs one of --establishment ID, --platform or --all');
   const establishmentId = values.establishment ?? null;
   if (establishmentId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(establishmentId)) {
     throw new UsageError('--establishment must be an establishment id (UUID)');
   }
   const db = await openMigratedDatabase(config);
-  const bar = progressBar('Re-wrapping data keys');
+  let bar = progressBar('Re-wrapping data keys');
+  const say = (result: RotationResult) => {
+    const from = result.fromVersion === null ? 'none' : `v${result.fromVersion}`;
+    const owner = result.keyspace === 'platform' ? 'the platform' : result.keyspace;
+    console.log(`Key of ${owner} rotated: ${from} -> v${result.toVersion}, ${result.rewrapped} data key(s) re-wrapped.`);
+    if (result.retiredVersions.length > 0) console.log(`Retired key version(s): ${result.retiredVersions.map((v) => `v${v}`).join(', ')}.`);
+  };
   try {
     const vault = await openVault(config, db);
-    const result = await rotateKeys(db, vault, establishmentId, {
-      onProgress: (done, total) => {
-        if (total > 0) bar.onProgress(done, total, 'data keys');
-      },
-    });
-    bar.stop();
-    const from = result.fromVersion === null ? 'none' : `v${result.fromVersion}`;
-    console.log(`Key of ${establishmentId ?? 'the platform'} rotated: ${from} -> v${result.toVersion}, ${result.rewrapped} data key(s) re-wrapped.`);
-    if (result.retiredVersions.length > 0) console.log(`Retired key version(s): ${result.retiredVersions.map((v) => `v${v}`).join(', ')}.`);
+    if (values.all) {
+      const results = await rotateAllKeys(db, vault, {
+        onKeyspace: (keyspace, index, count) => {
+          bar.stop();
+          bar = progressBar(`Re-wrapping ${keyspace} (${index + 1}/${count})`);
+          return (done, total) => {
+            if (total > 0) bar.onProgress(done, total, 'data keys');
+          };
+        },
+      });
+      bar.stop();
+      results.forEach(say);
+    } else {
+      const result = await rotateKeys(db, vault, establishmentId, {
+        onProgress: (done, total) => {
+          if (total > 0) bar.onProgress(done, total, 'data keys');
+        },
+      });
+      bar.stop();
+      say(result);
+    }
   } finally {
     bar.stop();
     await db.close();

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { binaryForms, dumpDatabase, dumpTables, findInDump } from './helpers/dump.js';
+import { binaryForms, demoPatientValues, dumpDatabase, dumpTables, findInDump } from './helpers/dump.js';
 import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { createLocalKeyProvider, createVault, KEY_FILE_NAME, rotateKeys, type KeyProvider, type Vault } from '../src/modules/vault/index.js';
@@ -78,6 +78,19 @@ describe('a database dump holds no secret in clear', () => {
     expect(wrapped.length).toBeGreaterThan(20);
     expect(dump).toContain(`\\\\x${wrapped[0]!.wrapped_key!.toString('hex')}`);
     expect(() => findInDump(dump, ['ab'])).toThrow(RangeError);
+  });
+
+  it('gives the records proof the demo patients\' values to look for', () => {
+    const values = demoPatientValues(data);
+    expect(values.names.length).toBeGreaterThan(150);
+    expect(values.emails.length).toBeGreaterThan(20);
+    expect(values.phones.length).toBeGreaterThan(150);
+    expect(values.addresses.length).toBeGreaterThan(150);
+    const file = data.patientFiles[0]!;
+    expect(values.names).toContain(`${file.firstNames} ${file.birthName}`);
+    // The search is accent- and case-insensitive: a folded copy of a name is still found.
+    const folded = `${file.firstNames} ${file.birthName}`.normalize('NFKD').replace(/\p{M}+/gu, '').toUpperCase();
+    expect(findInDump(`patients\t(${folded})`, [`${file.firstNames} ${file.birthName}`])).toHaveLength(1);
   });
 
   it('holds none of the encrypted values, nor the searched identifier', () => {

@@ -4,16 +4,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
 import { seedDemo } from '../src/seed/demo.js';
-import { createEnvKeyProvider, createVault, rotateKeys, VaultError, type PatientFieldContext, type Vault } from '../src/modules/vault/index.js';
+import {
+  createEnvKeyProvider,
+  createVault,
+  openVault,
+  rotateAllKeys,
+  rotateKeys,
+  VaultError,
+  type PatientFieldContext,
+  type Vault,
+} from '../src/modules/vault/index.js';
 
 describe('vault key rotation', () => {
   let t: TestDatabase;
   let a: string;
   let b: string;
   let vault: Vault;
-  const provider = createEnvKeyProvider([randomBytes(32)]);
+  const oldRoot = randomBytes(32);
+  const provider = createEnvKeyProvider([oldRoot]);
   // Synthetic patients: rotation concerns keys, not patient rows.
   const patients = Array.from({ length: 240 }, () => uuidv7());
   const ctx = (patientId: string, establishmentId: string): PatientFieldContext => ({
@@ -155,5 +165,26 @@ describe('vault key rotation', () => {
     const c = (await seedDemo(t.db)).data.establishments[2]!.id;
     expect(await rotateKeys(t.db, vault, c)).toMatchObject({ fromVersion: null, toVersion: 1, rewrapped: 0, retiredVersions: [] });
     expect(await versions(c)).toEqual([{ version: 1, state: 'active' }]);
+  });
+
+  it('moves every keyspace onto a new root key, after which the old root key can be removed', async () => {
+    const user = uuidv7();
+    const secret = { establishmentId: null, ownerKind: 'user' as const, ownerId: user, table: 'users', column: 'totp_secret', rowId: user };
+    const c = await t.db.withPlatform((tx) => vault.encryptField(tx, secret, 'SEED-2'));
+    const newRoot = randomBytes(32);
+    const env = (...keys: Buffer[]) => testConfig({ HYGIE_MASTER_KEY: keys.map((k) => k.toString('base64')).join(',') });
+    const during = await openVault(env(newRoot, oldRoot), t.db);
+    const results = await rotateAllKeys(t.db, during);
+    const establishments = (await t.db.owner.selectFrom('establishments').select('id').orderBy('id').execute()).map((e) => e.id);
+    expect(results.map((r) => r.keyspace)).toEqual([...establishments, 'platform']);
+    expect(results.every((r) => r.retiredVersions.length === (r.fromVersion === null ? 0 : 1))).toBe(true);
+
+    // The old root key is no longer needed: an instance holding only the new one opens and reads
+    // everything; one holding only the old one is refused at start-up.
+    const after = await openVault(env(newRoot), t.db);
+    expect(await t.db.withTenant(a, (tx) => after.decryptField(tx, ctx(patients[2]!, a), ciphertexts[2]!))).toBe('Patient 2');
+    expect(await t.db.withTenant(b, (tx) => after.decryptField(tx, ctx(patients[0]!, b), ofB))).toBe('autre établissement');
+    expect(await t.db.withPlatform((tx) => after.decryptField(tx, secret, c))).toBe('SEED-2');
+    await expect(openVault(env(oldRoot), t.db)).rejects.toThrow(/need root keys/);
   });
 });

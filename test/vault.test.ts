@@ -3,6 +3,9 @@
 // shredding, platform secrets and blind indexes. Every property has its negative case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
@@ -151,6 +154,28 @@ describe('vault', () => {
     expect(counting.unwraps).toBe(100);
   });
 
+  it('encrypts the columns of a row together, and swapping two columns of the row breaks both', async () => {
+    const [p, q] = [patientsOfA[40]!, patientsOfA[41]!];
+    const row = (patientId: string) => ({ establishmentId: a, patientId, table: 'patients', rowId: patientId });
+    const enc = await t.db.withTenant(a, (tx) => vault.encryptColumns(tx, row(p), { birth_name: 'GARNIER', email: 'g@example.fr', phone: null }));
+    expect(enc.phone).toBeNull();
+    expect(Object.values(enc).join()).not.toMatch(/GARNIER|example/);
+    expect(await t.db.withTenant(a, (tx) => vault.decryptColumns(tx, row(p), enc))).toEqual({ birth_name: 'GARNIER', email: 'g@example.fr', phone: null });
+    const swapped = { birth_name: enc.email, email: enc.birth_name, phone: null };
+    await expect(t.db.withTenant(a, (tx) => vault.decryptColumns(tx, row(p), swapped))).rejects.toThrow(VaultError);
+    const other = await t.db.withTenant(a, (tx) => vault.encryptColumns(tx, row(q), { birth_name: 'PERRIN', email: null, phone: '0601020304' }));
+    const list = await t.db.withTenant(a, (tx) =>
+      createVault({ provider }).decryptRows(tx, [
+        { row: row(p), values: enc },
+        { row: row(q), values: other },
+      ]),
+    );
+    expect(list).toEqual([
+      { birth_name: 'GARNIER', email: 'g@example.fr', phone: null },
+      { birth_name: 'PERRIN', email: null, phone: '0601020304' },
+    ]);
+  });
+
   it('never reuses a data key whose creating transaction rolled back', async () => {
     const p = patientsOfA[51]!;
     let lost: string | null = null;
@@ -190,6 +215,13 @@ describe('vault', () => {
     expect(row.shredded_at).not.toBeNull();
     expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, field(q), cq!))).toBe('LEROY');
     expect(await t.db.withTenant(a, (tx) => vault.shredPatientKey(tx, { establishmentId: a, patientId: p }))).toBe(false);
+    // A list holding the erased patient still shows the others when asked to.
+    const list = [
+      { ctx: field(p), value: cp1! },
+      { ctx: field(q), value: cq! },
+    ];
+    expect(await vaultErrorCode(t.db.withTenant(a, (tx) => fresh.decryptFields(tx, list)))).toBe('key_shredded');
+    expect(await t.db.withTenant(a, (tx) => fresh.decryptFields(tx, list, { shredded: 'null' }))).toEqual([null, 'LEROY']);
     // Another establishment cannot shred A's patient.
     expect(await t.db.withTenant(b, (tx) => vault.shredPatientKey(tx, { establishmentId: b, patientId: q }))).toBe(false);
     expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, field(q), cq!))).toBe('LEROY');
@@ -250,6 +282,11 @@ describe('vault', () => {
     expect(await t.db.withTenant(a, (tx) => opened.decryptField(tx, field(probe), c))).toBe('ok');
     const wrong = testConfig({ HYGIE_MASTER_KEY: randomBytes(32).toString('base64') });
     await expect(openVault(wrong, t.db)).rejects.toThrow(/need root keys that this instance's key provider does not hold/);
+    // A local provider with no key file is refused too, and no fresh key file is made for this database.
+    const emptyDir = await mkdtemp(path.join(tmpdir(), 'hygie-nokey-'));
+    await expect(openVault(testConfig({ HYGIE_DATA_DIR: emptyDir }), t.db)).rejects.toThrow(/the key file is missing/);
+    expect(await readdir(emptyDir)).toEqual([]);
+    await rm(emptyDir, { recursive: true, force: true });
     // A stray wrong key cannot read either (unwrap fails), even bypassing the start-up check.
     const stray = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
     expect(await vaultErrorCode(t.db.withTenant(a, (tx) => stray.decryptField(tx, field(probe), c)))).toBe('unknown_root_key');

@@ -2,6 +2,7 @@
 // backup or an SQL injection would see it, and searches it for values that must not be there.
 import { sql } from 'kysely';
 import type { Database } from '../../src/platform/db/database.js';
+import type { DemoData } from '../../src/seed/demo-data.js';
 
 export interface TableDump {
   table: string;
@@ -59,4 +60,19 @@ export function findInDump(dump: string, needles: readonly string[], options: Du
  */
 export function binaryForms(secret: Buffer): string[] {
   return [secret.toString('hex'), secret.toString('base64').replace(/=+$/, ''), secret.toString('base64url')];
+}
+
+/**
+ * The personal values of the demo patient files, by kind, for a "the dump holds none of them"
+ * assertion (values shorter than 4 characters are left out: they would match by chance).
+ */
+export function demoPatientValues(data: DemoData): { names: string[]; emails: string[]; phones: string[]; addresses: string[] } {
+  const files = data.patientFiles;
+  const uniq = (values: Array<string | null>): string[] => [...new Set(values.filter((v): v is string => v !== null && v.trim().length >= 4))];
+  return {
+    names: uniq(files.map((f) => `${f.firstNames} ${f.birthName}`)),
+    emails: uniq(files.map((f) => f.email)),
+    phones: uniq(files.map((f) => f.phone)),
+    addresses: uniq(files.map((f) => f.addressLine1)),
+  };
 }

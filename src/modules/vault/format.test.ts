@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -64,6 +65,20 @@ describe('field ciphertexts', () => {
     forged[0] = 2;
     expect(() => parseCiphertext(forged)).toThrow(/unknown ciphertext format/);
     expect(() => fromText('DUPONT')).toThrow(/not a vault ciphertext/);
+  });
+
+  it('property: any change of keyspace, table, column or row makes decryption fail', () => {
+    const part = fc.string({ minLength: 1, maxLength: 12 });
+    const bindingArb = fc.record({ scope: part, table: part, column: part, rowId: part });
+    fc.assert(
+      fc.property(bindingArb, bindingArb, fc.string(), (b1, b2, text) => {
+        fc.pre(JSON.stringify(b1) !== JSON.stringify(b2));
+        const c = encrypt(b1, text);
+        expect(decrypt(b1, c)).toBe(text);
+        expect(() => decrypt(b2, c)).toThrow(VaultError);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects an empty binding', () => {

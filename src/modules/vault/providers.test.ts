@@ -38,6 +38,16 @@ describe('local key provider', () => {
     expect(await again.hasKey(ref)).toBe(true);
   });
 
+  it('two processes starting at once agree on one key file', async () => {
+    const dir = await tempDir();
+    const [x, y] = [createLocalKeyProvider(dir), createLocalKeyProvider(dir)];
+    await Promise.all([x.ensure(), y.ensure()]);
+    const ref = await x.createKey(scope);
+    expect(await y.hasKey(ref)).toBe(true);
+    const dataKey = randomBytes(32);
+    expect((await y.unwrap(ref, scope, await x.wrap(ref, scope, dataKey, aad), aad)).equals(dataKey)).toBe(true);
+  });
+
   it('refuses a key file readable by others', async () => {
     const dir = await tempDir();
     const provider = createLocalKeyProvider(dir);

@@ -127,7 +127,15 @@ interface KeyFile {
  * `local`: a keyring file under the data directory, created on first use with mode 0600 (and the
  * directory 0700). A file readable by group or others is refused, as ssh refuses a loose key.
  */
-export function createLocalKeyProvider(dataDir: string): KeyProvider & { readonly file: string; ensure(): Promise<void> } {
+export interface LocalKeyProvider extends KeyProvider {
+  readonly file: string;
+  /** Loads the keyring, creating the file if it does not exist yet. */
+  ensure(): Promise<void>;
+  /** True when the key file exists (checked before trusting a database that already has keys). */
+  exists(): Promise<boolean>;
+}
+
+export function createLocalKeyProvider(dataDir: string): LocalKeyProvider {
   const file = path.join(dataDir, KEY_FILE_NAME);
   const provider = createKeyringProvider('local', () => loadOrCreateKeyFile(file));
   return {
@@ -135,6 +143,12 @@ export function createLocalKeyProvider(dataDir: string): KeyProvider & { readonl
     file,
     async ensure() {
       await provider.load();
+    },
+    async exists() {
+      return stat(file).then(
+        () => true,
+        () => false,
+      );
     },
   };
 }

@@ -21,6 +21,8 @@ export interface RotationOptions {
   /** Data keys re-wrapped per transaction (default 2,000: short transactions, few round trips). */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Batches in flight at once (default 4 on PostgreSQL, 1 on the single-connection PGlite). */
+  parallelism?: number;
 }
 
 /** Rotates the key of an establishment, or of the platform keyspace when establishmentId is null. */
@@ -53,37 +55,64 @@ export async function rotateKeys(db: Database, vault: Vault, establishmentId: st
   });
 
   // 2. Re-wrap every live data key not yet under the new version (also those of earlier
-  //    rotations that were interrupted), in id order, one batch per transaction.
-  const total = await inKeyspace((tx) => store.countLiveDataKeys(tx, ks, toVersion));
-  options.onProgress?.(0, total);
+  //    rotations that were interrupted): ids first, then batches of ids, one transaction each,
+  //    several at a time on PostgreSQL. A row shredded or re-wrapped meanwhile is skipped.
+  const parallelism = options.parallelism ?? (db.kind === 'postgres' ? 4 : 1);
   let done = 0;
+  let total = 0;
   for (let pass = 0; pass < 3; pass++) {
-    let after: string | null = null;
-    for (;;) {
-      const batch = await inKeyspace(async (tx) => {
-        const rows = await store.listForRewrap(tx, ks, toVersion, after, batchSize);
-        const rewraps: Rewrap[] = await Promise.all(
-          rows.map(async (row) => {
-            const aad = wrapAad(scope, row.owner_kind, row.owner_id, row.id);
-            const key = await provider.unwrap(row.key_ref!, scope, row.wrapped_key!, aad);
-            return { id: row.id, fromVersion: row.kek_version!, wrapped: await provider.wrap(newKeyRef, scope, key, aad) };
-          }),
-        );
-        const saved = await store.saveRewrapped(tx, ks, toVersion, rewraps);
-        return { count: rows.length, saved, last: rows.at(-1)?.id ?? null };
-      });
-      done += batch.saved;
-      if (batch.count > 0) options.onProgress?.(Math.min(done, total), Math.max(total, done));
-      if (batch.count < batchSize || batch.last === null) break;
-      after = batch.last;
-    }
-    const left = await inKeyspace((tx) => store.countLiveDataKeys(tx, ks, toVersion));
-    if (left === 0) break;
+    const ids = await inKeyspace((tx) => store.listIdsForRewrap(tx, ks, toVersion));
+    if (ids.length === 0) break;
+    total += ids.length;
+    options.onProgress?.(done, total);
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += batchSize) batches.push(ids.slice(i, i + batchSize));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(parallelism, batches.length) }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++]!;
+          const saved = await inKeyspace(async (tx) => {
+            const rows = (await store.findDataKeysByIds(tx, ks, batch)).filter((r) => r.shredded_at === null && r.kek_version !== toVersion);
+            const rewraps: Rewrap[] = await Promise.all(
+              rows.map(async (row) => {
+                const aad = wrapAad(scope, row.owner_kind, row.owner_id, row.id);
+                const key = await provider.unwrap(row.key_ref!, scope, row.wrapped_key!, aad);
+                return { id: row.id, fromVersion: row.kek_version!, wrapped: await provider.wrap(newKeyRef, scope, key, aad) };
+              }),
+            );
+            return store.saveRewrapped(tx, ks, toVersion, rewraps);
+          });
+          done += saved;
+          options.onProgress?.(Math.min(done, total), total);
+        }
+      }),
+    );
   }
+  options.onProgress?.(total, total);
 
   // 3. Retire versions nothing references any more.
   const retired = await inKeyspace((tx) => store.retireUnreferencedKeks(tx, ks));
   for (const r of retired) await provider.retireKey(r.key_ref);
   cache.evictScope(scope);
   return { keyspace: scope, fromVersion, toVersion, rewrapped: done, retiredVersions: retired.map((r) => r.version).sort((a, b) => a - b) };
+}
+
+/**
+ * Rotates every keyspace: each establishment, then the platform. After a new root key is put first
+ * in the keyring, this moves every key version onto it, so the old root key can be removed.
+ */
+export async function rotateAllKeys(
+  db: Database,
+  vault: Vault,
+  options: Omit<RotationOptions, 'onProgress'> & { onKeyspace?: (keyspace: string, index: number, count: number) => RotationOptions['onProgress'] } = {},
+): Promise<RotationResult[]> {
+  const { store } = vault.internals();
+  const keyspaces: Array<string | null> = [...(await db.withPlatform((tx) => store.establishmentIds(tx))), null];
+  const results: RotationResult[] = [];
+  for (const [i, establishmentId] of keyspaces.entries()) {
+    const onProgress = options.onKeyspace?.(establishmentId ?? 'platform', i, keyspaces.length);
+    results.push(await rotateKeys(db, vault, establishmentId, { ...options, ...(onProgress ? { onProgress } : {}) }));
+  }
+  return results;
 }

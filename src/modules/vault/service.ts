@@ -45,6 +45,19 @@ export interface SecretFieldContext {
 
 export type FieldContext = PatientFieldContext | SecretFieldContext;
 
+/** A row whose columns are encrypted together (each column still has its own binding). */
+export type RowContext = Omit<PatientFieldContext, 'column'> | Omit<SecretFieldContext, 'column'>;
+
+type Columns<K extends string> = { [C in K]: string | null };
+
+export interface DecryptOptions {
+  /**
+   * What a value under a shredded key becomes: 'throw' (default, VaultError key_shredded) or
+   * 'null', so that a list holding an erased patient still shows the others.
+   */
+  shredded?: 'throw' | 'null';
+}
+
 /** One component of a blind index, normalised according to its kind. */
 export type SearchPart = { name: string } | { date: string } | { identifier: string };
 
@@ -177,8 +190,8 @@ export function createVault(options: VaultOptions) {
   }
 
   /** The data keys named by ciphertexts, checked against the owners the caller expects. */
-  async function keysForDecryption(tx: Tx, wanted: Array<{ keyId: string; owner: Owner }>): Promise<Map<string, Buffer>> {
-    const out = new Map<string, Buffer>();
+  async function keysForDecryption(tx: Tx, wanted: Array<{ keyId: string; owner: Owner }>): Promise<Map<string, Buffer | 'shredded'>> {
+    const out = new Map<string, Buffer | 'shredded'>();
     const missing = new Map<string, { ks: Keyspace; ids: Set<string> }>();
     for (const { keyId, owner } of wanted) {
       const cached = cache.get(keyId);
@@ -203,7 +216,7 @@ export function createVault(options: VaultOptions) {
         if (row.owner_kind !== owner.kind || row.owner_id !== owner.id) {
           throw new VaultError('decryption_failed', 'the ciphertext belongs to another owner');
         }
-        out.set(keyId, await unwrapRow(tx, owner, row));
+        out.set(keyId, row.shredded_at !== null ? 'shredded' : await unwrapRow(tx, owner, row));
       }
     }
     return out;
@@ -221,13 +234,25 @@ export function createVault(options: VaultOptions) {
     });
   }
 
-  async function decryptMany(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>): Promise<Array<Buffer | null>> {
+  async function decryptMany(
+    tx: Tx,
+    items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>,
+    options: DecryptOptions = {},
+  ): Promise<Array<Buffer | null>> {
     const parsed = items.map(({ ctx, value }) => (value === null ? null : { ctx, owner: ownerOf(ctx), c: parseCiphertext(value) }));
     const keys = await keysForDecryption(
       tx,
       parsed.flatMap((p) => (p ? [{ keyId: p.c.keyId, owner: p.owner }] : [])),
     );
-    return parsed.map((p) => (p ? open(keys.get(p.c.keyId)!, p.c.sealed, fieldAad(p.c.version, p.c.keyId, bindingOf(p.ctx, p.owner))) : null));
+    return parsed.map((p) => {
+      if (!p) return null;
+      const key = keys.get(p.c.keyId)!;
+      if (key === 'shredded') {
+        if (options.shredded === 'null') return null;
+        throw new VaultError('key_shredded', `data key ${p.c.keyId} was shredded`);
+      }
+      return open(key, p.c.sealed, fieldAad(p.c.version, p.c.keyId, bindingOf(p.ctx, p.owner)));
+    });
   }
 
   const asText = (b: Buffer | null): string | null => (b === null ? null : toText(b));
@@ -248,8 +273,33 @@ export function createVault(options: VaultOptions) {
     async encryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>): Promise<Array<string | null>> {
       return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })))).map(asText);
     },
-    async decryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>): Promise<Array<string | null>> {
-      return (await decryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: fromTextOrNull(i.value) })))).map(str);
+    async decryptFields(
+      tx: Tx,
+      items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>,
+      options: DecryptOptions = {},
+    ): Promise<Array<string | null>> {
+      return (await decryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: fromTextOrNull(i.value) })), options)).map(str);
+    },
+    /**
+     * Encrypts several columns of one row: `encryptColumns(tx, { establishmentId, patientId,
+     * table: 'patients', rowId }, { birth_name: 'DUPONT', email: null })`.
+     */
+    async encryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await encryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    async decryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await decryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    /** Batch form for lists: one key query for every row, each key unwrapped once. */
+    async decryptRows<K extends string>(
+      tx: Tx,
+      rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>,
+      options: DecryptOptions = {},
+    ): Promise<Array<Columns<K>>> {
+      return decryptRowsOf(tx, rows, options);
+    },
+    async encryptRows<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
+      return encryptRowsOf(tx, rows);
     },
     /** Binary form (documents, bytea columns). */
     async encryptBytes(tx: Tx, ctx: FieldContext, plaintext: Buffer): Promise<Buffer> {
@@ -297,6 +347,31 @@ export function createVault(options: VaultOptions) {
       return { provider, store, cache };
     },
   };
+
+  function flatten<K extends string>(rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    return rows.flatMap(({ row, values }) =>
+      (Object.keys(values) as K[]).map((column) => ({ ctx: { ...row, column } as FieldContext, value: values[column], column })),
+    );
+  }
+
+  function regroup<K extends string>(rows: ReadonlyArray<{ values: Columns<K> }>, out: Array<Buffer | null>, map: (b: Buffer | null) => string | null) {
+    let i = 0;
+    return rows.map(({ values }) => {
+      const result = {} as Columns<K>;
+      for (const column of Object.keys(values) as K[]) result[column] = map(out[i++]!);
+      return result;
+    });
+  }
+
+  async function encryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    const out = await encryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: utf8(f.value) })));
+    return regroup(rows, out, asText);
+  }
+
+  async function decryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>, options: DecryptOptions = {}) {
+    const out = await decryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: fromTextOrNull(f.value) })), options);
+    return regroup(rows, out, str);
+  }
 
   async function shred(tx: Tx, ks: Keyspace, kind: OwnerKind, ownerId: string): Promise<boolean> {
     const id = await store.shredDataKey(tx, ks, kind, ownerId);

@@ -173,15 +173,14 @@ export function createVaultStore() {
       return rows[0]?.id;
     },
 
-    /** A batch of live data keys not yet wrapped by the given version, in id order after a cursor. */
-    async listForRewrap(tx: Tx, ks: Keyspace, toVersion: number, after: string | null, limit: number): Promise<DataKeyRow[]> {
+    /** Ids of the live data keys not yet wrapped by the given version, in id order. */
+    async listIdsForRewrap(tx: Tx, ks: Keyspace, toVersion: number): Promise<string[]> {
       const t = tables(ks);
-      const { rows } = await sql<DataKeyRow>`
-        select ${DATA_KEY_COLUMNS} from ${t.data} d ${joinKek(ks)}
+      const { rows } = await sql<{ id: string }>`
+        select d.id from ${t.data} d
         where ${scoped(ks, 'd')} and d.shredded_at is null and d.kek_version <> ${toVersion}
-          ${after === null ? sql`` : sql`and d.id > ${after}`}
-        order by d.id limit ${limit}`.execute(tx);
-      return rows;
+        order by d.id`.execute(tx);
+      return rows.map((r) => r.id);
     },
 
     /**
@@ -197,15 +196,6 @@ export function createVaultStore() {
                     ${rewraps.map((r) => r.wrapped.toString('base64'))}::text[]) as v(id, from_version, wrapped)
         where ${scoped(ks, 'd')} and d.id = v.id and d.kek_version = v.from_version`.execute(tx);
       return Number(result.numAffectedRows ?? 0);
-    },
-
-    async countLiveDataKeys(tx: Tx, ks: Keyspace, exceptVersion: number | null): Promise<number> {
-      const t = tables(ks);
-      const { rows } = await sql<{ n: string }>`
-        select count(*) as n from ${t.data} d
-        where ${scoped(ks, 'd')} and d.shredded_at is null
-          ${exceptVersion === null ? sql`` : sql`and d.kek_version <> ${exceptVersion}`}`.execute(tx);
-      return Number(rows[0]?.n ?? 0);
     },
 
     /** Provider references of the platform's live key versions (start-up check). */
