@@ -106,6 +106,76 @@ export interface AuditEventsTable {
   outcome: 'allowed' | 'denied' | 'contained' | 'failed';
 }
 
+// Scheduling (0005). Ranges are read and written as PostgreSQL range literals: '[start,end)'.
+export interface AgendasTable {
+  id: string;
+  owner_establishment_id: string;
+  practitioner_id: string;
+  weekly_hours: ColumnType<Record<string, Array<[number, number]>>, string | undefined, string>;
+  published: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface VisitMotivesTable {
+  id: string;
+  owner_establishment_id: string;
+  agenda_id: string;
+  label: string;
+  duration_minutes: number;
+  buffer_minutes: number;
+  patient_kind: 'all' | 'new_only' | 'known_only';
+  teleconsult: boolean;
+  min_notice_minutes: number;
+  horizon_days: number;
+  cancel_cutoff_hours: number;
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AgendaExceptionsTable {
+  id: string;
+  owner_establishment_id: string;
+  agenda_id: string;
+  kind: 'absence' | 'opening';
+  period: string;
+  created_at: Generated<Timestamp>;
+}
+
+export type AppointmentStatus = 'confirmed' | 'cancelled' | 'no_show';
+
+export interface AppointmentsTable {
+  id: string;
+  establishment_id: string;
+  agenda_id: string;
+  practitioner_id: string;
+  motive_id: string;
+  patient_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  period: string;
+  status: AppointmentStatus;
+  booked_by_user_id: string | null;
+  booked_by: 'patient' | 'staff';
+  cancelled_at: Timestamp | null;
+  cancelled_by: 'patient' | 'staff' | null;
+  idempotency_key: string | null;
+  idempotency_fingerprint: string | null;
+  idempotency_response: ColumnType<unknown, string | null, string | null>;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PractitionerBusyTable {
+  appointment_id: string;
+  practitioner_id: string;
+  period: string;
+}
+
+export interface AccountEstablishmentsTable {
+  user_id: string;
+  linked_establishment_id: string;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -116,4 +186,10 @@ export interface DB {
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
   audit_events: AuditEventsTable;
+  agendas: AgendasTable;
+  visit_motives: VisitMotivesTable;
+  agenda_exceptions: AgendaExceptionsTable;
+  appointments: AppointmentsTable;
+  practitioner_busy: PractitionerBusyTable;
+  account_establishments: AccountEstablishmentsTable;
 }
