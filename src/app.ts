@@ -12,14 +12,20 @@ import { registerAuthDecision } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import { schedulingRoutes } from './modules/scheduling/index.js';
+import type { Authenticator } from './platform/http/context.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Authenticates non-public routes; tests pass a stand-in until the identity module provides one. */
+  authenticate?: Authenticator;
+  /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
+  now?: () => number;
 }
 
-export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, now }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -88,9 +94,10 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
     },
   });
 
-  registerAuthDecision(app, undefined);
+  registerAuthDecision(app, authenticate);
   registerOps(app, db);
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, now }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -27,7 +27,7 @@ function slots(weeklyHours: WeeklyHours, from: string, to: string, extra: {
   const t = at(to);
   const open = openTime({ timeZone: extra.timeZone ?? PARIS, weeklyHours, openings: extra.openings ?? [], absences: extra.absences ?? [], from: f, to: t });
   return freeSlots({ open, busy: extra.busy ?? [], motive: motive(extra.motive), from: f, to: t, now: extra.now ?? FAR_PAST, limit: extra.limit }).map(
-    (s) => [iso(s.start), iso(s.end)],
+    (s) => [iso(s.start), iso(s.end)] as const,
   );
 }
 

@@ -113,7 +113,7 @@ export interface AgendasTable {
   practitioner_id: string;
   weekly_hours: ColumnType<Record<string, Array<[number, number]>>, string | undefined, string>;
   published: Generated<boolean>;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface VisitMotivesTable {
@@ -162,7 +162,7 @@ export interface AppointmentsTable {
   idempotency_fingerprint: string | null;
   idempotency_response: ColumnType<unknown, string | null, string | null>;
   created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface PractitionerBusyTable {
