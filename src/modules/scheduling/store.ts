@@ -364,6 +364,38 @@ export function createSchedulingStore() {
         .execute();
     },
 
+    /** Bulk insert for generated data sets (demo, scale); no idempotency, booked by staff. */
+    async insertAppointmentRows(
+      tx: Tx,
+      rows: Array<{ id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; status: AppointmentStatus }>,
+    ) {
+      if (rows.length === 0) return;
+      await tx
+        .insertInto('appointments')
+        .values(
+          rows.map((r) => ({
+            id: r.id,
+            establishment_id: r.establishmentId,
+            agenda_id: r.agendaId,
+            practitioner_id: r.practitionerId,
+            motive_id: r.motiveId,
+            patient_id: r.patientId,
+            starts_at: new Date(r.start),
+            ends_at: new Date(r.end),
+            period: range({ start: r.start, end: r.occupiedUntil }),
+            status: r.status,
+            booked_by_user_id: null,
+            booked_by: 'staff' as const,
+            cancelled_at: r.status === 'cancelled' ? new Date(r.start - 86_400_000) : null,
+            cancelled_by: r.status === 'cancelled' ? ('patient' as const) : null,
+            idempotency_key: null,
+            idempotency_fingerprint: null,
+            idempotency_response: null,
+          })),
+        )
+        .execute();
+    },
+
     findAppointment(tx: Tx, appointmentId: string) {
       return tx
         .selectFrom('appointments')
