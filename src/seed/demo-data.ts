@@ -243,5 +243,5 @@ export function demoSchedulingPlan(data: DemoData, now: number): SchedulingPlan 
       : [],
   );
   const patientFiles = data.patientFiles.map((f) => ({ id: f.id, establishmentId: f.establishmentId, hasAccount: f.accountIndex !== null }));
-  return planScheduling({ agendas, patientFiles }, { seed: DEMO_SEED, now, daysBack: 91, daysAhead: 28, fillPast: 0.3, fillFuture: 0.2 });
+  return planScheduling({ agendas, patientFiles }, { seed: DEMO_SEED, now, daysBack: 91, daysAhead: 28, fillPast: 0.15, fillFuture: 0.15 });
 }

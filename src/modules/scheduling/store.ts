@@ -12,7 +12,8 @@ export const range = (i: Interval): string => `[${new Date(i.start).toISOString(
 export function parseRange(value: string): Interval {
   const m = /^[[(]"?([^",]+)"?,"?([^")]+)"?[)\]]$/.exec(value);
   if (!m) throw new Error('unexpected range literal');
-  return { start: Date.parse(m[1]!.replace(' ', 'T')), end: Date.parse(m[2]!.replace(' ', 'T')) };
+  const instant = (text: string) => Date.parse(text.replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
+  return { start: instant(m[1]!), end: instant(m[2]!) };
 }
 
 export interface AgendaRow {
