@@ -220,12 +220,14 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
           return result;
         });
       } catch (error) {
-        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
-        // Two requests with one Idempotency-Key raced: the second one returns the first's result.
-        if (isPgError(error, '23505') && idempotencyKey !== undefined) {
+        // Retries of one request that raced each other: the first one took the slot (or the key),
+        // the others return its result instead of slot_taken.
+        const lostRace = isPgError(error, '23P01') || isPgError(error, '23505') || (error instanceof DomainError && error.code === 'slot_taken');
+        if (lostRace && idempotencyKey !== undefined) {
           const previous = await db.withTenant(establishmentId, (tx) => replay(tx, idempotencyKey));
           if (previous) return previous;
         }
+        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
         throw error;
       }
     },
