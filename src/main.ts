@@ -8,6 +8,7 @@ import { migrateToLatest } from './platform/db/migrations/index.js';
 import { demoAccountsPath, openMigratedDatabase, startServer } from './server.js';
 import { demoAccounts, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { openDatabase } from './platform/db/database.js';
+import { seedScale } from './seed/scale.js';
 
 const USAGE = `Usage: hygie <command> [options]
 
@@ -15,6 +16,8 @@ Commands:
   serve                         run the server (what \`npm start\` runs)
   migrate                       apply pending database migrations
   seed --demo [--out FILE]      load the demo data set; --out writes the demo accounts as JSON
+  seed --scale --patients N --practitioners M
+                                a large synthetic data set for benchmarks (adds to what is there)
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
@@ -86,8 +89,13 @@ async function migrate(config: Config): Promise<void> {
 }
 
 async function seed(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, out: { type: 'string' } }, strict: true });
-  if (!values.demo) throw new UsageError('seed needs --demo');
+  const { values } = parseArgs({
+    args,
+    options: { demo: { type: 'boolean' }, out: { type: 'string' }, scale: { type: 'boolean' }, patients: { type: 'string' }, practitioners: { type: 'string' } },
+    strict: true,
+  });
+  if (values.scale) return seedScaleCommand(config, values);
+  if (!values.demo) throw new UsageError('seed needs --demo or --scale');
   const db = await openMigratedDatabase(config);
   const bar = progressBar('Loading demo data');
   try {
@@ -99,6 +107,30 @@ async function seed(config: Config, args: string[]): Promise<void> {
       await writeDemoAccounts(out, demoAccounts(data, config.publicUrl));
       console.log(`Demo accounts written to ${out}`);
     }
+  } finally {
+    bar.stop();
+    await db.close();
+  }
+}
+
+async function seedScaleCommand(config: Config, values: { patients?: string | undefined; practitioners?: string | undefined }): Promise<void> {
+  const count = (name: string, value: string | undefined, max: number): number => {
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      throw new UsageError(`seed --scale needs --${name} N with 1 <= N <= ${max}`);
+    }
+    return Number(value);
+  };
+  const patients = count('patients', values.patients, 5_000_000);
+  const practitioners = count('practitioners', values.practitioners, 200_000);
+  const db = await openMigratedDatabase(config);
+  const bar = progressBar('Generating');
+  try {
+    const result = await seedScale(db, { patients, practitioners }, bar.onProgress);
+    bar.stop();
+    console.log(
+      `Loaded ${result.establishments} establishments, ${result.practitioners} practitioners, ${result.patients} patient files ` +
+        `(${result.accountUserIds.length} with an account) and ${result.appointments} appointments.`,
+    );
   } finally {
     bar.stop();
     await db.close();
