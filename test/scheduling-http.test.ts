@@ -18,7 +18,6 @@ let B: string;
 let practitionerA: { userId: string; id: string }; // practises at A only
 let otherPractitionerA: { userId: string; id: string };
 let secretaryA: string;
-let adminA: string;
 let secretaryB: string;
 let patient1: { userId: string; fileId: string }; // account holders with a file at A
 let patient2: { userId: string; fileId: string };
@@ -58,7 +57,6 @@ beforeAll(async () => {
   otherPractitionerA = { userId: practitionersOfA[1]!.userId, id: practitionersOfA[1]!.practitioner!.id };
   const staffOf = (e: string, role: string) => data.staff.find((s) => s.memberships.some((m) => m.establishmentId === e && m.role === role))!.userId;
   secretaryA = staffOf(A, 'secretary');
-  adminA = staffOf(A, 'admin');
   secretaryB = staffOf(B, 'secretary');
   const holders = data.patientFiles.filter((f) => f.establishmentId === A && f.accountIndex !== null);
   patient1 = { userId: data.patientAccounts[holders[0]!.accountIndex!]!.userId, fileId: holders[0]!.id };
