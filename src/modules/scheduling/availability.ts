@@ -40,12 +40,26 @@ export function isValidTimeZone(zone: string): boolean {
 
 /** The instant of a local wall-clock time; a time inside a spring-forward gap moves forward. */
 export function localInstant(zone: string, date: { year: number; month: number; day: number }, minutes: number): number {
+  // Memoised: time-zone arithmetic is the costly part of a search, and the same local times come
+  // back on every request. Bounded by clearing, which costs only recomputation.
+  const key = `${zone}|${date.year}-${date.month}-${date.day}|${minutes}`;
+  const cached = instantCache.get(key);
+  if (cached !== undefined) return cached;
   const midnight = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone });
-  if (minutes >= 1440) return midnight.plus({ days: 1 }).startOf('day').toMillis();
-  return DateTime.fromObject(
-    { year: date.year, month: date.month, day: date.day, hour: Math.floor(minutes / 60), minute: minutes % 60 },
-    { zone },
-  ).toMillis();
+  const value =
+    minutes >= 1440
+      ? midnight.plus({ days: 1 }).startOf('day').toMillis()
+      : DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour: Math.floor(minutes / 60), minute: minutes % 60 }, { zone }).toMillis();
+  if (instantCache.size >= 200_000) instantCache.clear();
+  instantCache.set(key, value);
+  return value;
+}
+const instantCache = new Map<string, number>();
+
+/** The local calendar date of an instant in a zone. */
+function localDate(zone: string, ms: number): { year: number; month: number; day: number } {
+  const d = DateTime.fromMillis(ms, { zone });
+  return { year: d.year, month: d.month, day: d.day };
 }
 
 /** Sorts and merges overlapping or touching intervals. */
@@ -93,17 +107,20 @@ export function openTime(input: {
   const { timeZone, weeklyHours, from, to } = input;
   const anchors: Interval[] = [];
   if (to > from) {
-    let day = DateTime.fromMillis(from, { zone: timeZone }).startOf('day');
-    const lastDay = DateTime.fromMillis(to, { zone: timeZone }).startOf('day');
-    while (day <= lastDay) {
-      const ranges = weeklyHours[String(day.weekday)] ?? [];
-      const date = { year: day.year, month: day.month, day: day.day };
-      for (const [s, e] of ranges) {
+    // Calendar dates are walked with UTC date arithmetic (no zone involved); only the first and
+    // last dates and the local times themselves go through the zone.
+    const first = localDate(timeZone, from);
+    const last = localDate(timeZone, to);
+    const lastKey = Date.UTC(last.year, last.month - 1, last.day);
+    for (let cursor = Date.UTC(first.year, first.month - 1, first.day); cursor <= lastKey; cursor += 86_400_000) {
+      const calendar = new Date(cursor);
+      const date = { year: calendar.getUTCFullYear(), month: calendar.getUTCMonth() + 1, day: calendar.getUTCDate() };
+      const isoWeekday = calendar.getUTCDay() === 0 ? 7 : calendar.getUTCDay();
+      for (const [s, e] of weeklyHours[String(isoWeekday)] ?? []) {
         const start = localInstant(timeZone, date, s);
         const end = localInstant(timeZone, date, e);
         if (end > start && end > from && start < to) anchors.push({ start, end });
       }
-      day = day.plus({ days: 1 }).startOf('day');
     }
   }
   for (const o of input.openings) if (o.end > from && o.start < to) anchors.push({ start: o.start, end: o.end });
