@@ -33,6 +33,26 @@ function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
+/** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */
+export async function patientFileForAccount(store: SchedulingStore, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
+  const existing = await store.findPatientFileOfAccount(tx, actor.userId);
+  if (existing) return existing.id;
+  const account = await store.findAccount(tx, actor.userId);
+  if (!account || account.birth_date === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
+  const id = uuidv7();
+  await store.insertPatientFileForAccount(tx, {
+    id,
+    establishmentId,
+    userId: actor.userId,
+    lastName: account.last_name,
+    firstName: account.first_name,
+    birthDate: account.birth_date,
+    email: account.email,
+    phone: account.phone,
+  });
+  return id;
+}
+
 export function createBooking(deps: { db: Database; store: SchedulingStore; now: () => number }) {
   const { db, store } = deps;
 
@@ -70,26 +90,6 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
 
   async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {
     return (await store.findPractitionerIdByUser(tx, actor.userId))?.id;
-  }
-
-  /** The patient file of an account at an establishment, created on the first booking there. */
-  async function patientFileForAccount(tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
-    const existing = await store.findPatientFileOfAccount(tx, actor.userId);
-    if (existing) return existing.id;
-    const account = await store.findAccount(tx, actor.userId);
-    if (!account || account.birth_date === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
-    const id = uuidv7();
-    await store.insertPatientFileForAccount(tx, {
-      id,
-      establishmentId,
-      userId: actor.userId,
-      lastName: account.last_name,
-      firstName: account.first_name,
-      birthDate: account.birth_date,
-      email: account.email,
-      phone: account.phone,
-    });
-    return id;
   }
 
   /**
@@ -137,7 +137,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
 
   const present = (a: { id: string; status: string; starts_at: Date; ends_at: Date }, zone: string) => ({
     id: a.id,
-    status: a.status as 'confirmed' | 'cancelled' | 'no_show',
+    status: a.status as 'confirmed' | 'cancelled' | 'no_show' | 'held',
     start: formatInstant(a.starts_at.getTime(), zone),
     end: formatInstant(a.ends_at.getTime(), zone),
   });
@@ -193,7 +193,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             if (!patient) throw new DomainError('not_found', 'No such patient file in this establishment');
             patientId = patient.id;
           } else {
-            patientId = await patientFileForAccount(tx, establishmentId, user);
+            patientId = await patientFileForAccount(store, tx, establishmentId, user);
           }
           if (motive.patient_kind !== 'all') {
             const known = await store.isKnownPatient(tx, patientId, agenda.practitioner_id);

@@ -107,7 +107,7 @@ export const AppointmentParams = Type.Object({ id: Uuid }, { additionalPropertie
 export const RescheduleBody = Type.Object({ start: Instant }, { additionalProperties: false });
 export const EmptyBody = Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]);
 
-export const AppointmentStatusSchema = Type.Union([Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('no_show')]);
+export const AppointmentStatusSchema = Type.Union([Type.Literal('confirmed'), Type.Literal('cancelled'), Type.Literal('no_show'), Type.Literal('held')]);
 
 export const AppointmentView = Type.Object({
   id: Uuid,

@@ -141,7 +141,7 @@ export interface AgendaExceptionsTable {
   created_at: Generated<Timestamp>;
 }
 
-export type AppointmentStatus = 'confirmed' | 'cancelled' | 'no_show';
+export type AppointmentStatus = 'confirmed' | 'cancelled' | 'no_show' | 'held';
 
 export interface AppointmentsTable {
   id: string;
@@ -161,6 +161,7 @@ export interface AppointmentsTable {
   idempotency_key: string | null;
   idempotency_fingerprint: string | null;
   idempotency_response: ColumnType<unknown, string | null, string | null>;
+  hold_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Timestamp>;
   updated_at: Timestamp;
 }
@@ -169,6 +170,21 @@ export interface PractitionerBusyTable {
   appointment_id: string;
   practitioner_id: string;
   period: string;
+  expires_at: Date | null;
+}
+
+export interface WaitlistEntriesTable {
+  id: string;
+  establishment_id: string;
+  agenda_id: string;
+  motive_id: string;
+  patient_id: string;
+  current_appointment_id: string | null;
+  wanted_before: Timestamp;
+  status: 'waiting' | 'offered' | 'accepted' | 'withdrawn' | 'expired';
+  offered_appointment_id: string | null;
+  offer_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Timestamp>;
 }
 
 export interface AccountEstablishmentsTable {
@@ -192,4 +208,5 @@ export interface DB {
   appointments: AppointmentsTable;
   practitioner_busy: PractitionerBusyTable;
   account_establishments: AccountEstablishmentsTable;
+  waitlist_entries: WaitlistEntriesTable;
 }

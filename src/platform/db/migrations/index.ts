@@ -5,6 +5,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
 import * as m0005 from './0005_scheduling.js';
+import * as m0009 from './0009_scheduling_waitlist.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
   ['0005_scheduling', m0005],
+  ['0009_scheduling_waitlist', m0009],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
