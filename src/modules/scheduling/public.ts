@@ -129,13 +129,14 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
         // The window is computed in Paris time for dates; establishments of other zones get the
         // same instants, which only shifts a 'YYYY-MM-DD' bound by their offset.
         const window = windowFrom(query, 'Europe/Paris', now, 14, 31);
-        const agendaIds = page.map((r) => r.agenda_id);
         const wide = { start: window.start - DAY, end: window.end + DAY };
-        const [motives, exceptions, busy] = [
-          await store.listMotives(tx, agendaIds, true),
-          await store.listExceptions(tx, agendaIds, wide),
-          await store.listBusy(tx, [...new Set(page.map((r) => r.practitioner_id))], wide),
-        ];
+        const { motives, exceptions, busy } = await store.loadAgendaDetails(
+          tx,
+          page.map((r) => r.agenda_id),
+          [...new Set(page.map((r) => r.practitioner_id))],
+          wide,
+          query.teleconsult === true,
+        );
         const items = page.map((r) => {
           const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));
           const next = slotsOf(r, own, exceptions, busy.filter((b) => b.practitionerId === r.practitioner_id), window, now, 3).slice(0, 3);

@@ -172,7 +172,7 @@ export function createSchedulingStore() {
         .selectFrom('agenda_exceptions')
         .select(['id', 'agenda_id', 'kind', sql<string>`period::text`.as('period')])
         .where('agenda_id', 'in', agendaIds)
-        .where(sql<boolean>`period && ${range(window)}::tstzrange`)
+        .where(sql<boolean>`upper(period) > ${new Date(window.start)} and lower(period) < ${new Date(window.end)}`)
         .orderBy(sql`lower(period)`)
         .limit(2000)
         .execute();
@@ -186,10 +186,38 @@ export function createSchedulingStore() {
         .selectFrom('practitioner_busy')
         .select(['practitioner_id', sql<string>`period::text`.as('period')])
         .where('practitioner_id', 'in', practitionerIds)
-        .where(sql<boolean>`period && ${range(window)}::tstzrange`);
+        .where(sql<boolean>`upper(period) > ${new Date(window.start)} and lower(period) < ${new Date(window.end)}`)
+        .where(sql<boolean>`(expires_at is null or expires_at > now())`);
       if (exceptAppointmentId) q = q.where('appointment_id', '<>', exceptAppointmentId);
       const rows = await q.execute();
       return rows.map((r) => ({ practitionerId: r.practitioner_id, ...parseRange(r.period) }));
+    },
+
+    /**
+     * Motives, exceptions and busy time of several agendas in one round trip (the search page):
+     * times come back as epoch milliseconds.
+     */
+    async loadAgendaDetails(tx: Tx, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean) {
+      const from = new Date(window.start);
+      const to = new Date(window.end);
+      const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
+      const { rows } = await sql<{ motives: MotiveRow[] | null; exceptions: Array<[string, 'absence' | 'opening', number, number]> | null; busy: Array<[string, number, number]> | null }>`
+        select
+          (select json_agg(m order by m.created_at, m.id) from (
+             select id, agenda_id, owner_establishment_id, label, duration_minutes, buffer_minutes, patient_kind, teleconsult,
+                    min_notice_minutes, horizon_days, cancel_cutoff_hours, active, created_at
+             from visit_motives where agenda_id = any(${agendaIds}::uuid[]) and active and (not ${teleconsultOnly} or teleconsult)) m) as motives,
+          (select json_agg(json_build_array(agenda_id, kind, ${ms('lower(period)')}, ${ms('upper(period)')}))
+             from agenda_exceptions where agenda_id = any(${agendaIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
+          (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}))
+             from practitioner_busy where practitioner_id = any(${practitionerIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}
+               and (expires_at is null or expires_at > now())) as busy`.execute(tx);
+      const row = rows[0]!;
+      return {
+        motives: row.motives ?? [],
+        exceptions: (row.exceptions ?? []).map(([agendaId, kind, start, end]) => ({ agendaId, kind, start: Number(start), end: Number(end) })),
+        busy: (row.busy ?? []).map(([practitionerId, start, end]) => ({ practitionerId, start: Number(start), end: Number(end) })),
+      };
     },
 
     // --- staff configuration (tenant transaction) -------------------------------------------
