@@ -14,6 +14,8 @@ import { motiveRules } from './public.js';
 import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
+import { patientFileForAccount } from './patients.js';
+import { offerFreedSlot } from './waitlist.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -31,26 +33,6 @@ interface Located {
 
 function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
-
-/** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */
-export async function patientFileForAccount(store: SchedulingStore, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
-  const existing = await store.findPatientFileOfAccount(tx, actor.userId);
-  if (existing) return existing.id;
-  const account = await store.findAccount(tx, actor.userId);
-  if (!account || account.birth_date === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
-  const id = uuidv7();
-  await store.insertPatientFileForAccount(tx, {
-    id,
-    establishmentId,
-    userId: actor.userId,
-    lastName: account.last_name,
-    firstName: account.first_name,
-    birthDate: account.birth_date,
-    email: account.email,
-    phone: account.phone,
-  });
-  return id;
 }
 
 export function createBooking(deps: { db: Database; store: SchedulingStore; now: () => number }) {
@@ -76,7 +58,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
     });
     const offered = freeSlots({ open, busy: [], motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (offered.length === 0 || start < now) throw invalid('body.start', 'is not a bookable slot of this motive (opening hours, notice, horizon)');
-    const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, exceptAppointmentId);
+    const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, now, exceptAppointmentId);
     const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (free.length === 0) throw new DomainError('slot_taken');
   }
@@ -186,6 +168,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             const previous = await replay(tx, idempotencyKey);
             if (previous) return previous;
           }
+          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
           await checkSlot(tx, agenda, motive, start, byStaff);
           let patientId: string;
           if (byStaff) {
@@ -243,6 +226,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
         }
         await store.setStatus(tx, appointment.id, 'cancelled', as);
         await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.cancel', appointment.id, appointment.patient_id);
+        await offerFreedSlot(store, tx, appointment, deps.now());
         return present({ ...appointment, status: 'cancelled' }, agenda.time_zone);
       });
     },
@@ -259,8 +243,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             if (deps.now() > deadline) throw new DomainError('forbidden', 'The online change deadline has passed; please call the practice');
             if (!motive.active) throw new DomainError('conflict', 'This motive is no longer offered online');
           }
-          await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id);
           const end = start + motive.duration_minutes * MINUTE;
+          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
+          await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id);
           await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);

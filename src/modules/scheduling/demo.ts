@@ -42,9 +42,19 @@ export interface PlannedAppointment {
   status: 'confirmed' | 'cancelled' | 'no_show';
 }
 
+export interface PlannedWaitlistEntry {
+  id: string;
+  establishmentId: string;
+  agendaId: string;
+  motiveId: string;
+  patientId: string;
+  wantedBefore: number;
+}
+
 export interface SchedulingPlan {
   agendas: PlannedAgenda[];
   appointments: PlannedAppointment[];
+  waitlist: PlannedWaitlistEntry[];
 }
 
 /** mulberry32: a small deterministic generator, enough for plausible demo data. */
@@ -85,6 +95,7 @@ export function planScheduling(
   const to = options.now + options.daysAhead * DAY;
   const agendas: PlannedAgenda[] = [];
   const appointments: PlannedAppointment[] = [];
+  const waitlist: PlannedWaitlistEntry[] = [];
   const filesByEstablishment = new Map<string, Array<{ id: string; hasAccount: boolean }>>();
   for (const f of input.patientFiles) {
     const list = filesByEstablishment.get(f.establishmentId) ?? [];
@@ -125,6 +136,11 @@ export function planScheduling(
 
     const files = filesByEstablishment.get(a.establishmentId) ?? [];
     if (files.length === 0) return;
+    // One patient in two agendas waits for an earlier slot.
+    if (index % 2 === 0) {
+      const waiting = files[(index * 7) % files.length]!;
+      waitlist.push({ id: newId(options.now - DAY), establishmentId: a.establishmentId, agendaId: agenda.id, motiveId: motives[0]!.id, patientId: waiting.id, wantedBefore: options.now + 21 * DAY });
+    }
     const open = openTime({ timeZone, weeklyHours, openings: [], absences, from, to });
     const main = motives[0]!;
     const grid = freeSlots({ open, busy: [], motive: { durationMinutes: main.durationMinutes, bufferMinutes: 0, minNoticeMinutes: 0, horizonDays: 10_000 }, from, to, now: from });
@@ -155,7 +171,7 @@ export function planScheduling(
       });
     }
   });
-  return { agendas, appointments };
+  return { agendas, appointments, waitlist };
 }
 
 /** Writes a plan through tenant transactions (the same walls as the server), in batches. */
@@ -190,6 +206,14 @@ export async function loadSchedulingPlan(db: Database, plan: SchedulingPlan, onB
       const batch = appointments.slice(i, i + 500);
       await db.withTenant(establishmentId, (tx) => store.insertAppointmentRows(tx, batch));
       onBatch(batch.length);
+    }
+    const waiting = plan.waitlist.filter((w) => w.establishmentId === establishmentId);
+    if (waiting.length > 0) {
+      await db.withTenant(establishmentId, async (tx) => {
+        for (const w of waiting) {
+          await store.insertWaitlistEntry(tx, { id: w.id, establishmentId, agendaId: w.agendaId, motiveId: w.motiveId, patientId: w.patientId, currentAppointmentId: null, wantedBefore: new Date(w.wantedBefore) });
+        }
+      });
     }
   }
 }

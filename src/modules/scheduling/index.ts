@@ -8,6 +8,8 @@ import { createAppointmentViews } from './views.js';
 import { createAgendaSettings } from './settings.js';
 import { schedulingPlugin } from './routes.js';
 import { schedulingStaffPlugin } from './routes-staff.js';
+import { createWaitlist } from './waitlist.js';
+import { waitlistPlugin } from './routes-waitlist.js';
 
 export { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 
@@ -26,8 +28,10 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const settings = createAgendaSettings({ db: deps.db, store, now });
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
+  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now }));
   return async (app) => {
     await app.register(routes);
     await app.register(staff);
+    await app.register(waitlist);
   };
 }

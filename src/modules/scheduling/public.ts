@@ -56,7 +56,7 @@ export async function loadMotiveSlots(
   // Exceptions and busy time that reach into the window from before it matter too.
   const wide = { start: window.start - DAY, end: window.end + DAY };
   const exceptions = await store.listExceptions(tx, [agenda.agenda_id], wide);
-  const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, exceptAppointmentId);
+  const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, now, exceptAppointmentId);
   return slotsOf(agenda, [motive], exceptions, busy, window, now);
 }
 
@@ -136,6 +136,7 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
           [...new Set(page.map((r) => r.practitioner_id))],
           wide,
           query.teleconsult === true,
+          now,
         );
         const items = page.map((r) => {
           const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));

@@ -227,3 +227,28 @@ export const AgendaResponse = Type.Object({
 });
 
 export const StatusResponse = Type.Object({ id: Uuid, status: AppointmentStatusSchema, start: Instant, end: Instant });
+
+// --- waiting list --------------------------------------------------------------------------
+
+export const WaitlistJoinBody = Type.Object(
+  {
+    practitionerId: Uuid,
+    motiveId: Uuid,
+    appointmentId: Type.Optional(Type.String({ format: 'uuid', description: 'my current appointment, to be offered an earlier slot than it' })),
+  },
+  { additionalProperties: false },
+);
+export const WaitlistJoined = Type.Object({ id: Uuid, status: Type.Literal('waiting'), wantedBefore: Instant });
+export const WaitlistParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const WaitlistMine = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Uuid,
+      practitionerId: Uuid,
+      motiveId: Uuid,
+      status: Type.Union([Type.Literal('waiting'), Type.Literal('offered')]),
+      wantedBefore: Instant,
+      offer: Type.Union([Type.Object({ appointmentId: Uuid, start: Instant, end: Instant, expiresAt: Instant }), Type.Null()]),
+    }),
+  ),
+});

@@ -180,14 +180,14 @@ export function createSchedulingStore() {
     },
 
     /** Busy ranges of practitioners: time only, from the projection that names no patient. */
-    async listBusy(tx: Tx, practitionerIds: string[], window: Interval, exceptAppointmentId?: string) {
+    async listBusy(tx: Tx, practitionerIds: string[], window: Interval, now: number, exceptAppointmentId?: string) {
       if (practitionerIds.length === 0) return [];
       let q = tx
         .selectFrom('practitioner_busy')
         .select(['practitioner_id', sql<string>`period::text`.as('period')])
         .where('practitioner_id', 'in', practitionerIds)
         .where(sql<boolean>`upper(period) > ${new Date(window.start)} and lower(period) < ${new Date(window.end)}`)
-        .where(sql<boolean>`(expires_at is null or expires_at > now())`);
+        .where(sql<boolean>`(expires_at is null or expires_at > ${new Date(now)})`);
       if (exceptAppointmentId) q = q.where('appointment_id', '<>', exceptAppointmentId);
       const rows = await q.execute();
       return rows.map((r) => ({ practitionerId: r.practitioner_id, ...parseRange(r.period) }));
@@ -197,7 +197,7 @@ export function createSchedulingStore() {
      * Motives, exceptions and busy time of several agendas in one round trip (the search page):
      * times come back as epoch milliseconds.
      */
-    async loadAgendaDetails(tx: Tx, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean) {
+    async loadAgendaDetails(tx: Tx, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean, now: number) {
       const from = new Date(window.start);
       const to = new Date(window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
@@ -211,7 +211,7 @@ export function createSchedulingStore() {
              from agenda_exceptions where agenda_id = any(${agendaIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
           (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}))
              from practitioner_busy where practitioner_id = any(${practitionerIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}
-               and (expires_at is null or expires_at > now())) as busy`.execute(tx);
+               and (expires_at is null or expires_at > ${new Date(now)})) as busy`.execute(tx);
       const row = rows[0]!;
       return {
         motives: row.motives ?? [],
@@ -535,6 +535,136 @@ export function createSchedulingStore() {
         );
       }
       return q.orderBy('appointments.starts_at').orderBy('appointments.id').limit(limit).execute();
+    },
+
+    // --- holds and waiting list (tenant transaction) -----------------------------------------
+    /** Releases expired holds that overlap a range, so that a booking is not refused for them. */
+    async releaseExpiredHolds(tx: Tx, practitionerId: string, window: Interval, now: number) {
+      const released = await tx
+        .updateTable('appointments')
+        .set({ status: 'cancelled', hold_expires_at: null, cancelled_at: new Date(), updated_at: new Date() })
+        .where('practitioner_id', '=', practitionerId)
+        .where('status', '=', 'held')
+        .where('hold_expires_at', '<=', new Date(now))
+        .where(sql<boolean>`period && ${range(window)}::tstzrange`)
+        .returning('id')
+        .execute();
+      if (released.length > 0) {
+        await tx
+          .updateTable('waitlist_entries')
+          .set({ status: 'expired' })
+          .where('offered_appointment_id', 'in', released.map((r) => r.id))
+          .where('status', '=', 'offered')
+          .execute();
+      }
+    },
+
+    insertHold(tx: Tx, row: { id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; expiresAt: Date }) {
+      return tx
+        .insertInto('appointments')
+        .values({
+          id: row.id,
+          establishment_id: row.establishmentId,
+          agenda_id: row.agendaId,
+          practitioner_id: row.practitionerId,
+          motive_id: row.motiveId,
+          patient_id: row.patientId,
+          starts_at: new Date(row.start),
+          ends_at: new Date(row.end),
+          period: range({ start: row.start, end: row.occupiedUntil }),
+          status: 'held',
+          hold_expires_at: row.expiresAt,
+          booked_by_user_id: null,
+          booked_by: 'staff',
+          cancelled_at: null,
+          cancelled_by: null,
+          idempotency_key: null,
+          idempotency_fingerprint: null,
+          idempotency_response: null,
+        })
+        .execute();
+    },
+
+    releaseHold(tx: Tx, appointmentId: string) {
+      return tx
+        .updateTable('appointments')
+        .set({ status: 'cancelled', hold_expires_at: null, cancelled_at: new Date(), cancelled_by: 'patient', updated_at: new Date() })
+        .where('id', '=', appointmentId)
+        .where('status', '=', 'held')
+        .execute();
+    },
+
+    confirmHold(tx: Tx, appointmentId: string, userId: string) {
+      return tx
+        .updateTable('appointments')
+        .set({ status: 'confirmed', hold_expires_at: null, booked_by: 'patient', booked_by_user_id: userId, updated_at: new Date() })
+        .where('id', '=', appointmentId)
+        .where('status', '=', 'held')
+        .executeTakeFirst();
+    },
+
+    insertWaitlistEntry(tx: Tx, row: { id: string; establishmentId: string; agendaId: string; motiveId: string; patientId: string; currentAppointmentId: string | null; wantedBefore: Date }) {
+      return tx
+        .insertInto('waitlist_entries')
+        .values({
+          id: row.id,
+          establishment_id: row.establishmentId,
+          agenda_id: row.agendaId,
+          motive_id: row.motiveId,
+          patient_id: row.patientId,
+          current_appointment_id: row.currentAppointmentId,
+          wanted_before: row.wantedBefore,
+          status: 'waiting',
+          offered_appointment_id: null,
+          offer_expires_at: null,
+        })
+        .execute();
+    },
+
+    findWaitlistEntry(tx: Tx, entryId: string) {
+      return tx.selectFrom('waitlist_entries').selectAll().where('id', '=', entryId).executeTakeFirst();
+    },
+
+    listWaitlistOfPatients(tx: Tx, patientIds: string[]) {
+      return tx
+        .selectFrom('waitlist_entries')
+        .leftJoin('appointments', 'appointments.id', 'waitlist_entries.offered_appointment_id')
+        .select([
+          'waitlist_entries.id',
+          'waitlist_entries.agenda_id',
+          'waitlist_entries.motive_id',
+          'waitlist_entries.patient_id',
+          'waitlist_entries.status',
+          'waitlist_entries.wanted_before',
+          'waitlist_entries.offer_expires_at',
+          'waitlist_entries.offered_appointment_id',
+          'appointments.starts_at as offer_start',
+          'appointments.ends_at as offer_end',
+        ])
+        .where('waitlist_entries.patient_id', 'in', patientIds)
+        .where('waitlist_entries.status', 'in', ['waiting', 'offered'])
+        .orderBy('waitlist_entries.created_at')
+        .limit(50)
+        .execute();
+    },
+
+    /** The first patient waiting for this motive who wants a slot before `start`; locked. */
+    firstInLine(tx: Tx, motiveId: string, start: Date) {
+      return tx
+        .selectFrom('waitlist_entries')
+        .selectAll()
+        .where('motive_id', '=', motiveId)
+        .where('status', '=', 'waiting')
+        .where('wanted_before', '>', start)
+        .orderBy('created_at')
+        .limit(1)
+        .forUpdate()
+        .skipLocked()
+        .executeTakeFirst();
+    },
+
+    updateWaitlistEntry(tx: Tx, entryId: string, patch: { status: 'waiting' | 'offered' | 'accepted' | 'withdrawn' | 'expired'; offered_appointment_id?: string | null; offer_expires_at?: Date | null }) {
+      return tx.updateTable('waitlist_entries').set(patch).where('id', '=', entryId).execute();
     },
 
     linkedEstablishments(tx: Tx, userId: string) {
