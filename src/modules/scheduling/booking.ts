@@ -47,7 +47,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
     const rules = staff ? { ...motiveRules(motive), minNoticeMinutes: 0, horizonDays: 366 } : motiveRules(motive);
     const window = { start, end: start + 1 };
     const wide = { start: start - DAY, end: start + 2 * DAY };
-    const exceptions = await store.listExceptions(tx, [agenda.agenda_id], wide);
+    // One round trip for exceptions and busy time (this is the booking hot path).
+    const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
+    const exceptions = details.exceptions;
     const open = openTime({
       timeZone: agenda.time_zone,
       weeklyHours: agenda.weekly_hours,
@@ -58,16 +60,15 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
     });
     const offered = freeSlots({ open, busy: [], motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (offered.length === 0 || start < now) throw invalid('body.start', 'is not a bookable slot of this motive (opening hours, notice, horizon)');
-    const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, now, exceptAppointmentId);
+    const busy = details.busy.filter((b) => b.appointmentId !== exceptAppointmentId);
     const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (free.length === 0) throw new DomainError('slot_taken');
   }
 
   async function publicMotive(tx: Tx, practitionerId: string, motiveId: string) {
-    const motive = await store.findMotive(tx, motiveId);
-    const agenda = motive ? await store.findAgendaById(tx, motive.agenda_id) : undefined;
-    if (!motive || !motive.active || !agenda || agenda.practitioner_id !== practitionerId) throw new DomainError('not_found');
-    return { motive, agenda };
+    const found = await store.findMotiveWithAgenda(tx, motiveId);
+    if (!found || !found.motive.active || found.agenda.practitioner_id !== practitionerId) throw new DomainError('not_found');
+    return found;
   }
 
   async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 // Public reads: a practitioner's profile, free slots for a motive, and the search with next free
 // slots. They read only the public agenda tables and the busy projection, which name no patient:
 // nothing here can tell who took a slot, or that anyone did rather than an absence.
-import type { Database, Tx } from '../../platform/db/database.js';
+import type { Database } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { freeSlots, openTime, type Interval } from './availability.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
@@ -43,23 +43,6 @@ export function slotsOf(
   return out.sort((a, b) => a.start - b.start);
 }
 
-/** Loads what availability needs for one motive and computes its free slots in a window. */
-export async function loadMotiveSlots(
-  store: SchedulingStore,
-  tx: Tx,
-  agenda: AgendaRow,
-  motive: MotiveRow,
-  window: Interval,
-  now: number,
-  exceptAppointmentId?: string,
-): Promise<Interval[]> {
-  // Exceptions and busy time that reach into the window from before it matter too.
-  const wide = { start: window.start - DAY, end: window.end + DAY };
-  const exceptions = await store.listExceptions(tx, [agenda.agenda_id], wide);
-  const busy = await store.listBusy(tx, [agenda.practitioner_id], wide, now, exceptAppointmentId);
-  return slotsOf(agenda, [motive], exceptions, busy, window, now);
-}
-
 export function createPublicScheduling(deps: { db: Database; store: SchedulingStore; now: () => number }) {
   const { db, store } = deps;
   return {
@@ -92,14 +75,16 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
 
     async availability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
       return db.withPlatform(async (tx) => {
-        const motive = await store.findMotive(tx, query.motiveId);
-        const agenda = motive ? await store.findAgendaById(tx, motive.agenda_id) : undefined;
-        if (!motive || !motive.active || !agenda || !agenda.published || agenda.practitioner_id !== practitionerId) {
+        const found = await store.findMotiveWithAgenda(tx, query.motiveId);
+        if (!found || !found.motive.active || !found.agenda.published || found.agenda.practitioner_id !== practitionerId) {
           throw new DomainError('not_found');
         }
+        const { motive, agenda } = found;
         const now = deps.now();
         const window = windowFrom(query, agenda.time_zone, now, 7, 31);
-        const slots = await loadMotiveSlots(store, tx, agenda, motive, window, now);
+        const wide = { start: window.start - DAY, end: window.end + DAY };
+        const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
+        const slots = slotsOf(agenda, [motive], details.exceptions, details.busy, window, now);
         return { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) };
       });
     },

@@ -162,6 +162,21 @@ export function createSchedulingStore() {
       return q.orderBy('visit_motives.created_at').orderBy('visit_motives.id').execute();
     },
 
+    /** A motive with its agenda (one round trip: the hot path of availability and booking). */
+    async findMotiveWithAgenda(tx: Tx, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
+      const row = await agendaQuery(tx)
+        .innerJoin('visit_motives', 'visit_motives.agenda_id', 'agendas.id')
+        .select(MOTIVE_COLUMNS)
+        .where('visit_motives.id', '=', motiveId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { id, agenda_id: _a, owner_establishment_id, label, duration_minutes, buffer_minutes, patient_kind, teleconsult, min_notice_minutes, horizon_days, cancel_cutoff_hours, active, ...agenda } = row;
+      return {
+        motive: { id, agenda_id: row.agenda_id, owner_establishment_id, label, duration_minutes, buffer_minutes, patient_kind, teleconsult, min_notice_minutes, horizon_days, cancel_cutoff_hours, active },
+        agenda: { ...agenda, agenda_id: row.agenda_id },
+      };
+    },
+
     findMotive(tx: Tx, motiveId: string): Promise<MotiveRow | undefined> {
       return tx.selectFrom('visit_motives').select(MOTIVE_COLUMNS).where('visit_motives.id', '=', motiveId).executeTakeFirst();
     },
@@ -179,29 +194,15 @@ export function createSchedulingStore() {
       return rows.map((r) => ({ id: r.id, agendaId: r.agenda_id, kind: r.kind, ...parseRange(r.period) }));
     },
 
-    /** Busy ranges of practitioners: time only, from the projection that names no patient. */
-    async listBusy(tx: Tx, practitionerIds: string[], window: Interval, now: number, exceptAppointmentId?: string) {
-      if (practitionerIds.length === 0) return [];
-      let q = tx
-        .selectFrom('practitioner_busy')
-        .select(['practitioner_id', sql<string>`period::text`.as('period')])
-        .where('practitioner_id', 'in', practitionerIds)
-        .where(sql<boolean>`upper(period) > ${new Date(window.start)} and lower(period) < ${new Date(window.end)}`)
-        .where(sql<boolean>`(expires_at is null or expires_at > ${new Date(now)})`);
-      if (exceptAppointmentId) q = q.where('appointment_id', '<>', exceptAppointmentId);
-      const rows = await q.execute();
-      return rows.map((r) => ({ practitionerId: r.practitioner_id, ...parseRange(r.period) }));
-    },
-
     /**
-     * Motives, exceptions and busy time of several agendas in one round trip (the search page):
-     * times come back as epoch milliseconds.
+     * Motives, exceptions and busy time of several agendas in one round trip (search, availability,
+     * booking). Busy time comes from the projection that names no patient; times are epoch ms.
      */
     async loadAgendaDetails(tx: Tx, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean, now: number) {
       const from = new Date(window.start);
       const to = new Date(window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
-      const { rows } = await sql<{ motives: MotiveRow[] | null; exceptions: Array<[string, 'absence' | 'opening', number, number]> | null; busy: Array<[string, number, number]> | null }>`
+      const { rows } = await sql<{ motives: MotiveRow[] | null; exceptions: Array<[string, 'absence' | 'opening', number, number]> | null; busy: Array<[string, number, number, string]> | null }>`
         select
           (select json_agg(m order by m.created_at, m.id) from (
              select id, agenda_id, owner_establishment_id, label, duration_minutes, buffer_minutes, patient_kind, teleconsult,
@@ -209,14 +210,14 @@ export function createSchedulingStore() {
              from visit_motives where agenda_id = any(${agendaIds}::uuid[]) and active and (not ${teleconsultOnly} or teleconsult)) m) as motives,
           (select json_agg(json_build_array(agenda_id, kind, ${ms('lower(period)')}, ${ms('upper(period)')}))
              from agenda_exceptions where agenda_id = any(${agendaIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
-          (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}))
+          (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}, appointment_id))
              from practitioner_busy where practitioner_id = any(${practitionerIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}
                and (expires_at is null or expires_at > ${new Date(now)})) as busy`.execute(tx);
       const row = rows[0]!;
       return {
         motives: row.motives ?? [],
         exceptions: (row.exceptions ?? []).map(([agendaId, kind, start, end]) => ({ agendaId, kind, start: Number(start), end: Number(end) })),
-        busy: (row.busy ?? []).map(([practitionerId, start, end]) => ({ practitionerId, start: Number(start), end: Number(end) })),
+        busy: (row.busy ?? []).map(([practitionerId, start, end, appointmentId]) => ({ practitionerId, start: Number(start), end: Number(end), appointmentId })),
       };
     },
 
