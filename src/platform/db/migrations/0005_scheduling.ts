@@ -28,6 +28,8 @@ async function publicReadTenantWrite(db: Kysely<unknown>, ctx: MigrationContext,
 
 export function up(ctx: MigrationContext) {
   return async (db: Kysely<unknown>): Promise<void> => {
+    // An establishment's admin sets its time zone (agendas are defined in it); nothing else.
+    await sql`grant update (time_zone) on establishments to ${sql.id(ctx.appRole)}`.execute(db);
     // Public search filters establishments by postal code, department or city.
     await sql`create index establishments_postal_code_idx on establishments (postal_code text_pattern_ops)`.execute(db);
     await sql`create index establishments_city_idx on establishments (lower(city))`.execute(db);
