@@ -36,7 +36,7 @@ try {
       const t = targets[i % targets.length]!;
       const userId = accounts[i % accounts.length]!.id;
       i++;
-      return { ...req, method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(t) };
+      return { ...req, path: '/api/v1/appointments', method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(t) };
     },
   });
   report('booking', result, { connections: 64, freeSlotsOffered: targets.length, ...size });

@@ -69,4 +69,6 @@ export function report(name: string, result: autocannon.Result, extra: Record<st
   emit(`${name}.latency_p99`, result.latency.p99, 'ms', extra);
   emit(`${name}.non_2xx`, result.non2xx, 'responses', extra);
   emit(`${name}.errors`, result.errors + result.timeouts, 'errors', extra);
+  const codes = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  for (const [code, stat] of Object.entries(codes)) emit(`${name}.status_${code}`, stat.count, 'responses', extra);
 }
