@@ -16,6 +16,7 @@ import { createAccessModule } from './modules/access/index.js';
 import { passThroughMeter } from './modules/guard/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
+import { schedulingRoutes } from './modules/scheduling/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -25,9 +26,11 @@ export interface AppDeps {
   authenticate?: Authenticator;
   /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
   vault?: Vault;
+  /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
+  now?: () => number;
 }
 
-export async function buildApp({ config, db, logger, authenticate }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, now }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -104,6 +107,7 @@ export async function buildApp({ config, db, logger, authenticate }: AppDeps): P
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, now }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

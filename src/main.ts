@@ -20,6 +20,7 @@ import {
   verifyAuditLog,
   VerifyAccessError,
 } from './modules/audit/index.js';
+import { seedScale } from './seed/scale.js';
 
 const USAGE = `Usage: hygie <command> [options]
 
@@ -38,6 +39,8 @@ Commands:
   audit export --out FILE [--establishment ID]
                                 write the signed checkpoints (JSON lines) to keep outside the database
   audit seal                    chain and sign pending audit events now (the server does it continuously)
+  seed --scale --patients N --practitioners M
+                                a large synthetic data set for benchmarks (adds to what is there)
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
@@ -110,8 +113,13 @@ async function migrate(config: Config): Promise<void> {
 }
 
 async function seed(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { demo: { type: 'boolean' }, out: { type: 'string' } }, strict: true });
-  if (!values.demo) throw new UsageError('seed needs --demo');
+  const { values } = parseArgs({
+    args,
+    options: { demo: { type: 'boolean' }, out: { type: 'string' }, scale: { type: 'boolean' }, patients: { type: 'string' }, practitioners: { type: 'string' } },
+    strict: true,
+  });
+  if (values.scale) return seedScaleCommand(config, values);
+  if (!values.demo) throw new UsageError('seed needs --demo or --scale');
   const db = await openMigratedDatabase(config);
   const bar = progressBar('Loading demo data');
   try {
@@ -174,6 +182,30 @@ async function keys(config: Config, args: string[]): Promise<void> {
       bar.stop();
       say(result);
     }
+  } finally {
+    bar.stop();
+    await db.close();
+  }
+}
+
+async function seedScaleCommand(config: Config, values: { patients?: string | undefined; practitioners?: string | undefined }): Promise<void> {
+  const count = (name: string, value: string | undefined, max: number): number => {
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      throw new UsageError(`seed --scale needs --${name} N with 1 <= N <= ${max}`);
+    }
+    return Number(value);
+  };
+  const patients = count('patients', values.patients, 5_000_000);
+  const practitioners = count('practitioners', values.practitioners, 200_000);
+  const db = await openMigratedDatabase(config);
+  const bar = progressBar('Generating');
+  try {
+    const result = await seedScale(db, { patients, practitioners }, bar.onProgress);
+    bar.stop();
+    console.log(
+      `Loaded ${result.establishments} establishments, ${result.practitioners} practitioners, ${result.patients} patient files ` +
+        `(${result.accountUserIds.length} with an account) and ${result.appointments} appointments.`,
+    );
   } finally {
     bar.stop();
     await db.close();

@@ -6,6 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { StaffRole } from '../platform/db/schema.js';
 import { SPECIALTIES, rppsFromPayload } from '../modules/directory/index.js';
 import { base32Encode } from '../modules/identity/index.js';
+import { planScheduling, type SchedulingPlan } from '../modules/scheduling/demo.js';
 
 export const DEMO_SEED = 20_261_122;
 /** Ids are UUIDv7 whose timestamps start here, so they sort in creation order. */
@@ -226,4 +227,21 @@ export function asciiFold(value: string): string {
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase();
+}
+
+/**
+ * Agendas for every demo practitioner in every establishment where they practise, with
+ * appointments from three months before `now` to four weeks after it, held by the demo patients
+ * (account holders first, so each of them has appointments).
+ */
+export function demoSchedulingPlan(data: DemoData, now: number): SchedulingPlan {
+  const agendas = data.staff.flatMap((s) =>
+    s.practitioner
+      ? s.memberships
+          .filter((m) => m.role === 'practitioner')
+          .map((m) => ({ establishmentId: m.establishmentId, practitionerId: s.practitioner!.id, teleconsult: s.practitioner!.teleconsult }))
+      : [],
+  );
+  const patientFiles = data.patientFiles.map((f) => ({ id: f.id, establishmentId: f.establishmentId, hasAccount: f.accountIndex !== null }));
+  return planScheduling({ agendas, patientFiles }, { seed: DEMO_SEED, now, daysBack: 91, daysAhead: 28, fillPast: 0.15, fillFuture: 0.15 });
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Database } from '../platform/db/database.js';
 import { hashPassword } from '../modules/identity/index.js';
 import { DEMO_SEED, generateDemoData, type DemoData } from './demo-data.js';
+import { demoSchedulingPlan } from './demo-data.js';
+import { loadSchedulingPlan } from '../modules/scheduling/demo.js';
 
 const MARKER_KEY = 'demo_seed';
 
@@ -49,7 +51,8 @@ export async function seedDemo(db: Database, onProgress: ProgressFn = () => unde
   if (await hasDemoData(db)) return { created: false, data };
 
   const accounts = data.staff.length + data.patientAccounts.length;
-  const total = data.establishments.length + accounts + data.patientFiles.length;
+  const schedulingPlan = demoSchedulingPlan(data, Date.now());
+  const total = data.establishments.length + accounts + data.patientFiles.length + schedulingPlan.appointments.length;
   let done = 0;
   const step = (label: string, n = 1) => {
     done += n;
@@ -170,6 +173,7 @@ export async function seedDemo(db: Database, onProgress: ProgressFn = () => unde
       step('patient files', files.length);
     });
   }
+  await loadSchedulingPlan(db, schedulingPlan, (n) => step('appointments', n));
   return { created: true, data };
 }
 

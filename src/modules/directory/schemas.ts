@@ -14,3 +14,45 @@ export const SpecialtiesQuery = Type.Object(
 );
 
 export const SpecialtiesResponse = Type.Object({ items: Type.Array(SpecialtySchema) });
+
+const Uuid = Type.String({ format: 'uuid' });
+const LanguageList = Type.Array(Type.String({ pattern: '^[a-z]{2}$', description: 'ISO 639-1 code' }), { minItems: 1, maxItems: 10, uniqueItems: true });
+
+export const EstablishmentParams = Type.Object({ eid: Uuid }, { additionalProperties: false });
+export const EstablishmentPractitionerParams = Type.Object({ eid: Uuid, pid: Uuid }, { additionalProperties: false });
+
+export const PractitionerCreateBody = Type.Object(
+  {
+    firstName: Type.String({ minLength: 1, maxLength: 100 }),
+    lastName: Type.String({ minLength: 1, maxLength: 100 }),
+    rpps: Type.String({ description: '11 digits, the last one a Luhn check digit' }),
+    specialty: Type.String({ pattern: '^[a-z_]{2,40}$' }),
+    languages: Type.Optional(LanguageList),
+    teleconsult: Type.Optional(Type.Boolean()),
+    userId: Type.Optional(Type.String({ format: 'uuid', description: 'the staff account of this practitioner, if any' })),
+  },
+  { additionalProperties: false },
+);
+export type PractitionerCreateBody = Static<typeof PractitionerCreateBody>;
+
+export const PractitionerPatchBody = Type.Partial(
+  Type.Object({ specialty: Type.String({ pattern: '^[a-z_]{2,40}$' }), languages: LanguageList, teleconsult: Type.Boolean() }),
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PractitionerPatchBody = Static<typeof PractitionerPatchBody>;
+
+export const PractitionerView = Type.Object({
+  id: Uuid,
+  firstName: Type.String(),
+  lastName: Type.String(),
+  rpps: Type.String(),
+  specialty: Type.String(),
+  languages: Type.Array(Type.String()),
+  teleconsult: Type.Boolean(),
+});
+
+export const EstablishmentPatchBody = Type.Object(
+  { timeZone: Type.String({ minLength: 3, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris' }) },
+  { additionalProperties: false },
+);
+export const EstablishmentView = Type.Object({ id: Uuid, name: Type.String(), city: Type.String(), postalCode: Type.String(), timeZone: Type.String() });

@@ -214,6 +214,92 @@ export interface AuditCheckpointsTable {
   signature: Buffer;
 }
 
+// Scheduling (0005). Ranges are read and written as PostgreSQL range literals: '[start,end)'.
+export interface AgendasTable {
+  id: string;
+  owner_establishment_id: string;
+  practitioner_id: string;
+  weekly_hours: ColumnType<Record<string, Array<[number, number]>>, string | undefined, string>;
+  published: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface VisitMotivesTable {
+  id: string;
+  owner_establishment_id: string;
+  agenda_id: string;
+  label: string;
+  duration_minutes: number;
+  buffer_minutes: number;
+  patient_kind: 'all' | 'new_only' | 'known_only';
+  teleconsult: boolean;
+  min_notice_minutes: number;
+  horizon_days: number;
+  cancel_cutoff_hours: number;
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AgendaExceptionsTable {
+  id: string;
+  owner_establishment_id: string;
+  agenda_id: string;
+  kind: 'absence' | 'opening';
+  period: string;
+  created_at: Generated<Timestamp>;
+}
+
+export type AppointmentStatus = 'confirmed' | 'cancelled' | 'no_show' | 'held';
+
+export interface AppointmentsTable {
+  id: string;
+  establishment_id: string;
+  agenda_id: string;
+  practitioner_id: string;
+  motive_id: string;
+  patient_id: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  period: string;
+  status: AppointmentStatus;
+  booked_by_user_id: string | null;
+  booked_by: 'patient' | 'staff';
+  cancelled_at: Timestamp | null;
+  cancelled_by: 'patient' | 'staff' | null;
+  idempotency_key: string | null;
+  idempotency_fingerprint: string | null;
+  idempotency_response: ColumnType<unknown, string | null, string | null>;
+  hold_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Timestamp>;
+  updated_at: Timestamp;
+}
+
+export interface PractitionerBusyTable {
+  appointment_id: string;
+  practitioner_id: string;
+  period: string;
+  expires_at: Date | null;
+}
+
+export interface WaitlistEntriesTable {
+  id: string;
+  establishment_id: string;
+  agenda_id: string;
+  motive_id: string;
+  patient_id: string;
+  current_appointment_id: string | null;
+  wanted_before: Timestamp;
+  status: 'waiting' | 'offered' | 'accepted' | 'withdrawn' | 'expired';
+  offered_appointment_id: string | null;
+  offer_expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AccountEstablishmentsTable {
+  user_id: string;
+  linked_establishment_id: string;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -235,4 +321,11 @@ export interface DB {
   audit_signing_keys: AuditSigningKeysTable;
   audit_chain: AuditChainTable;
   audit_checkpoints: AuditCheckpointsTable;
+  agendas: AgendasTable;
+  visit_motives: VisitMotivesTable;
+  agenda_exceptions: AgendaExceptionsTable;
+  appointments: AppointmentsTable;
+  practitioner_busy: PractitionerBusyTable;
+  account_establishments: AccountEstablishmentsTable;
+  waitlist_entries: WaitlistEntriesTable;
 }

@@ -4,8 +4,10 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
+import * as m0005 from './0005_scheduling.js';
 import * as m0006 from './0006_vault.js';
 import * as m0007 from './0007_audit.js';
+import * as m0009 from './0009_scheduling_waitlist.js';
 import * as m0012 from './0012_access.js';
 
 export interface MigrationContext {
@@ -19,8 +21,10 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001_foundation', m0001],
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
+  ['0005_scheduling', m0005],
   ['0006_vault', m0006],
   ['0007_audit', m0007],
+  ['0009_scheduling_waitlist', m0009],
   ['0012_access', m0012],
 ];
 

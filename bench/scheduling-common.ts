@@ -1,0 +1,74 @@
+// Shared by the scheduling benches: start the server in a child process, run autocannon against
+// it, print one JSON line per figure.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import { loadConfigFromProcess } from '../src/config.js';
+import { openDatabase, type Database } from '../src/platform/db/database.js';
+
+export interface BenchServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(): Promise<BenchServer> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const m = /^PORT=(\d+)$/.exec(line);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function openBenchDatabase(): Promise<Database> {
+  const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent' });
+  if (!config.databaseUrl) {
+    console.error('bench: set DATABASE_URL to a PostgreSQL database seeded with `hygie seed --scale`');
+    process.exit(2);
+  }
+  return openDatabase(config);
+}
+
+export async function datasetSize(db: Database): Promise<{ practitioners: number; appointments: number; patients: number }> {
+  const { rows } = await sql<{ p: string; a: string; f: string }>`
+    select (select count(*) from practitioners) as p, (select count(*) from appointments) as a, (select count(*) from patients) as f`.execute(db.owner);
+  return { practitioners: Number(rows[0]!.p), appointments: Number(rows[0]!.a), patients: Number(rows[0]!.f) };
+}
+
+export function emit(bench: string, value: number, unit: string, extra: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ bench, value: Math.round(value * 100) / 100, unit, ...extra }));
+}
+
+export async function load(
+  url: string,
+  options: { connections: number; duration: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
+): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: options.connections,
+    duration: options.duration,
+    requests: [{ method: (options.method ?? 'GET') as 'GET', setupRequest: options.setupRequest as never }],
+  });
+}
+
+export function report(name: string, result: autocannon.Result, extra: Record<string, unknown>): void {
+  emit(`${name}.throughput`, result.requests.average, 'req/s', extra);
+  emit(`${name}.latency_p50`, result.latency.p50, 'ms', extra);
+  emit(`${name}.latency_p99`, result.latency.p99, 'ms', extra);
+  emit(`${name}.non_2xx`, result.non2xx, 'responses', extra);
+  emit(`${name}.errors`, result.errors + result.timeouts, 'errors', extra);
+  const codes = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  for (const [code, stat] of Object.entries(codes)) emit(`${name}.status_${code}`, stat.count, 'responses', extra);
+}

@@ -1,0 +1,276 @@
+// Booking, cancelling, rescheduling and no-shows. The exclusion constraint on appointments is
+// what makes double booking impossible; the availability check before it only gives a precise
+// answer (not a slot vs. taken). Every read or write of an appointment is audited in its own
+// transaction, with the patient's id.
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { Actor } from '../../platform/http/context.js';
+import { DomainError } from '../../platform/http/errors.js';
+import { appendAuditEvent } from '../audit/index.js';
+import { CARE_ROLES, requireRole, roleIn, userActor, type UserActor } from './access.js';
+import { freeSlots, openTime } from './availability.js';
+import { motiveRules } from './public.js';
+import type { BookBody } from './schemas.js';
+import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
+import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
+import { patientFileForAccount } from './patients.js';
+import { offerFreedSlot } from './waitlist.js';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+export type BookResult = { id: string; status: 'confirmed'; start: string; end: string };
+
+type Appointment = NonNullable<Awaited<ReturnType<SchedulingStore['findAppointment']>>>;
+
+interface Located {
+  tx: Tx;
+  appointment: Appointment;
+  /** How the actor reaches this appointment: as its patient, or as staff of its establishment. */
+  as: 'patient' | 'staff';
+  role: string | null;
+}
+
+function isPgError(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+export function createBooking(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+  const { db, store } = deps;
+
+  /**
+   * Checks that `start` is a slot of the motive. Staff are not bound by minimum notice or horizon.
+   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy.
+   */
+  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string) {
+    const now = deps.now();
+    const rules = staff ? { ...motiveRules(motive), minNoticeMinutes: 0, horizonDays: 366 } : motiveRules(motive);
+    const window = { start, end: start + 1 };
+    const wide = { start: start - DAY, end: start + 2 * DAY };
+    // One round trip for exceptions and busy time (this is the booking hot path).
+    const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
+    const exceptions = details.exceptions;
+    const open = openTime({
+      timeZone: agenda.time_zone,
+      weeklyHours: agenda.weekly_hours,
+      openings: exceptions.filter((e) => e.kind === 'opening'),
+      absences: exceptions.filter((e) => e.kind === 'absence'),
+      from: window.start,
+      to: window.end,
+    });
+    const offered = freeSlots({ open, busy: [], motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
+    if (offered.length === 0 || start < now) throw invalid('body.start', 'is not a bookable slot of this motive (opening hours, notice, horizon)');
+    const busy = details.busy.filter((b) => b.appointmentId !== exceptAppointmentId);
+    const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
+    if (free.length === 0) throw new DomainError('slot_taken');
+  }
+
+  async function publicMotive(tx: Tx, practitionerId: string, motiveId: string) {
+    const found = await store.findMotiveWithAgenda(tx, motiveId);
+    if (!found || !found.motive.active || found.agenda.practitioner_id !== practitionerId) throw new DomainError('not_found');
+    return found;
+  }
+
+  async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {
+    return (await store.findPractitionerIdByUser(tx, actor.userId))?.id;
+  }
+
+  /**
+   * Runs fn on an appointment the actor may reach, in a tenant transaction of its establishment.
+   * A patient reaches the appointments of their own files; staff those of their establishments
+   * (a practitioner only their own agenda). Anything else, existing or not, is not_found.
+   */
+  async function withReachableAppointment<T>(actor: Actor, appointmentId: string, fn: (found: Located) => Promise<T>): Promise<T> {
+    const user = userActor(actor);
+    const staffEstablishments = user.memberships.filter((m) => CARE_ROLES.includes(m.role)).map((m) => m.establishmentId);
+    const linked = await db.withPlatform(async (tx) => (await store.linkedEstablishments(tx, user.userId)).map((r) => r.linked_establishment_id));
+    for (const establishmentId of [...new Set([...linked, ...staffEstablishments])]) {
+      const marker = Symbol('absent');
+      const result = await db.withTenant(establishmentId, async (tx): Promise<T | typeof marker> => {
+        const appointment = await store.findAppointment(tx, appointmentId);
+        if (!appointment) return marker;
+        const role = roleIn(actor, establishmentId);
+        if (role && CARE_ROLES.includes(role)) {
+          if (role !== 'practitioner' || (await ownPractitionerId(tx, user)) === appointment.practitioner_id) {
+            return fn({ tx, appointment, as: 'staff', role });
+          }
+        }
+        const files = await store.patientFilesOfAccount(tx, user.userId);
+        if (files.some((f) => f.id === appointment.patient_id)) return fn({ tx, appointment, as: 'patient', role: null });
+        return marker;
+      });
+      if (result !== marker) return result as T;
+    }
+    throw new DomainError('not_found');
+  }
+
+  async function audit(tx: Tx, actor: Actor, found: { establishmentId: string; role: string | null }, action: string, appointmentId: string, patientId: string) {
+    await appendAuditEvent(tx, {
+      establishmentId: found.establishmentId,
+      actor,
+      actorRole: found.role ?? 'patient',
+      action,
+      resourceKind: 'appointment',
+      resourceIds: [appointmentId],
+      patientIds: [patientId],
+      categories: ['administrative'],
+      outcome: 'allowed',
+    });
+  }
+
+  const present = (a: { id: string; status: string; starts_at: Date; ends_at: Date }, zone: string) => ({
+    id: a.id,
+    status: a.status as 'confirmed' | 'cancelled' | 'no_show' | 'held',
+    start: formatInstant(a.starts_at.getTime(), zone),
+    end: formatInstant(a.ends_at.getTime(), zone),
+  });
+
+  return {
+    withReachableAppointment,
+
+    async book(actor: Actor, body: BookBody, idempotencyKey: string | undefined): Promise<BookResult> {
+      const user = userActor(actor);
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw invalid('headers.idempotency-key', 'use 1 to 200 letters, digits or _ . : -');
+      }
+      const start = parseInstant(body.start, 'body.start');
+      const byStaff = body.patientId !== undefined;
+      const { motive, agenda } = await db.withPlatform(async (tx) => {
+        const found = await publicMotive(tx, body.practitionerId, body.motiveId);
+        if (byStaff) {
+          const role = requireRole(actor, found.agenda.establishment_id, CARE_ROLES);
+          if (role === 'practitioner' && (await ownPractitionerId(tx, user)) !== found.agenda.practitioner_id) {
+            throw new DomainError('forbidden', 'A practitioner books only in their own agenda');
+          }
+        } else {
+          if (!found.agenda.published) throw new DomainError('not_found');
+          const account = await store.findAccount(tx, user.userId);
+          if (!account?.email_verified_at) throw new DomainError('forbidden', 'Verify your e-mail address before booking');
+        }
+        return found;
+      });
+      const establishmentId = agenda.establishment_id;
+      const end = start + motive.duration_minutes * MINUTE;
+      const occupiedUntil = end + motive.buffer_minutes * MINUTE;
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([body.practitionerId, body.motiveId, start, body.patientId ?? null]))
+        .digest('base64url');
+
+      const replay = (tx: Tx, key: string) =>
+        store.findByIdempotencyKey(tx, establishmentId, user.userId, key).then((row) => {
+          if (!row) return undefined;
+          if (row.idempotency_fingerprint !== fingerprint) throw new DomainError('conflict', 'This Idempotency-Key was used for a different request');
+          return row.idempotency_response as BookResult;
+        });
+
+      try {
+        return await db.withTenant(establishmentId, async (tx) => {
+          if (idempotencyKey !== undefined) {
+            const previous = await replay(tx, idempotencyKey);
+            if (previous) return previous;
+          }
+          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
+          await checkSlot(tx, agenda, motive, start, byStaff);
+          let patientId: string;
+          if (byStaff) {
+            const patient = await store.findPatient(tx, body.patientId!);
+            if (!patient) throw new DomainError('not_found', 'No such patient file in this establishment');
+            patientId = patient.id;
+          } else {
+            patientId = await patientFileForAccount(store, tx, establishmentId, user);
+          }
+          if (motive.patient_kind !== 'all') {
+            const known = await store.isKnownPatient(tx, patientId, agenda.practitioner_id);
+            if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');
+            if (motive.patient_kind === 'known_only' && !known) throw new DomainError('forbidden', 'This motive is reserved for patients already followed by this practitioner');
+          }
+          const id = uuidv7();
+          const result: BookResult = { id, status: 'confirmed', start: formatInstant(start, agenda.time_zone), end: formatInstant(end, agenda.time_zone) };
+          await store.insertAppointment(tx, {
+            id,
+            establishmentId,
+            agendaId: agenda.agenda_id,
+            practitionerId: agenda.practitioner_id,
+            motiveId: motive.id,
+            patientId,
+            start,
+            end,
+            occupiedUntil,
+            bookedByUserId: user.userId,
+            bookedBy: byStaff ? 'staff' : 'patient',
+            idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
+          });
+          await audit(tx, actor, { establishmentId, role: byStaff ? (roleIn(actor, establishmentId) ?? null) : null }, 'appointment.book', id, patientId);
+          return result;
+        });
+      } catch (error) {
+        // Retries of one request that raced each other: the first one took the slot (or the key),
+        // the others return its result instead of slot_taken.
+        const lostRace = isPgError(error, '23P01') || isPgError(error, '23505') || (error instanceof DomainError && error.code === 'slot_taken');
+        if (lostRace && idempotencyKey !== undefined) {
+          const previous = await db.withTenant(establishmentId, (tx) => replay(tx, idempotencyKey));
+          if (previous) return previous;
+        }
+        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
+        throw error;
+      }
+    },
+
+    async cancel(actor: Actor, appointmentId: string) {
+      return withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+        const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
+        if (as === 'patient') {
+          const motive = (await store.findMotive(tx, appointment.motive_id))!;
+          const deadline = appointment.starts_at.getTime() - motive.cancel_cutoff_hours * 3_600_000;
+          if (deps.now() > deadline) throw new DomainError('forbidden', 'The online cancellation deadline has passed; please call the practice');
+        }
+        await store.setStatus(tx, appointment.id, 'cancelled', as);
+        await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.cancel', appointment.id, appointment.patient_id);
+        await offerFreedSlot(store, tx, appointment, deps.now());
+        return present({ ...appointment, status: 'cancelled' }, agenda.time_zone);
+      });
+    },
+
+    async reschedule(actor: Actor, appointmentId: string, startValue: string) {
+      const start = parseInstant(startValue, 'body.start');
+      try {
+        return await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+          const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+          const motive = (await store.findMotive(tx, appointment.motive_id))!;
+          if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
+          if (as === 'patient') {
+            const deadline = appointment.starts_at.getTime() - motive.cancel_cutoff_hours * 3_600_000;
+            if (deps.now() > deadline) throw new DomainError('forbidden', 'The online change deadline has passed; please call the practice');
+            if (!motive.active) throw new DomainError('conflict', 'This motive is no longer offered online');
+          }
+          const end = start + motive.duration_minutes * MINUTE;
+          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
+          await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id);
+          await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
+          await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
+          return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);
+        });
+      } catch (error) {
+        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
+        throw error;
+      }
+    },
+
+    async markNoShow(actor: Actor, establishmentId: string, appointmentId: string) {
+      const role = requireRole(actor, establishmentId, CARE_ROLES);
+      return db.withTenant(establishmentId, async (tx) => {
+        const appointment = await store.findAppointment(tx, appointmentId);
+        if (!appointment) throw new DomainError('not_found');
+        if (role === 'practitioner' && (await ownPractitionerId(tx, userActor(actor))) !== appointment.practitioner_id) throw new DomainError('not_found');
+        if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
+        if (appointment.starts_at.getTime() > deps.now()) throw new DomainError('conflict', 'An appointment can be marked missed only once it has started');
+        await store.setStatus(tx, appointment.id, 'no_show', null);
+        await audit(tx, actor, { establishmentId, role }, 'appointment.no_show', appointment.id, appointment.patient_id);
+        const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        return present({ ...appointment, status: 'no_show' }, agenda.time_zone);
+      });
+    },
+  };
+}
+export type Booking = ReturnType<typeof createBooking>;

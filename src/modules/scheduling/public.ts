@@ -1,0 +1,144 @@
+// Public reads: a practitioner's profile, free slots for a motive, and the search with next free
+// slots. They read only the public agenda tables and the busy projection, which name no patient:
+// nothing here can tell who took a slot, or that anyone did rather than an absence.
+import type { Database } from '../../platform/db/database.js';
+import { DomainError } from '../../platform/http/errors.js';
+import { freeSlots, openTime, type Interval } from './availability.js';
+import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
+import { DAY, decodeIdCursor, encodeIdCursor, formatInstant, invalid, windowFrom } from './time.js';
+import type { SearchQuery } from './schemas.js';
+
+export const motiveRules = (m: MotiveRow) => ({
+  durationMinutes: m.duration_minutes,
+  bufferMinutes: m.buffer_minutes,
+  minNoticeMinutes: m.min_notice_minutes,
+  horizonDays: m.horizon_days,
+});
+
+/** Free slots of several motives of one agenda, from already loaded rows (no I/O). */
+export function slotsOf(
+  agenda: AgendaRow,
+  motives: MotiveRow[],
+  exceptions: Array<Interval & { agendaId: string; kind: string }>,
+  busy: Interval[],
+  window: Interval,
+  now: number,
+  limitPerMotive?: number,
+): Array<Interval & { motiveId: string }> {
+  const mine = exceptions.filter((e) => e.agendaId === agenda.agenda_id);
+  const open = openTime({
+    timeZone: agenda.time_zone,
+    weeklyHours: agenda.weekly_hours,
+    openings: mine.filter((e) => e.kind === 'opening'),
+    absences: mine.filter((e) => e.kind === 'absence'),
+    from: window.start,
+    to: window.end,
+  });
+  const out: Array<Interval & { motiveId: string }> = [];
+  for (const m of motives) {
+    for (const s of freeSlots({ open, busy, motive: motiveRules(m), from: window.start, to: window.end, now, limit: limitPerMotive })) {
+      out.push({ ...s, motiveId: m.id });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+export function createPublicScheduling(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+  const { db, store } = deps;
+  return {
+    async profile(practitionerId: string) {
+      return db.withPlatform(async (tx) => {
+        const p = await store.findPractitioner(tx, practitionerId);
+        if (!p) throw new DomainError('not_found');
+        const agendas = await store.listAgendasOfPractitioner(tx, practitionerId, true);
+        const motives = await store.listMotives(tx, agendas.map((a) => a.agenda_id), true);
+        return {
+          id: p.id,
+          name: `${p.first_name} ${p.last_name}`,
+          specialty: { code: p.specialty_code, label: p.label_fr, labelEn: p.label_en },
+          languages: p.languages,
+          teleconsult: p.teleconsult,
+          establishments: agendas.map((a) => ({
+            id: a.establishment_id,
+            name: a.establishment_name,
+            addressLine: a.address_line,
+            city: a.city,
+            postalCode: a.postal_code,
+            timeZone: a.time_zone,
+            motives: motives
+              .filter((m) => m.agenda_id === a.agenda_id)
+              .map((m) => ({ id: m.id, label: m.label, durationMinutes: m.duration_minutes, teleconsult: m.teleconsult, patientKind: m.patient_kind })),
+          })),
+        };
+      });
+    },
+
+    async availability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
+      return db.withPlatform(async (tx) => {
+        const found = await store.findMotiveWithAgenda(tx, query.motiveId);
+        if (!found || !found.motive.active || !found.agenda.published || found.agenda.practitioner_id !== practitionerId) {
+          throw new DomainError('not_found');
+        }
+        const { motive, agenda } = found;
+        const now = deps.now();
+        const window = windowFrom(query, agenda.time_zone, now, 7, 31);
+        const wide = { start: window.start - DAY, end: window.end + DAY };
+        const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
+        const slots = slotsOf(agenda, [motive], details.exceptions, details.busy, window, now);
+        return { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) };
+      });
+    },
+
+    async search(query: SearchQuery) {
+      if (!query.specialty && !query.near) throw invalid('querystring', 'give a specialty, a place (near) or both');
+      const near = query.near?.trim() ?? '';
+      const place = /^\d{5}$/.test(near)
+        ? { postalCode: near }
+        : /^(\d{2}|2[AB])$/i.test(near)
+          ? { department: near.toUpperCase() }
+          : near !== ''
+            ? { city: near }
+            : {};
+      const limit = query.limit ?? 10;
+      const after = decodeIdCursor(query.cursor);
+      return db.withPlatform(async (tx) => {
+        const rows = await store.searchAgendas(tx, {
+          specialty: query.specialty,
+          ...place,
+          teleconsult: query.teleconsult,
+          after,
+          limit: limit + 1,
+        });
+        const page = rows.slice(0, limit);
+        const now = deps.now();
+        // The window is computed in Paris time for dates; establishments of other zones get the
+        // same instants, which only shifts a 'YYYY-MM-DD' bound by their offset.
+        const window = windowFrom(query, 'Europe/Paris', now, 14, 31);
+        const wide = { start: window.start - DAY, end: window.end + DAY };
+        const { motives, exceptions, busy } = await store.loadAgendaDetails(
+          tx,
+          page.map((r) => r.agenda_id),
+          [...new Set(page.map((r) => r.practitioner_id))],
+          wide,
+          query.teleconsult === true,
+          now,
+        );
+        const items = page.map((r) => {
+          const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));
+          const next = slotsOf(r, own, exceptions, busy.filter((b) => b.practitionerId === r.practitioner_id), window, now, 3).slice(0, 3);
+          return {
+            practitionerId: r.practitioner_id,
+            name: `${r.first_name} ${r.last_name}`,
+            specialty: { code: r.specialty_code, label: r.label_fr },
+            teleconsult: r.teleconsult,
+            languages: r.languages,
+            establishment: { id: r.establishment_id, name: r.establishment_name, city: r.city, postalCode: r.postal_code },
+            nextSlots: next.map((s) => ({ start: formatInstant(s.start, r.time_zone), end: formatInstant(s.end, r.time_zone), motiveId: s.motiveId })),
+          };
+        });
+        return { items, nextCursor: rows.length > limit ? encodeIdCursor(page[page.length - 1]!.agenda_id) : null };
+      });
+    },
+  };
+}
+export type PublicScheduling = ReturnType<typeof createPublicScheduling>;

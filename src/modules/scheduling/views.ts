@@ -1,0 +1,138 @@
+// Reading appointments: a patient's own list and calendar file, and the staff agenda. Each read
+// is audited with the ids of the patients it showed, in the transaction that read them.
+import ical, { ICalEventStatus } from 'ical-generator';
+import type { Database } from '../../platform/db/database.js';
+import type { Actor } from '../../platform/http/context.js';
+import { DomainError } from '../../platform/http/errors.js';
+import { appendAuditEvent } from '../audit/index.js';
+import { CARE_ROLES, requireRole, userActor } from './access.js';
+import type { Booking } from './booking.js';
+import type { SchedulingStore } from './store.js';
+import type { AppointmentView } from './schemas.js';
+import { decodeCursor, encodeCursor, formatInstant, windowFrom } from './time.js';
+
+export function createAppointmentViews(deps: { db: Database; store: SchedulingStore; booking: Booking; now: () => number }) {
+  const { db, store } = deps;
+  return {
+    async myAppointments(actor: Actor, query: { limit?: number; cursor?: string }) {
+      const user = userActor(actor);
+      const limit = query.limit ?? 20;
+      const after = decodeCursor(query.cursor);
+      const linked = await db.withPlatform(async (tx) => (await store.linkedEstablishments(tx, user.userId)).map((r) => r.linked_establishment_id));
+      type Row = Awaited<ReturnType<SchedulingStore['listForPatients']>>[number];
+      const rows: Row[] = [];
+      for (const establishmentId of linked) {
+        await db.withTenant(establishmentId, async (tx) => {
+          const files = await store.patientFilesOfAccount(tx, user.userId);
+          if (files.length === 0) return;
+          const found = await store.listForPatients(tx, files.map((f) => f.id), after, limit + 1);
+          rows.push(...found);
+          if (found.length > 0) {
+            await appendAuditEvent(tx, {
+              establishmentId,
+              actor,
+              actorRole: 'patient',
+              action: 'appointment.list_own',
+              resourceKind: 'appointment',
+              resourceIds: found.map((r) => r.id),
+              patientIds: [...new Set(found.map((r) => r.patient_id))],
+              categories: ['administrative'],
+              outcome: 'allowed',
+            });
+          }
+        });
+      }
+      rows.sort((a, b) => b.starts_at.getTime() - a.starts_at.getTime() || (a.id < b.id ? 1 : -1));
+      const page = rows.slice(0, limit);
+      const items: AppointmentView[] = page.map((r) => ({
+        id: r.id,
+        status: r.status,
+        start: formatInstant(r.starts_at.getTime(), r.time_zone),
+        end: formatInstant(r.ends_at.getTime(), r.time_zone),
+        practitioner: { id: r.practitioner_id, name: `${r.first_name} ${r.last_name}` },
+        establishment: { id: r.establishment_id, name: r.establishment_name, addressLine: r.address_line, city: r.city, postalCode: r.postal_code },
+        motive: { id: r.motive_id, label: r.motive_label, teleconsult: r.teleconsult },
+        cancellableUntil:
+          r.status === 'confirmed' ? formatInstant(r.starts_at.getTime() - r.cancel_cutoff_hours * 3_600_000, r.time_zone) : null,
+      }));
+      const last = page[page.length - 1];
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null };
+    },
+
+    /**
+     * The calendar file of an appointment, for its patient. It carries date, time, place and the
+     * practitioner's name only: calendar files end up synchronised to third-party clouds, so
+     * neither the motive nor the specialty goes in.
+     */
+    async icsFile(actor: Actor, appointmentId: string): Promise<string> {
+      return deps.booking.withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+        const establishment = (await store.findEstablishment(tx, appointment.establishment_id))!;
+        const practitioner = (await store.findPractitioner(tx, appointment.practitioner_id))!;
+        await appendAuditEvent(tx, {
+          establishmentId: appointment.establishment_id,
+          actor,
+          actorRole: as === 'patient' ? 'patient' : role,
+          action: 'appointment.ics',
+          resourceKind: 'appointment',
+          resourceIds: [appointment.id],
+          patientIds: [appointment.patient_id],
+          categories: ['administrative'],
+          outcome: 'allowed',
+        });
+        const calendar = ical({ prodId: { company: 'Hygie', product: 'Hygie', language: 'FR' }, name: 'Hygie' });
+        calendar.createEvent({
+          id: `${appointment.id}@hygie`,
+          start: appointment.starts_at,
+          end: appointment.ends_at,
+          stamp: new Date(deps.now()),
+          summary: `Rendez-vous — ${practitioner.first_name} ${practitioner.last_name}`,
+          location: `${establishment.name}, ${establishment.address_line}, ${establishment.postal_code} ${establishment.city}`,
+          status: appointment.status === 'cancelled' ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+        });
+        return calendar.toString();
+      });
+    },
+
+    /** A practitioner's appointments for staff: bounded window, paged, audited with the patients shown. */
+    async agenda(actor: Actor, establishmentId: string, query: { practitionerId: string; from: string; to: string; limit?: number; cursor?: string }) {
+      const role = requireRole(actor, establishmentId, CARE_ROLES);
+      const user = userActor(actor);
+      const limit = query.limit ?? 50;
+      const after = decodeCursor(query.cursor);
+      return db.withTenant(establishmentId, async (tx) => {
+        const agenda = await store.findAgenda(tx, establishmentId, query.practitionerId);
+        if (!agenda) throw new DomainError('not_found');
+        if (role === 'practitioner' && (await store.findPractitionerIdByUser(tx, user.userId))?.id !== query.practitionerId) {
+          throw new DomainError('forbidden', 'A practitioner sees only their own agenda');
+        }
+        const window = windowFrom(query, agenda.time_zone, deps.now(), 1, 31);
+        const rows = await store.listAgenda(tx, query.practitionerId, window, after, limit + 1);
+        const page = rows.slice(0, limit);
+        await appendAuditEvent(tx, {
+          establishmentId,
+          actor,
+          actorRole: role,
+          action: 'agenda.list',
+          resourceKind: 'appointment',
+          resourceIds: page.map((r) => r.id),
+          patientIds: [...new Set(page.map((r) => r.patient_id))],
+          categories: ['identity', 'administrative'],
+          outcome: 'allowed',
+        });
+        const last = page[page.length - 1];
+        return {
+          items: page.map((r) => ({
+            id: r.id,
+            start: formatInstant(r.starts_at.getTime(), agenda.time_zone),
+            end: formatInstant(r.ends_at.getTime(), agenda.time_zone),
+            status: r.status,
+            motiveId: r.motive_id,
+            patient: { id: r.patient_id, name: `${r.first_names} ${r.used_name ?? r.birth_name}` },
+          })),
+          nextCursor: rows.length > limit && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null,
+        };
+      });
+    },
+  };
+}
+export type AppointmentViews = ReturnType<typeof createAppointmentViews>;
