@@ -17,6 +17,29 @@ export function Header() {
           <span className="brand__mark" aria-hidden="true" />
           <span className="brand__name">{t('app.name')}</span>
         </Link>
+        <div className="site-header__tools">
+          <LanguageSwitch />
+          {user ? (
+            <div className="account">
+              <span className="account__name" data-testid="account-name">
+                {t('nav.account', { name: displayName(user) })}
+              </span>
+              <button
+                type="button"
+                className="button button--secondary"
+                onClick={() => {
+                  void logout().then(() => navigate(paths.home));
+                }}
+              >
+                {t('nav.logout')}
+              </button>
+            </div>
+          ) : session.status === 'anonymous' ? (
+            <Link to={paths.login} className="button button--primary" data-testid="login-link">
+              {t('nav.login')}
+            </Link>
+          ) : null}
+        </div>
         <nav className="site-nav" aria-label={t('app.mainNav')}>
           <ul>
             <li>
@@ -41,29 +64,6 @@ export function Header() {
             ) : null}
           </ul>
         </nav>
-        <div className="site-header__tools">
-          <LanguageSwitch />
-          {user ? (
-            <div className="account">
-              <span className="account__name" data-testid="account-name">
-                {t('nav.account', { name: displayName(user) })}
-              </span>
-              <button
-                type="button"
-                className="button button--secondary"
-                onClick={() => {
-                  void logout().then(() => navigate(paths.home));
-                }}
-              >
-                {t('nav.logout')}
-              </button>
-            </div>
-          ) : session.status === 'anonymous' ? (
-            <Link to={paths.login} className="button button--primary" data-testid="login-link">
-              {t('nav.login')}
-            </Link>
-          ) : null}
-        </div>
       </div>
     </header>
   );
