@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     // Builds web/dist when missing or older than web/src, for the browser tests.
     globalSetup: ['test/helpers/web-build.ts'],
     testTimeout: 30_000,
