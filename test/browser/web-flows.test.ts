@@ -111,6 +111,32 @@ describe.skipIf(!hasChromium)('web application: flows over API stand-ins', () =>
     await close();
   });
 
+  it('comes back to the page that asked for a login, and offers the login again when the session expires', async () => {
+    const { page, close } = await openPage(h.browser);
+    let me: unknown;
+    await page.route('**/api/v1/auth/me', (route) => (me ? json(route, 200, me) : json(route, 401, problem(401, 'unauthenticated'))));
+    await page.route('**/api/v1/auth/login', (route) => {
+      me = PATIENT;
+      return json(route, 200, { status: 'ok' });
+    });
+    await page.route('**/api/v1/me/access-log*', (route) =>
+      me ? json(route, 200, { items: ACCESS_LOG, nextCursor: 'page-2' }) : json(route, 401, problem(401, 'unauthenticated')),
+    );
+    await page.goto(`${h.url}/mes-acces`);
+    await page.click('[data-testid="login-required"] a');
+    await page.fill('#login-email', 'camille.durand@example.fr');
+    await page.fill('#login-password', 'correct horse battery staple');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${h.url}/mes-acces`);
+    await page.waitForSelector('[data-testid="access-log"]');
+    // The session ends on the server (idle timeout, revoked elsewhere): the next call is a 401.
+    me = undefined;
+    await page.click('button:text("Afficher les accès plus anciens")');
+    await page.waitForSelector('[data-testid="login-required"]');
+    expect(await page.locator('[data-testid="login-link"]').count()).toBe(1);
+    await close();
+  });
+
   it('tells a wrong password apart from a rate limit, and says when to retry', async () => {
     const { page, close } = await openPage(h.browser);
     await signedInAs(page, undefined);

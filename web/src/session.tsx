@@ -1,7 +1,7 @@
 // Who is logged in, from `GET /auth/me`. A 401 (or an API without the identity module yet) means
 // logged out. The CSRF token it returns is handed to the API client, in memory only.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { onAccountContained, setCsrfToken } from './api/client';
+import { onAccountContained, onSignedOut, setCsrfToken } from './api/client';
 import { endpoints, type CurrentUser } from './api/endpoints';
 
 export type SessionState =
@@ -53,10 +53,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     void loadSession().then((next) => {
       if (live) setSession(next);
     });
-    const unsubscribe = onAccountContained(markContained);
+    const unsubscribe = [
+      onAccountContained(markContained),
+      // A page's request found the session gone: pages that need one offer the login again.
+      onSignedOut(() => {
+        setCsrfToken(undefined);
+        setSession((current) => (current.status === 'authenticated' ? { status: 'anonymous' } : current));
+      }),
+    ];
     return () => {
       live = false;
-      unsubscribe();
+      for (const u of unsubscribe) u();
     };
   }, [markContained]);
 

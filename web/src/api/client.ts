@@ -85,6 +85,7 @@ const API_PREFIX = '/api/v1';
 let csrfToken: string | undefined;
 let stepUpHandler: (() => Promise<boolean>) | undefined;
 const containedListeners = new Set<() => void>();
+const signedOutListeners = new Set<() => void>();
 
 /** Set by the session after `GET /auth/me`; cleared on logout. Kept in memory only. */
 export function setCsrfToken(token: string | undefined): void {
@@ -99,6 +100,12 @@ export function setStepUpHandler(handler: (() => Promise<boolean>) | undefined):
 export function onAccountContained(listener: () => void): () => void {
   containedListeners.add(listener);
   return () => containedListeners.delete(listener);
+}
+
+/** The session expired or was revoked while a page was open (a 401 `unauthenticated`). */
+export function onSignedOut(listener: () => void): () => void {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
 }
 
 export function buildUrl(path: string, query?: Record<string, QueryValue>): string {
@@ -174,6 +181,7 @@ export async function request<T>(method: string, path: string, options: RequestO
       }
     }
     if (error.code === 'account_contained') for (const listener of containedListeners) listener();
+    if (error.code === 'unauthenticated') for (const listener of signedOutListeners) listener();
     throw error;
   }
   return readBody<T>(response);
