@@ -2,6 +2,7 @@
 // against stand-ins of those endpoints shaped as /work/shared/API.md says (the real modules are
 // built in parallel): login with TOTP, generic problem handling (step-up, containment, rate
 // limit), "Mes rendez-vous" and "Qui a consulté mes données", with axe on each page and dialog.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import { hasChromium } from '../helpers/browser.js';
@@ -134,6 +135,53 @@ describe.skipIf(!hasChromium)('web application: flows over API stand-ins', () =>
     await page.click('button:text("Afficher les accès plus anciens")');
     await page.waitForSelector('[data-testid="login-required"]');
     expect(await page.locator('[data-testid="login-link"]').count()).toBe(1);
+    await close();
+  });
+
+  it('logs in with a passkey from Chrome\'s virtual authenticator, sending back the flow fields of the options', async () => {
+    const { page, close } = await openPage(h.browser);
+    // WebAuthn refuses IP addresses as relying party ids: use the localhost name of the same server.
+    const origin = h.url.replace('127.0.0.1', 'localhost');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    const credentialId = randomBytes(16);
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await cdp.send('WebAuthn.addCredential', {
+      authenticatorId,
+      credential: {
+        credentialId: credentialId.toString('base64'),
+        isResidentCredential: true,
+        rpId: 'localhost',
+        privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+        userHandle: Buffer.from(PRACTITIONER.user.id).toString('base64'),
+        signCount: 0,
+      },
+    });
+    const challenge = randomBytes(32).toString('base64url');
+    let me: unknown;
+    let verifyBody: { flowId?: string; response?: { id: string; type: string; response: { clientDataJSON: string; authenticatorData: string; signature: string } } } | undefined;
+    await page.route('**/api/v1/auth/me', (route) => (me ? json(route, 200, me) : json(route, 401, problem(401, 'unauthenticated'))));
+    await page.route('**/api/v1/auth/webauthn/login/options', (route) =>
+      json(route, 200, { flowId: 'flow-1', options: { challenge, rpId: 'localhost', allowCredentials: [], userVerification: 'required', timeout: 60_000 } }),
+    );
+    await page.route('**/api/v1/auth/webauthn/login/verify', (route) => {
+      verifyBody = route.request().postDataJSON();
+      me = PRACTITIONER;
+      return json(route, 200, { status: 'ok' });
+    });
+    await page.goto(`${origin}/connexion`);
+    await page.click('[data-testid="passkey-login"]');
+    await page.waitForURL(`${origin}/pro`);
+    expect(verifyBody?.flowId).toBe('flow-1');
+    expect(verifyBody?.response?.id).toBe(credentialId.toString('base64url'));
+    expect(verifyBody?.response?.type).toBe('public-key');
+    const clientData = JSON.parse(Buffer.from(verifyBody?.response?.response.clientDataJSON ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(clientData).toMatchObject({ type: 'webauthn.get', challenge, origin });
+    expect(verifyBody?.response?.response.signature).toBeTruthy();
+    await page.waitForSelector('[data-testid="memberships"]');
     await close();
   });
 

@@ -61,6 +61,8 @@ describe.skipIf(!hasChromium)('web application: patient portal in Chromium', () 
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await page.waitForSelector('#search-specialty option:text("Cardiology")', { state: 'attached' });
     expect(await page.textContent('label[for="search-near"]')).toBe('Town or postal code');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, 'home-english-desktop');
     // The choice survives a reload...
     await page.reload();
     await page.waitForSelector('h1:text("Find a healthcare professional")');
