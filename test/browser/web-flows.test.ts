@@ -287,6 +287,28 @@ describe.skipIf(!hasChromium)('web application: flows over API stand-ins', () =>
     await close();
   });
 
+  it('renews a stale CSRF token once and replays the request', async () => {
+    const { page, close } = await openPage(h.browser);
+    let meCalls = 0;
+    const tokens: Array<string | undefined> = [];
+    await page.route('**/api/v1/auth/me', (route) => {
+      meCalls += 1;
+      return json(route, 200, { ...PATIENT, csrfToken: meCalls === 1 ? 'stale-token' : 'fresh-token' });
+    });
+    await page.route('**/api/v1/me/appointments*', (route) => json(route, 200, { items: [APPOINTMENT], nextCursor: null }));
+    await page.route(`**/api/v1/appointments/${APPOINTMENT.id}/cancel`, (route) => {
+      const token = route.request().headers()['x-csrf-token'];
+      tokens.push(token);
+      return token === 'fresh-token' ? json(route, 200, { ...APPOINTMENT, status: 'cancelled' }) : json(route, 403, problem(403, 'csrf_failed'));
+    });
+    await page.goto(`${h.url}/mes-rendez-vous`);
+    await page.click('button:text("Annuler ce rendez-vous")');
+    await page.click('dialog[open] button:text("Oui, annuler")');
+    await page.waitForSelector('[role="status"]:text("Le rendez-vous a été annulé.")');
+    expect(tokens).toEqual(['stale-token', 'fresh-token']);
+    await close();
+  });
+
   it('shows the contained-account screen when the API answers account_contained, and forgets the session', async () => {
     for (const viewport of [DESKTOP, PHONE]) {
       const { page, close } = await openPage(h.browser, viewport);

@@ -173,6 +173,12 @@ export async function request<T>(method: string, path: string, options: RequestO
   let response = await send(method, path, options);
   if (!response.ok) {
     let error = await parseProblem(response);
+    if (error.code === 'csrf_failed' && UNSAFE.has(method) && (await renewCsrfToken())) {
+      // The token changed (a new session, a rotation): take the current one and try once more.
+      response = await send(method, path, options);
+      if (response.ok) return readBody<T>(response);
+      error = await parseProblem(response);
+    }
     if (error.code === 'step_up_required' && !options.noStepUp && stepUpHandler) {
       if (await stepUpHandler()) {
         response = await send(method, path, options);
@@ -185,6 +191,15 @@ export async function request<T>(method: string, path: string, options: RequestO
     throw error;
   }
   return readBody<T>(response);
+}
+
+async function renewCsrfToken(): Promise<boolean> {
+  const response = await send('GET', '/auth/me', {});
+  if (!response.ok) return false;
+  const me = await readBody<{ csrfToken?: unknown }>(response);
+  if (typeof me?.csrfToken !== 'string') return false;
+  csrfToken = me.csrfToken;
+  return true;
 }
 
 async function readBody<T>(response: Response): Promise<T> {
