@@ -8,18 +8,25 @@ import type { Config } from './config.js';
 import type { Database } from './platform/db/database.js';
 import type { Logger } from './platform/log.js';
 import { registerErrorHandling } from './platform/http/errors.js';
-import { registerAuthDecision } from './platform/http/context.js';
+import { registerAuthDecision, type Authenticator } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import { createAccessModule } from './modules/access/index.js';
+import { passThroughMeter } from './modules/guard/index.js';
+import type { Vault } from './modules/vault/index.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Sets request.actor for non-public routes (the identity module's session/API-key check). */
+  authenticate?: Authenticator;
+  /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
+  vault?: Vault;
 }
 
-export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -90,9 +97,11 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
     },
   });
 
-  registerAuthDecision(app, undefined);
+  registerAuthDecision(app, authenticate);
   registerOps(app, db);
+  const access = createAccessModule({ db, meter: passThroughMeter });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(access.routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

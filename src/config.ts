@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a validated Config.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { inspect } from 'node:util';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,35 @@ export interface Config {
   bodyLimit: number;
   /** Database role the application runs as (HYGIE_DB_APP_ROLE, default hygie_app). */
   dbAppRole: string;
+  /**
+   * Where the vault's root keys come from (HYGIE_KEY_PROVIDER): 'local', a keyring file
+   * <dataDir>/vault-keyring.json created on first start with mode 0600 (the default, also with
+   * DATABASE_URL), or 'env', the keys in HYGIE_MASTER_KEY (the default when it is set).
+   */
+  keyProvider: 'local' | 'env';
+  /**
+   * Root keys for the env provider (HYGIE_MASTER_KEY: comma-separated base64 of 32 random bytes,
+   * newest first; `openssl rand -base64 32` makes one). The first derives new keys, the others
+   * still decrypt until a rotation has moved everything off them.
+   */
+  masterKeys: SecretKeys | undefined;
+}
+
+/** Key material read from the environment: never serialised, printed or logged. */
+export class SecretKeys {
+  readonly #keys: readonly Buffer[];
+  constructor(keys: readonly Buffer[]) {
+    this.#keys = keys.map((k) => Buffer.from(k));
+  }
+  get keys(): readonly Buffer[] {
+    return this.#keys;
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return `SecretKeys(${this.#keys.length})`;
+  }
 }
 
 export class ConfigError extends Error {
@@ -95,6 +125,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_PUBLIC_URL must be an http:// or https:// URL');
   }
 
+  const keyProviderName = get('HYGIE_KEY_PROVIDER');
+  const masterKeyText = get('HYGIE_MASTER_KEY');
+  const keyProvider: 'local' | 'env' = (keyProviderName ?? (masterKeyText === undefined ? 'local' : 'env')) as 'local' | 'env';
+  if (keyProvider !== 'local' && keyProvider !== 'env') problems.push('HYGIE_KEY_PROVIDER must be local or env');
+  let masterKeys: SecretKeys | undefined;
+  if (masterKeyText !== undefined) {
+    const keys = masterKeyText.split(',').map((k) => k.trim());
+    // Never echo the value: only its position.
+    const bad = keys.findIndex((k) => !/^[A-Za-z0-9+/]{43}=$/.test(k) || Buffer.from(k, 'base64').length !== 32);
+    if (bad !== -1) problems.push(`HYGIE_MASTER_KEY key #${bad + 1} is not the base64 of 32 bytes (make one with: openssl rand -base64 32)`);
+    else masterKeys = new SecretKeys(keys.map((k) => Buffer.from(k, 'base64')));
+  }
+  if (keyProvider === 'env' && masterKeyText === undefined) problems.push('HYGIE_KEY_PROVIDER=env needs HYGIE_MASTER_KEY');
+  if (keyProvider === 'local' && masterKeyText !== undefined) {
+    problems.push('HYGIE_MASTER_KEY is set but HYGIE_KEY_PROVIDER=local: unset one of them');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: port ?? 3000,
@@ -108,6 +155,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     bodyLimit: bodyLimit ?? 1024 * 1024,
     dbAppRole,
+    keyProvider,
+    masterKeys,
   };
 }
 

@@ -8,6 +8,7 @@ import { migrateToLatest } from './platform/db/migrations/index.js';
 import { demoAccountsPath, openMigratedDatabase, startServer } from './server.js';
 import { demoAccounts, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { openDatabase } from './platform/db/database.js';
+import { openVault, rotateKeys } from './modules/vault/index.js';
 
 const USAGE = `Usage: hygie <command> [options]
 
@@ -15,10 +16,15 @@ Commands:
   serve                         run the server (what \`npm start\` runs)
   migrate                       apply pending database migrations
   seed --demo [--out FILE]      load the demo data set; --out writes the demo accounts as JSON
+  keys rotate --establishment ID
+                                new key version for an establishment, re-wraps its data keys
+                                while the server keeps serving (PostgreSQL); --platform rotates
+                                the platform keyspace (secrets of global accounts)
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
-HYGIE_DATA_DIR, REDIS_URL, HYGIE_PUBLIC_URL, SMTP_URL, HYGIE_TRUST_PROXY, HYGIE_LOG_LEVEL.`;
+HYGIE_DATA_DIR, REDIS_URL, HYGIE_PUBLIC_URL, SMTP_URL, HYGIE_TRUST_PROXY, HYGIE_LOG_LEVEL,
+HYGIE_KEY_PROVIDER, HYGIE_MASTER_KEY.`;
 
 class UsageError extends Error {}
 
@@ -105,6 +111,36 @@ async function seed(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function keys(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'rotate') throw new UsageError('keys needs a subcommand: rotate');
+  const { values } = parseArgs({ args: rest, options: { establishment: { type: 'string' }, platform: { type: 'boolean' } }, strict: true });
+  if ((values.establishment === undefined) === (values.platform !== true)) {
+    throw new UsageError('keys rotate needs --establishment ID or --platform');
+  }
+  const establishmentId = values.establishment ?? null;
+  if (establishmentId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(establishmentId)) {
+    throw new UsageError('--establishment must be an establishment id (UUID)');
+  }
+  const db = await openMigratedDatabase(config);
+  const bar = progressBar('Re-wrapping data keys');
+  try {
+    const vault = await openVault(config, db);
+    const result = await rotateKeys(db, vault, establishmentId, {
+      onProgress: (done, total) => {
+        if (total > 0) bar.onProgress(done, total, 'data keys');
+      },
+    });
+    bar.stop();
+    const from = result.fromVersion === null ? 'none' : `v${result.fromVersion}`;
+    console.log(`Key of ${establishmentId ?? 'the platform'} rotated: ${from} -> v${result.toVersion}, ${result.rewrapped} data key(s) re-wrapped.`);
+    if (result.retiredVersions.length > 0) console.log(`Retired key version(s): ${result.retiredVersions.map((v) => `v${v}`).join(', ')}.`);
+  } finally {
+    bar.stop();
+    await db.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -121,6 +157,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'seed':
       await seed(config, rest);
+      return 0;
+    case 'keys':
+      await keys(config, rest);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -8,10 +8,12 @@ import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
+import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Database;
+  vault: Vault;
   url: string;
   /** Path of the demo accounts file written at this start, if any. */
   demoAccountsFile: string | undefined;
@@ -41,10 +43,18 @@ export async function startServer(
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openMigratedDatabase(config);
   try {
+    // Creates the local key file on the first start, and refuses a keyring that cannot read the data.
+    const vault = await openVault(config, db);
+    if (config.keyProvider === 'local' && db.kind === 'postgres') {
+      logger.warn(
+        { keyFile: path.join(config.dataDir, KEY_FILE_NAME) },
+        'vault root key is a local file: back it up apart from database backups, and use HYGIE_MASTER_KEY (or a KMS) when several instances share the database',
+      );
+    }
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
-    const app = await buildApp({ config, db, logger });
+    const app = await buildApp({ config, db, logger, vault });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -60,6 +70,7 @@ export async function startServer(
     return {
       app,
       db,
+      vault,
       url,
       demoAccountsFile,
       async close() {

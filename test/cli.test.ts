@@ -53,7 +53,7 @@ describe.skipIf(onPostgres())('embedded database (PGlite on disk)', () => {
     const patientsAfter = await second.db.owner.selectFrom('patients').select('id').execute();
     expect(patientsAfter.map((p) => p.id).sort()).toEqual(patientsBefore.map((p) => p.id).sort());
     await second.close();
-  });
+  }, 180_000);
 
   it('a second process refuses to open the data directory while it is in use', async () => {
     const config = testConfig({ HYGIE_DATA_DIR: dir });
@@ -67,7 +67,7 @@ describe.skipIf(onPostgres())('embedded database (PGlite on disk)', () => {
     } finally {
       await held.close();
     }
-  });
+  }, 120_000);
 
   it('seed --demo --out on a database that already holds the demo data only writes the file', async () => {
     const out = path.join(dir, 'demo.json');
@@ -79,7 +79,7 @@ describe.skipIf(onPostgres())('embedded database (PGlite on disk)', () => {
     // Same establishments, people, ids and passwords; only the base URL follows the configuration.
     expect({ ...written, baseUrl: undefined }).toEqual({ ...original, baseUrl: undefined });
     expect(written.baseUrl).toBe('http://127.0.0.1:3000');
-  });
+  }, 120_000);
 });
 
 describe.skipIf(!onPostgres())('PostgreSQL (DATABASE_URL)', () => {
@@ -107,5 +107,5 @@ describe.skipIf(!onPostgres())('PostgreSQL (DATABASE_URL)', () => {
     expect(accounts.staff.length).toBeGreaterThan(20);
     expect((await t.db.owner.selectFrom('establishments').select('id').execute()).length).toBe(3);
     await rm(dir, { recursive: true, force: true });
-  });
+  }, 180_000);
 });

@@ -106,6 +106,84 @@ export interface AuditEventsTable {
   outcome: 'allowed' | 'denied' | 'contained' | 'failed';
 }
 
+export interface CareRelationshipsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  practitioner_user_id: string;
+  kind: 'care_team' | 'grant';
+  granted_by_user_id: string | null;
+  valid_from: Generated<Timestamp>;
+  valid_until: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface BreakGlassGrantsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  user_id: string;
+  reason: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+}
+
+export interface SecurityAlertsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  actor_user_id: string | null;
+  patient_ids: Generated<string[]>;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+  resolved_by_user_id: string | null;
+}
+
+export type VaultKeyState = 'active' | 'previous' | 'retired';
+
+export interface VaultEstablishmentKeysTable {
+  establishment_id: string;
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultDataKeysTable {
+  id: string;
+  establishment_id: string;
+  owner_kind: 'patient' | 'user' | 'establishment' | 'blind_index';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
+export interface VaultPlatformKeysTable {
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultPlatformDataKeysTable {
+  id: string;
+  owner_kind: 'user' | 'platform';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -116,4 +194,11 @@ export interface DB {
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
   audit_events: AuditEventsTable;
+  care_relationships: CareRelationshipsTable;
+  break_glass_grants: BreakGlassGrantsTable;
+  security_alerts: SecurityAlertsTable;
+  vault_establishment_keys: VaultEstablishmentKeysTable;
+  vault_data_keys: VaultDataKeysTable;
+  vault_platform_keys: VaultPlatformKeysTable;
+  vault_platform_data_keys: VaultPlatformDataKeysTable;
 }

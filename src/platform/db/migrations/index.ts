@@ -4,6 +4,8 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
+import * as m0006 from './0006_vault.js';
+import * as m0012 from './0012_access.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -16,6 +18,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001_foundation', m0001],
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
+  ['0006_vault', m0006],
+  ['0012_access', m0012],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
