@@ -185,13 +185,15 @@ describe.skipIf(!hasChromium)('web application: flows over API stand-ins', () =>
     await close();
   });
 
-  it('tells a wrong password apart from a rate limit, and says when to retry', async () => {
+  it('tells a wrong password apart from a rate limit (saying when to retry) and from a contained account', async () => {
     const { page, close } = await openPage(h.browser);
     await signedInAs(page, undefined);
     let calls = 0;
     await page.route('**/api/v1/auth/login', (route) => {
       calls += 1;
-      return calls === 1 ? json(route, 401, problem(401, 'invalid_credentials')) : json(route, 429, problem(429, 'rate_limited'), { 'Retry-After': '30' });
+      if (calls === 1) return json(route, 401, problem(401, 'invalid_credentials'));
+      if (calls === 2) return json(route, 429, problem(429, 'rate_limited'), { 'Retry-After': '30' });
+      return json(route, 423, problem(423, 'account_contained'));
     });
     await page.goto(`${h.url}/connexion`);
     await page.fill('#login-email', 'camille.durand@example.fr');
@@ -202,6 +204,10 @@ describe.skipIf(!hasChromium)('web application: flows over API stand-ins', () =>
     const alert = await page.waitForSelector('[role="alert"]:has-text("Trop de tentatives")');
     expect(await alert.textContent()).toMatch(/^Trop de tentatives\. Réessayez dans 30 secondes \(à \d\d:\d\d\)\.$/);
     await expectAccessible(page, 'login with an error');
+    // A contained account is told so at login, not given a generic failure.
+    await page.click('[data-testid="login-form"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="contained"]');
+    expect(await page.textContent('h1')).toBe('Compte suspendu par sécurité');
     await close();
   });
 
