@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
+    // A migrated PGlite template for every test database; web/dist rebuilt when older than web/src.
+    globalSetup: ['test/global-setup.ts', 'test/helpers/web-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

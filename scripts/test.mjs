@@ -13,7 +13,8 @@ rmSync(results, { force: true });
 console.log('\n== lint');
 const lint = npx(['eslint', '.', '--max-warnings', '0']);
 console.log('\n== type-check');
-const types = npx(['tsc', '-p', 'tsconfig.json', '--noEmit']);
+// The server and the browser application have their own tsconfig (NodeNext vs bundler, DOM).
+const types = [npx(['tsc', '-p', 'tsconfig.json', '--noEmit']), npx(['tsc', '-p', 'web/tsconfig.json', '--noEmit'])].find((c) => c !== 0) ?? 0;
 console.log('\n== build');
 const build = run('npm', ['run', '--silent', 'build']);
 console.log(`\n== tests (${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'})`);

@@ -3,10 +3,18 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * Top-level sections of the web application's client-side routes (web/src/paths.ts). A deep link
+ * or a reload on one of them gets index.html, and the browser router shows the page. Listed rather
+ * than a catch-all, so that an unknown URL keeps its problem+json 404 and no route hides in a
+ * wildcard.
+ */
+export const CLIENT_SECTIONS = ['recherche', 'connexion', 'mes-rendez-vous', 'mes-acces', 'pro'] as const;
 
 export function webRoot(): string {
   const built = path.join(repoRoot, 'web/dist');
@@ -17,7 +25,12 @@ export async function registerWeb(app: FastifyInstance): Promise<void> {
   const root = webRoot();
   await app.register(fastifyStatic, { root, serve: false, index: false });
   const sendIndex = { config: { auth: 'public' as const }, schema: { hide: true } };
-  app.get('/', sendIndex, (_request, reply) => reply.header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false }));
+  const index = (_request: unknown, reply: FastifyReply) => reply.header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false });
+  app.get('/', sendIndex, index);
+  for (const section of CLIENT_SECTIONS) {
+    app.get(`/${section}`, sendIndex, index);
+    app.get(`/${section}/*`, sendIndex, index);
+  }
   app.get('/assets/*', sendIndex, (request, reply) => {
     const file = (request.params as { '*': string })['*'];
     // Vite names built assets by content hash, so they can be cached for good.

@@ -1,0 +1,46 @@
+import { useTranslation } from 'react-i18next';
+import { Route, Routes } from 'react-router';
+import { Header } from './components/Header';
+import { StepUpDialog } from './components/StepUpDialog';
+import { AccessLogPage } from './pages/AccessLogPage';
+import { AppointmentsPage } from './pages/AppointmentsPage';
+import { ContainedPage } from './pages/ContainedPage';
+import { HomePage } from './pages/HomePage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SearchResultsPage } from './pages/SearchResultsPage';
+import { StaffPage } from './pages/StaffPage';
+import { useSession } from './session';
+import { paths } from './paths';
+
+export function App() {
+  const { t } = useTranslation();
+  const { contained } = useSession();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t('app.skipToContent')}
+      </a>
+      <Header />
+      <main id="main" className="site-main" tabIndex={-1}>
+        {contained ? (
+          <ContainedPage />
+        ) : (
+          <Routes>
+            <Route path={paths.home} element={<HomePage />} />
+            <Route path={paths.search} element={<SearchResultsPage />} />
+            <Route path={paths.login} element={<LoginPage />} />
+            <Route path={paths.appointments} element={<AppointmentsPage />} />
+            <Route path={paths.accessLog} element={<AccessLogPage />} />
+            <Route path={`${paths.staff}/*`} element={<StaffPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        )}
+      </main>
+      <footer className="site-footer">
+        <p>{t('app.footer')}</p>
+      </footer>
+      <StepUpDialog />
+    </>
+  );
+}
