@@ -84,6 +84,23 @@ function event(establishmentId: string, i: number): AuditEventInput {
   };
 }
 
+/** The machine's ceiling at this moment: empty tenant transactions (role + tenant set, no work). */
+async function baseline(db: Database, kind: string, establishmentId: string): Promise<void> {
+  let done = 0;
+  let stop = false;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: kind === 'pglite' ? 1 : workers }, async () => {
+      while (!stop) {
+        await db.withTenant(establishmentId, (tx) => sql`select 1`.execute(tx));
+        done++;
+        if (performance.now() - started > Math.min(seconds, 5) * 1000) stop = true;
+      }
+    }),
+  );
+  emit(`audit.baseline_empty_tx.${kind}`, done / ((performance.now() - started) / 1000), 'transactions/s');
+}
+
 async function appendUnderLoad(db: Database, kind: string, establishments: string[], batch: number): Promise<void> {
   const keyring = derivedKeyring(randomBytes(32));
   const lags: number[] = [];
@@ -168,6 +185,7 @@ async function main(): Promise<void> {
       .insertInto('establishments')
       .values(establishments.map((id, i) => ({ id, name: `Bench ${i}`, address_line: '1 rue', city: 'Paris', postal_code: '75001' })))
       .execute();
+    await baseline(db, kind, establishments[0]!);
     for (const batch of batchSizes) await appendUnderLoad(db, kind, establishments, batch);
     if (verifyEvents > 0) {
       const [fresh] = [uuidv7()];

@@ -93,11 +93,14 @@ export function createAuditStore() {
     },
 
     async pendingEvents(tx: Exec, limit: number): Promise<Array<{ stream: string; event: ChainableEvent }>> {
+      // The oldest queued ids by the queue's primary key, then one primary-key lookup each
+      // (LATERAL … LIMIT 1 keeps the planner from merge- or hash-joining the whole event table,
+      // which would make each batch cost as much as the table).
       const { rows } = await sql<EventRow & { stream: string }>`
-        select p.stream, ${EVENT_COLUMNS}
-        from audit_pending p join audit_events e on e.id = p.event_id
-        order by p.event_id
-        limit ${limit}`.execute(tx);
+        select p.stream, e.*
+        from (select event_id, stream from audit_pending order by event_id limit ${limit}) p
+        cross join lateral (select ${EVENT_COLUMNS} from audit_events e where e.id = p.event_id limit 1) e
+        order by p.event_id`.execute(tx);
       return rows.map((r) => ({ stream: r.stream, event: toChainable(r) }));
     },
 
@@ -196,8 +199,9 @@ export function createAuditStore() {
       uptoSeq: bigint,
     ): Promise<Array<{ seq: bigint; eventId: string; hash: Buffer; event: ChainableEvent | null }>> {
       const { rows } = await sql<Omit<EventRow, 'id'> & { id: string | null; seq: string; chain_event_id: string; hash: Buffer }>`
-        select c.seq::text as seq, c.event_id as chain_event_id, c.hash, ${EVENT_COLUMNS}
-        from audit_chain c left join audit_events e on e.id = c.event_id
+        select c.seq::text as seq, c.event_id as chain_event_id, c.hash, e.*
+        from audit_chain c
+        left join lateral (select ${EVENT_COLUMNS} from audit_events e where e.id = c.event_id limit 1) e on true
         where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint and c.seq <= ${uptoSeq.toString()}::bigint
         order by c.seq`.execute(exec);
       return rows.map((r) => ({

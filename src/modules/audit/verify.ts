@@ -159,8 +159,8 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   }
   const maxExpected = [...expected.keys()].reduce((m, s) => (s > m ? s : m), 0n);
 
-  // Walk the chain in order, recomputing every hash. The next page is fetched while this one is
-  // hashed: the database and this process work side by side.
+  // Walk the chain in order, recomputing every hash. The next pages are fetched while this one
+  // is hashed (on PostgreSQL over separate connections, so the server works on two at once).
   let prev = GENESIS_HASH;
   let nextSeq = 1n;
   let lastGoodSeal = 0n;
@@ -168,11 +168,11 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   const maxSeq = await store.maxSeq(exec, stream);
   const step = BigInt(pageSize);
   const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainPage(exec, stream, after, after + step) : Promise.resolve(null));
-  let upcoming = fetchFrom(0n);
+  const inFlight = [fetchFrom(0n), fetchFrom(step)];
   walk: for (let from = 0n; ; from += step) {
-    const page = await upcoming;
+    const page = await inFlight.shift()!;
     if (page === null) break;
-    upcoming = fetchFrom(from + step);
+    inFlight.push(fetchFrom(from + 2n * step));
     for (const link of page) {
       if (link.seq !== nextSeq) {
         fail({
@@ -220,8 +220,8 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
       report.events++;
     }
   }
-  // Let a prefetch still in flight settle before the caller's transaction moves on.
-  await upcoming.catch(() => null);
+  // Let prefetches still in flight settle before the caller's transaction moves on.
+  await Promise.all(inFlight.map((p) => p.catch(() => null)));
   if (!firstProblem && maxExpected >= nextSeq) {
     fail({
       kind: 'truncated',
