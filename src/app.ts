@@ -16,7 +16,7 @@ import { createAccessModule } from './modules/access/index.js';
 import { passThroughMeter } from './modules/guard/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
-import { schedulingRoutes } from './modules/scheduling/index.js';
+import { appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -103,11 +103,11 @@ export async function buildApp({ config, db, logger, authenticate, now }: AppDep
 
   registerAuthDecision(app, authenticate);
   registerOps(app, db);
-  const access = createAccessModule({ db, meter: passThroughMeter });
+  const access = createAccessModule({ db, meter: passThroughMeter, relationshipSources: [appointmentRelationships] });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
-  await app.register(schedulingRoutes({ db, now }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -25,6 +25,8 @@ export interface AccessRequest {
   resourceIds?: string[];
   purpose?: string;
   ip?: string | null;
+  /** The audit action; defaults to `<resourceKind>.<action>`. */
+  auditAction?: string;
   /** Patients whose genetic results being read name the acting practitioner (records knows). */
   namedOnGenetic?: ReadonlySet<string>;
 }
@@ -53,6 +55,7 @@ export interface AccessGate {
     request: Omit<AccessRequest, 'patientIds'>,
     fetch: (tx: Tx) => Promise<R[]>,
     patientOf: (row: R) => string | null,
+    resourceIdOf?: (row: R) => string,
   ): Promise<R[]>;
 }
 
@@ -117,7 +120,7 @@ export function createAccessGate(deps: {
       actor: request.actor,
       actorRole: role,
       ip: request.ip ?? null,
-      action: `${request.resourceKind}.${request.action}`,
+      action: request.auditAction ?? `${request.resourceKind}.${request.action}`,
       resourceKind: request.resourceKind,
       resourceIds: request.resourceIds ?? [],
       categories: request.categories,
@@ -200,7 +203,7 @@ export function createAccessGate(deps: {
       return outcome.result;
     },
 
-    async list(request, fetch, patientOf) {
+    async list(request, fetch, patientOf, resourceIdOf) {
       type Outcome = { kind: 'ok'; rows: Awaited<ReturnType<typeof fetch>> } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
         const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
@@ -209,9 +212,11 @@ export function createAccessGate(deps: {
         const { decisions, breakGlass } = await evaluate(tx, ctx, { ...request, patientIds: ids }, ids);
         const allowed = decisions.filter((d) => d.allowed);
         const allowedSet = new Set(allowed.map((d) => d.patientId));
-        const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
+        const visible = rows.filter((r) => patientOf(r) === null || allowedSet.has(patientOf(r)!));
+        const recorded = resourceIdOf ? { ...request, resourceIds: visible.map(resourceIdOf) } : request;
+        const verdict = await meterAndRecord(tx, recorded, role, allowed, breakGlass);
         if (verdict !== 'allow') return { kind: 'verdict', verdict };
-        return { kind: 'ok', rows: rows.filter((r) => patientOf(r) === null || allowedSet.has(patientOf(r)!)) };
+        return { kind: 'ok', rows: visible };
       });
       if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
       return outcome.rows;

@@ -39,7 +39,7 @@ export function schedulingStaffPlugin(services: { settings: AgendaSettings; book
         config: { auth: 'session' },
         schema: { tags, summary: "A practitioner's appointments (at most 31 days, paged, audited)", params: EstablishmentParams, querystring: AgendaQuery, response: { 200: AgendaResponse } },
       },
-      async (request) => views.agenda(actorOf(request), request.params.eid, request.query),
+      async (request) => views.agenda(actorOf(request), request.params.eid, request.query, request.ip),
     );
 
     app.get(

@@ -5,13 +5,14 @@ import type { Database } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
+import type { AccessGate } from '../access/index.js';
 import { CARE_ROLES, requireRole, userActor } from './access.js';
 import type { Booking } from './booking.js';
 import type { SchedulingStore } from './store.js';
 import type { AppointmentView } from './schemas.js';
 import { decodeCursor, encodeCursor, formatInstant, windowFrom } from './time.js';
 
-export function createAppointmentViews(deps: { db: Database; store: SchedulingStore; booking: Booking; now: () => number }) {
+export function createAppointmentViews(deps: { db: Database; store: SchedulingStore; booking: Booking; gate: AccessGate; now: () => number }) {
   const { db, store } = deps;
   return {
     async myAppointments(actor: Actor, query: { limit?: number; cursor?: string }) {
@@ -94,44 +95,49 @@ export function createAppointmentViews(deps: { db: Database; store: SchedulingSt
     },
 
     /** A practitioner's appointments for staff: bounded window, paged, audited with the patients shown. */
-    async agenda(actor: Actor, establishmentId: string, query: { practitionerId: string; from: string; to: string; limit?: number; cursor?: string }) {
+    async agenda(
+      actor: Actor,
+      establishmentId: string,
+      query: { practitionerId: string; from: string; to: string; limit?: number; cursor?: string },
+      ip?: string,
+    ) {
       const role = requireRole(actor, establishmentId, CARE_ROLES);
       const user = userActor(actor);
       const limit = query.limit ?? 50;
       const after = decodeCursor(query.cursor);
-      return db.withTenant(establishmentId, async (tx) => {
-        const agenda = await store.findAgenda(tx, establishmentId, query.practitionerId);
-        if (!agenda) throw new DomainError('not_found');
-        if (role === 'practitioner' && (await store.findPractitionerIdByUser(tx, user.userId))?.id !== query.practitionerId) {
-          throw new DomainError('forbidden', 'A practitioner sees only their own agenda');
-        }
-        const window = windowFrom(query, agenda.time_zone, deps.now(), 1, 31);
-        const rows = await store.listAgenda(tx, query.practitionerId, window, after, limit + 1);
-        const page = rows.slice(0, limit);
-        await appendAuditEvent(tx, {
-          establishmentId,
-          actor,
-          actorRole: role,
-          action: 'agenda.list',
-          resourceKind: 'appointment',
-          resourceIds: page.map((r) => r.id),
-          patientIds: [...new Set(page.map((r) => r.patient_id))],
-          categories: ['identity', 'administrative'],
-          outcome: 'allowed',
-        });
-        const last = page[page.length - 1];
-        return {
-          items: page.map((r) => ({
-            id: r.id,
-            start: formatInstant(r.starts_at.getTime(), agenda.time_zone),
-            end: formatInstant(r.ends_at.getTime(), agenda.time_zone),
-            status: r.status,
-            motiveId: r.motive_id,
-            patient: { id: r.patient_id, name: `${r.first_names} ${r.used_name ?? r.birth_name}` },
-          })),
-          nextCursor: rows.length > limit && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null,
-        };
-      });
+      let timeZone = 'Europe/Paris';
+      let hasMore = false;
+      // Through the gate: rows of patients the actor may not see are dropped, and the patients
+      // shown are metered and audited before the page leaves (with the rows that were read).
+      const page = await deps.gate.list(
+        { actor, establishmentId, action: 'read', resourceKind: 'appointment', auditAction: 'agenda.list', categories: ['identity', 'administrative'], ip: ip ?? null },
+        async (tx) => {
+          const agenda = await store.findAgenda(tx, establishmentId, query.practitionerId);
+          if (!agenda) throw new DomainError('not_found');
+          if (role === 'practitioner' && (await store.findPractitionerIdByUser(tx, user.userId))?.id !== query.practitionerId) {
+            throw new DomainError('forbidden', 'A practitioner sees only their own agenda');
+          }
+          timeZone = agenda.time_zone;
+          const window = windowFrom(query, agenda.time_zone, deps.now(), 1, 31);
+          const rows = await store.listAgenda(tx, query.practitionerId, window, after, limit + 1);
+          hasMore = rows.length > limit;
+          return rows.slice(0, limit);
+        },
+        (r) => r.patient_id,
+        (r) => r.id,
+      );
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => ({
+          id: r.id,
+          start: formatInstant(r.starts_at.getTime(), timeZone),
+          end: formatInstant(r.ends_at.getTime(), timeZone),
+          status: r.status,
+          motiveId: r.motive_id,
+          patient: { id: r.patient_id, name: `${r.first_names} ${r.used_name ?? r.birth_name}` },
+        })),
+        nextCursor: hasMore && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null,
+      };
     },
   };
 }
