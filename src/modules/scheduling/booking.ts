@@ -216,9 +216,14 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
       }
     },
 
-    async cancel(actor: Actor, appointmentId: string) {
+    /**
+     * Cancels. With an Idempotency-Key, cancelling an appointment already cancelled answers its
+     * current state (a retried request gets the first result) instead of 409.
+     */
+    async cancel(actor: Actor, appointmentId: string, idempotencyKey?: string) {
       return withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
         const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        if (appointment.status === 'cancelled' && idempotencyKey !== undefined) return present(appointment, agenda.time_zone);
         if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
         if (as === 'patient') {
           const motive = (await store.findMotive(tx, appointment.motive_id))!;
@@ -232,13 +237,15 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
       });
     },
 
-    async reschedule(actor: Actor, appointmentId: string, startValue: string) {
+    /** Moves to another slot; with an Idempotency-Key, a retry that finds it already there answers its state. */
+    async reschedule(actor: Actor, appointmentId: string, startValue: string, idempotencyKey?: string) {
       const start = parseInstant(startValue, 'body.start');
       try {
         return await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
           const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
           const motive = (await store.findMotive(tx, appointment.motive_id))!;
           if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
+          if (idempotencyKey !== undefined && appointment.starts_at.getTime() === start) return present(appointment, agenda.time_zone);
           if (as === 'patient') {
             const deadline = appointment.starts_at.getTime() - motive.cancel_cutoff_hours * 3_600_000;
             if (deps.now() > deadline) throw new DomainError('forbidden', 'The online change deadline has passed; please call the practice');
