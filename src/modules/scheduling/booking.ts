@@ -40,9 +40,10 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
 
   /**
    * Checks that `start` is a slot of the motive. Staff are not bound by minimum notice or horizon.
-   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy.
+   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy. Answers
+   * whether a lapsed waiting-list hold overlaps it (to be released before the insert).
    */
-  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string) {
+  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string): Promise<boolean> {
     const now = deps.now();
     const rules = staff ? { ...motiveRules(motive), minNoticeMinutes: 0, horizonDays: 366 } : motiveRules(motive);
     const window = { start, end: start + 1 };
@@ -63,6 +64,8 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
     const busy = details.busy.filter((b) => b.appointmentId !== exceptAppointmentId);
     const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (free.length === 0) throw new DomainError('slot_taken');
+    const occupiedUntil = start + (motive.duration_minutes + motive.buffer_minutes) * MINUTE;
+    return details.lapsedHolds.some((h) => h.start < occupiedUntil && start < h.end);
   }
 
   async function publicMotive(tx: Tx, practitionerId: string, motiveId: string) {
@@ -169,8 +172,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             const previous = await replay(tx, idempotencyKey);
             if (previous) return previous;
           }
-          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
-          await checkSlot(tx, agenda, motive, start, byStaff);
+          if (await checkSlot(tx, agenda, motive, start, byStaff)) {
+            await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
+          }
           let patientId: string;
           if (byStaff) {
             const patient = await store.findPatient(tx, body.patientId!);
@@ -252,8 +256,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             if (!motive.active) throw new DomainError('conflict', 'This motive is no longer offered online');
           }
           const end = start + motive.duration_minutes * MINUTE;
-          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
-          await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id);
+          if (await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id)) {
+            await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
+          }
           await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);

@@ -202,7 +202,7 @@ export function createSchedulingStore() {
       const from = new Date(window.start);
       const to = new Date(window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
-      const { rows } = await sql<{ motives: MotiveRow[] | null; exceptions: Array<[string, 'absence' | 'opening', number, number]> | null; busy: Array<[string, number, number, string]> | null }>`
+      const { rows } = await sql<{ motives: MotiveRow[] | null; exceptions: Array<[string, 'absence' | 'opening', number, number]> | null; busy: Array<[string, number, number, string, number | null]> | null }>`
         select
           (select json_agg(m order by m.created_at, m.id) from (
              select id, agenda_id, owner_establishment_id, label, duration_minutes, buffer_minutes, patient_kind, teleconsult,
@@ -210,14 +210,23 @@ export function createSchedulingStore() {
              from visit_motives where agenda_id = any(${agendaIds}::uuid[]) and active and (not ${teleconsultOnly} or teleconsult)) m) as motives,
           (select json_agg(json_build_array(agenda_id, kind, ${ms('lower(period)')}, ${ms('upper(period)')}))
              from agenda_exceptions where agenda_id = any(${agendaIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
-          (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}, appointment_id))
-             from practitioner_busy where practitioner_id = any(${practitionerIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}
-               and (expires_at is null or expires_at > ${new Date(now)})) as busy`.execute(tx);
+          (select json_agg(json_build_array(practitioner_id, ${ms('lower(period)')}, ${ms('upper(period)')}, appointment_id, ${ms('expires_at')}))
+             from practitioner_busy where practitioner_id = any(${practitionerIds}::uuid[]) and upper(period) > ${from} and lower(period) < ${to}) as busy`.execute(tx);
       const row = rows[0]!;
+      const busy = (row.busy ?? []).map(([practitionerId, start, end, appointmentId, expiresAt]) => ({
+        practitionerId,
+        start: Number(start),
+        end: Number(end),
+        appointmentId,
+        expiresAt: expiresAt === null ? null : Number(expiresAt),
+      }));
       return {
         motives: row.motives ?? [],
         exceptions: (row.exceptions ?? []).map(([agendaId, kind, start, end]) => ({ agendaId, kind, start: Number(start), end: Number(end) })),
-        busy: (row.busy ?? []).map(([practitionerId, start, end, appointmentId]) => ({ practitionerId, start: Number(start), end: Number(end), appointmentId })),
+        // Lapsed holds (waiting-list offers) no longer count; they are listed apart so that a
+        // booking releases them only when one is in its way.
+        busy: busy.filter((b) => b.expiresAt === null || b.expiresAt > now),
+        lapsedHolds: busy.filter((b) => b.expiresAt !== null && b.expiresAt <= now),
       };
     },
 
