@@ -287,6 +287,10 @@ describe("a patient and other patients' appointments", () => {
     expect(res.json()).toMatchObject({ id: mine, status: 'cancelled' });
     const again = await app.inject({ method: 'POST', url: `${api}/appointments/${mine}/cancel`, headers: as(patient1.userId) });
     expect(again.statusCode).toBe(409);
+    // A retried request (same Idempotency-Key) gets the first result instead.
+    const retried = await app.inject({ method: 'POST', url: `${api}/appointments/${mine}/cancel`, headers: { ...as(patient1.userId), 'idempotency-key': 'cancel-1' } });
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json()).toEqual(res.json());
     const busy = await t.db.owner.selectFrom('practitioner_busy').select('appointment_id').where('appointment_id', '=', mine).execute();
     expect(busy).toEqual([]);
   });

@@ -40,9 +40,10 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
 
   /**
    * Checks that `start` is a slot of the motive. Staff are not bound by minimum notice or horizon.
-   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy.
+   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy. Answers
+   * whether a lapsed waiting-list hold overlaps it (to be released before the insert).
    */
-  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string) {
+  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string): Promise<boolean> {
     const now = deps.now();
     const rules = staff ? { ...motiveRules(motive), minNoticeMinutes: 0, horizonDays: 366 } : motiveRules(motive);
     const window = { start, end: start + 1 };
@@ -63,6 +64,8 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
     const busy = details.busy.filter((b) => b.appointmentId !== exceptAppointmentId);
     const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (free.length === 0) throw new DomainError('slot_taken');
+    const occupiedUntil = start + (motive.duration_minutes + motive.buffer_minutes) * MINUTE;
+    return details.lapsedHolds.some((h) => h.start < occupiedUntil && start < h.end);
   }
 
   async function publicMotive(tx: Tx, practitionerId: string, motiveId: string) {
@@ -169,8 +172,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             const previous = await replay(tx, idempotencyKey);
             if (previous) return previous;
           }
-          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
-          await checkSlot(tx, agenda, motive, start, byStaff);
+          if (await checkSlot(tx, agenda, motive, start, byStaff)) {
+            await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
+          }
           let patientId: string;
           if (byStaff) {
             const patient = await store.findPatient(tx, body.patientId!);
@@ -216,9 +220,14 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
       }
     },
 
-    async cancel(actor: Actor, appointmentId: string) {
+    /**
+     * Cancels. With an Idempotency-Key, cancelling an appointment already cancelled answers its
+     * current state (a retried request gets the first result) instead of 409.
+     */
+    async cancel(actor: Actor, appointmentId: string, idempotencyKey?: string) {
       return withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
         const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        if (appointment.status === 'cancelled' && idempotencyKey !== undefined) return present(appointment, agenda.time_zone);
         if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
         if (as === 'patient') {
           const motive = (await store.findMotive(tx, appointment.motive_id))!;
@@ -232,21 +241,24 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
       });
     },
 
-    async reschedule(actor: Actor, appointmentId: string, startValue: string) {
+    /** Moves to another slot; with an Idempotency-Key, a retry that finds it already there answers its state. */
+    async reschedule(actor: Actor, appointmentId: string, startValue: string, idempotencyKey?: string) {
       const start = parseInstant(startValue, 'body.start');
       try {
         return await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
           const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
           const motive = (await store.findMotive(tx, appointment.motive_id))!;
           if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
+          if (idempotencyKey !== undefined && appointment.starts_at.getTime() === start) return present(appointment, agenda.time_zone);
           if (as === 'patient') {
             const deadline = appointment.starts_at.getTime() - motive.cancel_cutoff_hours * 3_600_000;
             if (deps.now() > deadline) throw new DomainError('forbidden', 'The online change deadline has passed; please call the practice');
             if (!motive.active) throw new DomainError('conflict', 'This motive is no longer offered online');
           }
           const end = start + motive.duration_minutes * MINUTE;
-          await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
-          await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id);
+          if (await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id)) {
+            await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
+          }
           await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);

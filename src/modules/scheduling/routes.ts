@@ -109,7 +109,7 @@ export function schedulingPlugin(services: { publicScheduling: PublicScheduling;
           response: { 200: StatusResponse },
         },
       },
-      async (request) => booking.cancel(actorOf(request), request.params.id),
+      async (request) => booking.cancel(actorOf(request), request.params.id, request.headers['idempotency-key']),
     );
 
     app.post(
@@ -125,7 +125,7 @@ export function schedulingPlugin(services: { publicScheduling: PublicScheduling;
           response: { 200: StatusResponse },
         },
       },
-      async (request) => booking.reschedule(actorOf(request), request.params.id, request.body.start),
+      async (request) => booking.reschedule(actorOf(request), request.params.id, request.body.start, request.headers['idempotency-key']),
     );
 
     app.get(

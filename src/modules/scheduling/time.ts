@@ -24,8 +24,22 @@ export function parseInstant(value: string, field: string): number {
 
 /** An ISO 8601 instant with the zone's offset, seconds precision: 2026-11-24T09:30:00+01:00. */
 export function formatInstant(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true }) ?? new Date(ms).toISOString();
+  // The zone's offset is looked up once per zone and quarter of an hour (offsets change on such
+  // boundaries), then the text is built by hand: availability answers format hundreds of slots.
+  const key = `${zone}|${Math.floor(ms / 900_000)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    offset = DateTime.fromMillis(ms, { zone }).offset;
+    if (offsetCache.size >= 100_000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  const local = new Date(ms + offset * 60_000).toISOString().slice(0, 19);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const withMs = ms % 1000 !== 0 ? `.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}` : '';
+  return `${local}${withMs}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+const offsetCache = new Map<string, number>();
 
 /** A window from optional query bounds: defaults to [now or from, from + defaultDays), at most maxDays. */
 export function windowFrom(

@@ -27,6 +27,8 @@ export interface EstablishmentsTable {
   postal_code: string;
   time_zone: Generated<string>;
   created_at: Generated<Timestamp>;
+  /** Hours before an appointment at which reminders are sent (0009). */
+  reminder_offsets_hours: Generated<number[]>;
 }
 
 export interface UsersTable {

@@ -28,6 +28,10 @@ export function up(ctx: MigrationContext) {
         return null;
       end $$`.execute(db);
 
+    // When reminders go out, per establishment (hours before the start); read by the reminder job.
+    await sql`alter table establishments add column reminder_offsets_hours integer[] not null default '{168,24}'
+      check (array_length(reminder_offsets_hours, 1) <= 5 and 0 < all(reminder_offsets_hours) and 720 >= all(reminder_offsets_hours))`.execute(db);
+
     await sql`
       create table waitlist_entries (
         id uuid primary key,
