@@ -13,7 +13,7 @@ import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
-import { passThroughMeter } from './modules/guard/index.js';
+import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -21,9 +21,14 @@ export interface AppDeps {
   logger: Logger;
   /** Sets request.actor for non-public routes (the identity module's session/API-key check). */
   authenticate?: Authenticator;
+  /**
+   * The guard's collaborators: `redis` (shared counters, from REDIS_URL), identity's
+   * `revokeAllForActor` and `notifier`, scheduling's `explanationSources`, a test clock.
+   */
+  guard?: Omit<GuardModuleDeps, 'db'>;
 }
 
-export async function buildApp({ config, db, logger, authenticate }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, guard: guardDeps }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -96,9 +101,11 @@ export async function buildApp({ config, db, logger, authenticate }: AppDeps): P
 
   registerAuthDecision(app, authenticate);
   registerOps(app, db);
-  const access = createAccessModule({ db, meter: passThroughMeter });
+  const guard = createGuardModule({ db, ...guardDeps });
+  const access = createAccessModule({ db, meter: guard.meter });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
+  await app.register(guard.routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

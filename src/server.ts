@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
+import { connectGuardRedis } from './modules/guard/redis.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 
 export interface RunningServer {
@@ -44,7 +45,10 @@ export async function startServer(
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
-    const app = await buildApp({ config, db, logger });
+    // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).
+    const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
+    const app = await buildApp({ config, db, logger, guard: { redis } });
+    if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -82,7 +82,7 @@ describe('decideEscalation', () => {
         const [lo, hi] = a <= b ? [a, b] : [b, a];
         const at = (n: number) => decideEscalation(quiet({ role, unexplained: u(n, n, n), offHours: off, newNetwork: net, stepUpSatisfied: sat }), DEFAULT_THRESHOLDS);
         expect(rank[at(lo).verdict]).toBeLessThanOrEqual(rank[at(hi).verdict]);
-        if (role !== 'api_key' && lo <= DEFAULT_THRESHOLDS.roles[role].unexplained['5m'].contain * 0.3) expect(at(lo).verdict).not.toBe('contain');
+        if (role !== 'api_key' && lo <= DEFAULT_THRESHOLDS.roles[role as 'secretary'].unexplained['5m'].contain * 0.3) expect(at(lo).verdict).not.toBe('contain');
       }),
     );
   });

@@ -142,6 +142,66 @@ export interface SecurityAlertsTable {
   resolved_by_user_id: string | null;
 }
 
+export type GuardExposureClass = 'unexplained' | 'explained' | 'break_glass';
+
+export interface GuardExposuresTable {
+  establishment_id: string;
+  actor_key: string;
+  patient_id: string;
+  class: GuardExposureClass;
+  last_at: Timestamp;
+}
+
+export interface GuardMissesTable {
+  id: string;
+  establishment_id: string;
+  actor_key: string;
+  kind: 'search_miss' | 'not_found';
+  at: Timestamp;
+}
+
+export interface GuardActorStateTable {
+  establishment_id: string;
+  actor_key: string;
+  step_up_demanded_at: Timestamp | null;
+  step_up_signals: Generated<string[]>;
+}
+
+export interface GuardDailyTable {
+  establishment_id: string;
+  actor_key: string;
+  day: DateOnly;
+  unexplained: number;
+  explained: number;
+}
+
+export interface GuardNetworksTable {
+  establishment_id: string;
+  actor_key: string;
+  network: string;
+  first_seen_at: Timestamp;
+}
+
+export interface GuardSettingsTable {
+  establishment_id: string;
+  thresholds: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Generated<Timestamp>;
+  updated_by_user_id: string | null;
+}
+
+export interface ContainedActorsTable {
+  id: string;
+  establishment_id: string;
+  actor_key: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  signals: Generated<string[]>;
+  alert_id: string | null;
+  contained_at: Timestamp;
+  released_at: Timestamp | null;
+  released_by_user_id: string | null;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -155,4 +215,11 @@ export interface DB {
   care_relationships: CareRelationshipsTable;
   break_glass_grants: BreakGlassGrantsTable;
   security_alerts: SecurityAlertsTable;
+  guard_exposures: GuardExposuresTable;
+  guard_misses: GuardMissesTable;
+  guard_actor_state: GuardActorStateTable;
+  guard_daily: GuardDailyTable;
+  guard_networks: GuardNetworksTable;
+  guard_settings: GuardSettingsTable;
+  contained_actors: ContainedActorsTable;
 }

@@ -5,6 +5,7 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
 import * as m0012 from './0012_access.js';
+import * as m0013 from './0013_guard.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
   ['0012_access', m0012],
+  ['0013_guard', m0013],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
