@@ -32,6 +32,19 @@ describe('tenant walls', () => {
           .insertInto('break_glass_grants')
           .values({ id: uuidv7(), establishment_id: establishmentId, patient_id: patientId, user_id: userId, reason: 'A reason long enough for the check', expires_at: new Date(Date.now() + 3600_000) })
           .execute();
+        // The guard's tables (counters, misses, state, baseline, networks, settings, containments).
+        const key = `user:${userId}`;
+        const at = new Date();
+        await tx.insertInto('guard_exposures').values({ establishment_id: establishmentId, actor_key: key, patient_id: patientId, class: 'unexplained', last_at: at }).execute();
+        await tx.insertInto('guard_misses').values({ id: uuidv7(), establishment_id: establishmentId, actor_key: key, kind: 'not_found', at }).execute();
+        await tx.insertInto('guard_actor_state').values({ establishment_id: establishmentId, actor_key: key, step_up_demanded_at: at }).execute();
+        await tx.insertInto('guard_daily').values({ establishment_id: establishmentId, actor_key: key, day: '2026-11-20', unexplained: 3, explained: 10 }).execute();
+        await tx.insertInto('guard_networks').values({ establishment_id: establishmentId, actor_key: key, network: '192.0.2.0/24', first_seen_at: at }).execute();
+        await tx.insertInto('guard_settings').values({ establishment_id: establishmentId, thresholds: '{}', updated_by_user_id: null }).execute();
+        await tx
+          .insertInto('contained_actors')
+          .values({ id: uuidv7(), establishment_id: establishmentId, actor_key: key, user_id: userId, api_key_id: null, alert_id: null, contained_at: at, released_at: null, released_by_user_id: null })
+          .execute();
       });
     }
   });
@@ -40,7 +53,22 @@ describe('tenant walls', () => {
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
     expect(tables).toEqual(
-      expect.arrayContaining(['audit_events', 'break_glass_grants', 'care_relationships', 'memberships', 'patients', 'practitioner_establishments', 'security_alerts']),
+      expect.arrayContaining([
+        'audit_events',
+        'break_glass_grants',
+        'care_relationships',
+        'contained_actors',
+        'guard_actor_state',
+        'guard_daily',
+        'guard_exposures',
+        'guard_misses',
+        'guard_networks',
+        'guard_settings',
+        'memberships',
+        'patients',
+        'practitioner_establishments',
+        'security_alerts',
+      ]),
     );
   });
 
