@@ -14,6 +14,7 @@ import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
+import { createIncidentModule } from './modules/incident/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -106,6 +107,7 @@ export async function buildApp({ config, db, logger, authenticate, guard: guardD
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
+  await app.register(createIncidentModule({ db, ...(guardDeps?.now ? { now: guardDeps.now } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -77,3 +77,25 @@ export async function isApiKeyContained(tx: Tx, apiKeyId: string): Promise<boole
   const { rows } = await sql<{ c: boolean }>`select hygie_actor_contained(${`key:${apiKeyId}`}) as c`.execute(tx);
   return rows[0]?.c === true;
 }
+
+/** The guard's containments of an actor in the transaction's establishment (for incident reports). */
+export async function containmentHistory(tx: Tx, actor: { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string }) {
+  const key = actor.kind === 'user' ? `user:${actor.userId}` : `key:${actor.apiKeyId}`;
+  const rows = await tx.selectFrom('contained_actors').select(['contained_at', 'released_at', 'signals']).where('actor_key', '=', key).orderBy('contained_at').execute();
+  return rows.map((r) => ({ containedAt: new Date(r.contained_at), releasedAt: r.released_at ? new Date(r.released_at) : null, signals: r.signals }));
+}
+
+/** Alerts about an actor in the transaction's establishment, between two instants. */
+export async function alertsAbout(tx: Tx, actor: { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string }, from: Date, to: Date) {
+  let q = tx.selectFrom('security_alerts').select(['created_at', 'kind', 'severity']).where(sql<boolean>`created_at >= ${from} and created_at <= ${to}`);
+  q = actor.kind === 'user' ? q.where('actor_user_id', '=', actor.userId) : q.where(sql<boolean>`details->>'apiKeyId' = ${actor.apiKeyId}`);
+  const rows = await q.orderBy('created_at').execute();
+  return rows.map((r) => ({ at: new Date(r.created_at as unknown as Date), kind: r.kind, severity: r.severity }));
+}
+
+/** The acting user's role when they are a security officer of the transaction's establishment. */
+export async function isSecurityOfficer(tx: Tx, actor: Actor): Promise<boolean> {
+  if (actor.kind !== 'user') return false;
+  const row = await tx.selectFrom('memberships').select('role').where('user_id', '=', actor.userId).executeTakeFirst();
+  return row?.role === 'security_officer';
+}

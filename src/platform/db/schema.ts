@@ -202,6 +202,31 @@ export interface ContainedActorsTable {
   released_by_user_id: string | null;
 }
 
+export interface IncidentsTable {
+  id: string;
+  establishment_id: string;
+  actor_kind: 'user' | 'api_key';
+  actor_user_id: string | null;
+  api_key_id: string | null;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  detected_at: Timestamp;
+  report: ColumnType<Record<string, unknown>, string, string>;
+  created_by_user_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface IncidentEventsTable {
+  id: string;
+  establishment_id: string;
+  incident_id: string;
+  kind: 'cnil_notified' | 'complaint_filed' | 'patients_notified' | 'note';
+  at: Timestamp;
+  reference: string | null;
+  recorded_by_user_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -222,4 +247,6 @@ export interface DB {
   guard_networks: GuardNetworksTable;
   guard_settings: GuardSettingsTable;
   contained_actors: ContainedActorsTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
 }
