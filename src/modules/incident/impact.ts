@@ -104,8 +104,8 @@ export function computeImpact(input: {
     accesses: categoryAccesses.get(category) ?? 0,
   }));
 
-  const firstContained = input.containments.map((c) => c.containedAt).sort((a, b) => a.getTime() - b.getTime())[0];
-  const refusedAfterContainment = firstContained ? inWindow.filter((e) => e.outcome === 'contained' && e.at > firstContained).length : 0;
+  // Requests answered account_contained: the one that crossed the line and every later attempt.
+  const refusedAfterContainment = inWindow.filter((e) => e.outcome === 'contained').length;
   const guardAlerts = input.alerts.filter((a) => a.severity === 'critical' || a.kind.startsWith('guard_')).sort((a, b) => a.at.getTime() - b.at.getTime());
   // Detection: the first time the guard told the officers, else the opening of the incident.
   const detected = guardAlerts[0]?.at ?? input.openedAt;
