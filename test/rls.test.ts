@@ -45,6 +45,12 @@ describe('tenant walls', () => {
           .insertInto('contained_actors')
           .values({ id: uuidv7(), establishment_id: establishmentId, actor_key: key, user_id: userId, api_key_id: null, alert_id: null, contained_at: at, released_at: null, released_by_user_id: null })
           .execute();
+        const incidentId = uuidv7();
+        await tx
+          .insertInto('incidents')
+          .values({ id: incidentId, establishment_id: establishmentId, actor_kind: 'user', actor_user_id: userId, api_key_id: null, window_from: new Date(at.getTime() - 3600_000), window_to: at, detected_at: at, report: '{}', created_by_user_id: null })
+          .execute();
+        await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
       });
     }
   });
@@ -64,6 +70,8 @@ describe('tenant walls', () => {
         'guard_misses',
         'guard_networks',
         'guard_settings',
+        'incident_events',
+        'incidents',
         'memberships',
         'patients',
         'practitioner_establishments',

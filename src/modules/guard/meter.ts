@@ -191,6 +191,16 @@ export function createMeter(deps: GuardDeps) {
     }
   }
 
+  /**
+   * A key cannot answer a step-up: its first crossing is refused, and crossing again while that
+   * refusal stands contains it (a person, by contrast, is only ever refused until they step up).
+   */
+  function escalate(obs: Observation, t: Thresholds, pending: boolean) {
+    const e = decideEscalation(obs, t);
+    if (e.verdict === 'step_up' && obs.role === 'api_key' && pending) return { verdict: 'contain' as const, signals: [...e.signals, 'repeated_after_refusal'] };
+    return e;
+  }
+
   const meter: AccessMeter = {
     async meter(tx, exposure) {
       const key = actorKeyOf(exposure.actor);
@@ -202,7 +212,7 @@ export function createMeter(deps: GuardDeps) {
       const t = await thresholdsFor(tx, exposure.establishmentId);
       const incoming = await classify(tx, exposure, t, at);
       const { obs, network, known, day, pending } = await observe(tx, exposure, role, key, t, at, incoming);
-      const { verdict, signals } = decideEscalation(obs, t);
+      const { verdict, signals } = escalate(obs, t, pending);
       await act(tx, exposure, key, verdict, signals, obs, pending);
       // Allowed: the exposure now counts.
       if (exposure.action === 'write' && EXPLAINING_WRITES.has(exposure.resourceKind)) {
@@ -229,7 +239,7 @@ export function createMeter(deps: GuardDeps) {
     const t = await thresholdsFor(tx, m.establishmentId);
     const role = guardRoleOf({ actor: m.actor, role: m.role } as Exposure);
     const { obs, pending } = await observe(tx, { actor: m.actor, establishmentId: m.establishmentId, ip: m.ip ?? null }, role, key, t, at, new Map());
-    const { verdict, signals } = decideEscalation(obs, t);
+    const { verdict, signals } = escalate(obs, t, pending);
     try {
       await act(tx, m, key, verdict, signals, obs, pending);
     } catch (error) {

@@ -69,10 +69,10 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   roles: {
     // 40 consultations a day are explained by appointments/care teams; looking up a colleague's
     // patient's administrative file happens, a few an hour.
-    practitioner: { unexplained: W(10, 20, 25, 45, 50, 90), explained: W(150, 300, 300, 600, 500, 1000) },
+    practitioner: { unexplained: W(10, 20, 25, 45, 50, 90), explained: W(100, 150, 200, 300, 300, 500) },
     // 150 phone calls a day: each look-up is explained by the booking that follows it; today's
-    // whole agenda (hundreds of names) is explained by the near window.
-    secretary: { unexplained: W(12, 25, 30, 60, 70, 120), explained: W(600, 1200, 1200, 2500, 2500, 5000) },
+    // agenda for the practitioners they work for (hundreds of names) is explained by the near window.
+    secretary: { unexplained: W(12, 25, 30, 60, 60, 100), explained: W(300, 600, 600, 1200, 1200, 2500) },
     // Neither reads patient data through the gate; anything metered is wrong.
     admin: { unexplained: NOTHING, explained: NOTHING },
     security_officer: { unexplained: NOTHING, explained: NOTHING },
