@@ -80,7 +80,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
     patient: { unexplained: W(1, 3, 1, 3, 1, 3), explained: W(20, 50, 40, 100, 60, 150) },
     // Integrations: agenda synchronisation reads near-window appointments (explained); anything
     // else is volume the key was not made for. A key cannot step up: its step-up refuses the request.
-    api_key: { unexplained: W(5, 20, 15, 40, 30, 80), explained: W(600, 1500, 2500, 5000, 5000, 10000) },
+    api_key: { unexplained: W(5, 20, 15, 40, 30, 80), explained: W(4000, 8000, 8000, 15000, 15000, 30000) },
   },
   weights: { breakGlass: 0.5 },
   misses5m: { stepUp: 8, contain: 20 },
