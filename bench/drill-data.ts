@@ -50,7 +50,7 @@ export async function generateDrillData(db: Database, appRole: string, today: Da
       'Prénom' || p.idx, case when p.idx % 2 = 0 then 'F' else 'M' end,
       date '1940-01-01' + ((p.idx * 7919) % 25000), 'Lyon'
     from drill_patients p`.execute(o);
-  const accounts = Array.from({ length: 200 }, (_, i) => ({ userId: uuidv7(), idx: i * 97 }));
+  const accounts = Array.from({ length: 200 }, (_, i) => ({ userId: uuidv7(), idx: (i * 97) % sizes.patients }));
   await o.insertInto('users').values(accounts.map((a, i) => ({ id: a.userId, email: `patient${i}@drill.hygie.example`, first_name: 'Patient', last_name: `P${i}`, email_verified_at: null, password_hash: null, birth_date: null, phone: null, totp_secret: null, disabled_at: null }))).execute();
   const patientAccounts: DrillData['patientAccounts'] = [];
   for (const a of accounts) {
@@ -70,22 +70,29 @@ export async function generateDrillData(db: Database, appRole: string, today: Da
   await o.insertInto('drill_practitioners' as never).values(practitioners.map((user_id, idx) => ({ idx, user_id })) as never).execute();
   // Each practitioner sees patients from a panel of 1,500; 12 appointments per working day.
   const day0 = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
+  // The random panel index is drawn once per appointment (a materialised CTE), then joined.
   await sql`
     insert into drill_appointments
-    select gen_random_uuid(), ${establishmentId}, pr.user_id, dp.id, d + interval '7 hours' + s * interval '40 minutes'
-    from drill_practitioners pr
-    cross join generate_series(${new Date(day0.getTime() - 120 * 86_400_000)}::timestamptz, ${new Date(day0.getTime() + 30 * 86_400_000)}::timestamptz, interval '1 day') d
-    cross join generate_series(0, 11) s
-    join drill_patients dp on dp.idx = (pr.idx * 331 + floor(random() * 1500)::int) % ${sizes.patients}
-    where extract(isodow from d) < 6`.execute(o);
+    with slots as materialized (
+      select pr.user_id, d + interval '7 hours' + s * interval '40 minutes' as start_at,
+        (pr.idx * 331 + floor(random() * 1500)::int) % ${sizes.patients} as pidx
+      from drill_practitioners pr
+      cross join generate_series(${new Date(day0.getTime() - 120 * 86_400_000)}::timestamptz, ${new Date(day0.getTime() + 30 * 86_400_000)}::timestamptz, interval '1 day') d
+      cross join generate_series(0, 11) s
+      where extract(isodow from d) < 6
+    )
+    select gen_random_uuid(), ${establishmentId}, slots.user_id, dp.id, slots.start_at from slots join drill_patients dp on dp.idx = slots.pidx`.execute(o);
   // The busy practitioners: 40 consultations today.
   const busy = practitioners.slice(0, 5);
   await sql`
     insert into drill_appointments
-    select gen_random_uuid(), ${establishmentId}, pr.user_id, dp.id, ${day0}::timestamptz + interval '7 hours 10 minutes' + s * interval '15 minutes'
-    from drill_practitioners pr cross join generate_series(0, 27) s
-    join drill_patients dp on dp.idx = (pr.idx * 331 + floor(random() * 1500)::int) % ${sizes.patients}
-    where pr.idx < 5`.execute(o);
+    with slots as materialized (
+      select pr.user_id, ${day0}::timestamptz + interval '7 hours 10 minutes' + s * interval '15 minutes' as start_at,
+        (pr.idx * 331 + floor(random() * 1500)::int) % ${sizes.patients} as pidx
+      from drill_practitioners pr cross join generate_series(0, 27) s
+      where pr.idx < 5
+    )
+    select gen_random_uuid(), ${establishmentId}, slots.user_id, dp.id, slots.start_at from slots join drill_patients dp on dp.idx = slots.pidx`.execute(o);
   await sql`create index drill_appointments_practitioner_idx on drill_appointments (practitioner_user_id, start_at)`.execute(o);
   await sql`create index drill_appointments_patient_idx on drill_appointments (patient_id, start_at)`.execute(o);
   await sql`create index drill_appointments_establishment_idx on drill_appointments (establishment_id, start_at)`.execute(o);

@@ -63,7 +63,7 @@ export async function runScenarios(k: DrillKit): Promise<void> {
         clock.advance(500);
       }
     }
-  });
+  }, d.assignments.get(secretary(0)) ?? []);
   // 1b. The same stolen secretary session, but reading first what it may see anyway: the near-window
   // agendas of the practitioners it works for (the explained ceiling), then everything else.
   await attack('agenda_own_near_window_then_all', 'secretary', k.user(secretary(1)), true, 25, async (s, ops, clock) => {
@@ -92,7 +92,7 @@ export async function runScenarios(k: DrillKit): Promise<void> {
       await s.run((a) => ops.search(a, SURNAMES[i % SURNAMES.length]!, birth, d));
       clock.advance(1000);
     }
-  });
+  }, d.assignments.get(secretary(2)) ?? []);
   // 4. Walking patient ids harvested elsewhere (a leaked agenda export), with a practitioner's session.
   await attack('walk_harvested_ids', 'practitioner', k.user(practitioner(30)), true, 25, async (s, ops, clock) => {
     for (let i = 0; i < 2000 && !s.contained; i++) {
@@ -112,6 +112,7 @@ export async function runScenarios(k: DrillKit): Promise<void> {
     const own = (await sql<{ patient_id: string }>`select distinct patient_id from drill_appointments where practitioner_user_id = ${practitioner(40)}`.execute(k.db.owner)).rows.map((r) => r.patient_id);
     for (const id of own) {
       if (s.contained) break;
+      void own.length;
       await s.run((a) => ops.openFile(a, id, d));
       clock.advance(700);
     }

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database, type Tx } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { createAccessModule, type AccessGate, type RelationshipSource } from '../src/modules/access/index.js';
-import { createGuardModule, type ExplanationSource, type GuardModule } from '../src/modules/guard/index.js';
+import { checkAgendaRange, createGuardModule, DEFAULT_THRESHOLDS, type ExplanationSource, type GuardModule } from '../src/modules/guard/index.js';
 import type { Actor } from '../src/platform/http/context.js';
 import type { DataCategory } from '../src/modules/audit/index.js';
 import { DomainError } from '../src/platform/http/errors.js';
@@ -32,7 +32,7 @@ class Clock {
   }
 }
 
-type Status = 'ok' | 'step_up' | 'contained' | 'not_found';
+type Status = 'ok' | 'step_up' | 'contained' | 'not_found' | 'refused';
 interface Result {
   status: Status;
   patients: string[];
@@ -48,7 +48,7 @@ function outcome(error: unknown): Status {
 }
 
 /** The operations the API offers, through the gate, as scheduling and records will call them. */
-function operations(gate: AccessGate, guard: GuardModule, eid: string) {
+function operations(gate: AccessGate, guard: GuardModule, eid: string, now: () => Date) {
   const roleOf = (actor: Actor, d: DrillData) =>
     actor.kind !== 'user' ? null : d.practitioners.includes(actor.userId) ? 'practitioner' : d.secretaries.includes(actor.userId) ? 'secretary' : d.admins.includes(actor.userId) ? 'admin' : d.officers.includes(actor.userId) ? 'security_officer' : null;
   async function miss(actor: Actor, d: DrillData, kind: 'search_miss' | 'not_found'): Promise<Result> {
@@ -67,6 +67,9 @@ function operations(gate: AccessGate, guard: GuardModule, eid: string) {
   return {
     /** GET /agenda?practitionerId=&from=&to= (a page of at most 50 rows). */
     async agenda(actor: Actor, practitionerUserId: string | null, from: Date, to: Date, offset = 0): Promise<Result> {
+      // Scheduling's bound on the range; a stolen staff session types a reason (audited, shown to patients).
+      const range = checkAgendaRange({ from, to, now: now(), actorKind: actor.kind, reason: 'consultation historique' }, DEFAULT_THRESHOLDS.agendaWindow);
+      if (range !== 'ok') return { status: 'refused', patients: [] };
       try {
         const rows = await gate.list(
           { actor, establishmentId: eid, action: 'read', resourceKind: 'agenda', categories: ['administrative', 'identity'] },
@@ -182,7 +185,7 @@ async function main() {
     };
     const guard = createGuardModule({ db, now: clock.now, explanationSources: [explanation], revokeAllForActor: async () => undefined });
     const gate = createAccessModule({ db, meter: guard.meter, relationshipSources: [relationship], now: clock.now }).gate;
-    return { gate, guard, ops: operations(gate, guard, dd.establishmentId) };
+    return { gate, guard, ops: operations(gate, guard, dd.establishmentId, clock.now) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { baselineOf, decideEscalation, DEFAULT_THRESHOLDS, isOffHours, mergeThresholds, networkOf, type Observation } from './signals.js';
+import { baselineOf, checkAgendaRange, decideEscalation, DEFAULT_THRESHOLDS, isOffHours, mergeThresholds, networkOf, type Observation } from './signals.js';
 
 const quiet = (over: Partial<Observation> = {}): Observation => ({
   role: 'secretary',
@@ -116,5 +116,18 @@ describe('helpers', () => {
     expect(t.roles.secretary.unexplained['5m']).toEqual({ stepUp: 5, contain: 25 });
     expect(t.roles.practitioner).toEqual(DEFAULT_THRESHOLDS.roles.practitioner);
     expect(t.openingHours).toEqual({ days: [1, 2, 3, 4, 5], from: 7, to: 20 });
+  });
+});
+
+describe('agenda range bound', () => {
+  const now = new Date('2026-11-23T10:00:00Z');
+  const w = DEFAULT_THRESHOLDS.agendaWindow;
+  const day = (n: number) => new Date(now.getTime() + n * 86_400_000);
+  it('lets the near window through, asks a reason for history, refuses it to keys and refuses wide spans', () => {
+    expect(checkAgendaRange({ from: day(-1), to: day(14), now, actorKind: 'user' }, w)).toBe('ok');
+    expect(checkAgendaRange({ from: day(-30), to: day(-29), now, actorKind: 'user' }, w)).toBe('reason_required');
+    expect(checkAgendaRange({ from: day(-30), to: day(-29), now, actorKind: 'user', reason: 'Contrôle de facturation mars' }, w)).toBe('ok');
+    expect(checkAgendaRange({ from: day(-30), to: day(-29), now, actorKind: 'api_key', reason: 'whatever reason here' }, w)).toBe('forbidden');
+    expect(checkAgendaRange({ from: day(0), to: day(60), now, actorKind: 'user' }, w)).toBe('too_wide');
   });
 });

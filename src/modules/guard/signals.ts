@@ -217,3 +217,21 @@ function deepMerge(base: unknown, over: unknown): unknown {
   }
   return out;
 }
+
+export type AgendaRangeVerdict = 'ok' | 'reason_required' | 'too_wide' | 'forbidden';
+
+/**
+ * The bound on agenda views that scheduling applies before it queries: at most `maxSpanDays` at
+ * once; history older than the near window needs a written reason (audited, shown to patients),
+ * and an API key never reads it (an integration syncs what is coming, not the past). Without this
+ * bound a far-past page could be "explained" by the chance that its patients also have an
+ * appointment next week.
+ */
+export function checkAgendaRange(q: { from: Date; to: Date; now: Date; actorKind: 'user' | 'api_key' | 'system'; reason?: string | null }, w: Thresholds['agendaWindow'], maxSpanDays = 31): AgendaRangeVerdict {
+  if (q.to.getTime() - q.from.getTime() > maxSpanDays * 86_400_000 || q.to <= q.from) return 'too_wide';
+  const startOfNear = new Date(q.now.getTime() - w.pastDays * 86_400_000);
+  startOfNear.setUTCHours(0, 0, 0, 0);
+  if (q.from >= startOfNear || q.actorKind === 'system') return 'ok';
+  if (q.actorKind === 'api_key') return 'forbidden';
+  return q.reason && q.reason.trim().length >= 10 ? 'ok' : 'reason_required';
+}
