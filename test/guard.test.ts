@@ -88,11 +88,12 @@ describe('escalation at the gate', () => {
     expect(await readThrough(g.gate, secretary, A, [files[30]!])).toBe('allowed');
   });
 
-  it('explained exposures barely count: a practitioner reading 60 patients of their care team is not stopped', async () => {
+  it('explained exposures barely count: a practitioner reading 60 of today\'s patients (care team, appointment today) is not stopped', async () => {
     const clock = new TestClock();
-    const g = guardedGate(t.db, { clock });
-    const practitioner = staffActor(data, A, 'practitioner', 1);
     const files = filesOf(data, A).slice(0, 60).map((f) => f.id);
+    const todays = new Set(files);
+    const g = guardedGate(t.db, { clock, explanationSources: [async (_tx, q) => new Set(q.patientIds.filter((id) => todays.has(id)))] });
+    const practitioner = staffActor(data, A, 'practitioner', 1);
     await t.db.withTenant(A, async (tx) => {
       for (const id of files) await addCareRelationship(tx, { establishmentId: A, patientId: id, practitionerUserId: userIdOf(practitioner), kind: 'care_team' });
     });
@@ -100,6 +101,22 @@ describe('escalation at the gate', () => {
       expect(await readThrough(g.gate, practitioner, A, [id], ['clinical'])).toBe('allowed');
       clock.advance(60_000);
     }
+  });
+
+  it('a care relationship with no appointment near now counts half: walking a year of patients is asked a step-up', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock, explanationSources: [async () => new Set<string>()] });
+    const practitioner = staffActor(data, A, 'practitioner', 1);
+    const files = filesOf(data, A).slice(0, 60).map((f) => f.id); // care team from the previous test
+    const outcomes: string[] = [];
+    for (const id of files) {
+      outcomes.push(await readThrough(g.gate, practitioner, A, [id], ['clinical']));
+      clock.advance(20_000);
+    }
+    // 5-minute window: 15 reads × 0.5 = 7.5 < 10; the hour's step-up line (25) is crossed at the 51st.
+    expect(outcomes.indexOf('step_up_required')).toBe(50);
+    const classes = await t.db.owner.selectFrom('guard_exposures').select('class').where('actor_key', '=', `user:${userIdOf(practitioner)}`).where('patient_id', '=', files[0]!).execute();
+    expect(classes.map((c) => c.class)).toContain('care');
   });
 
   it('an explanation source (appointment in a near window) explains a secretary\'s agenda; the same page from months ago is refused before it leaves', async () => {

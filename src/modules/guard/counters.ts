@@ -10,7 +10,7 @@ import type { Tx } from '../../platform/db/database.js';
 import type { GuardExposureClass } from '../../platform/db/schema.js';
 import { WINDOW_MS, WINDOWS, type GuardWindow } from './signals.js';
 
-export const CLASSES: readonly GuardExposureClass[] = ['unexplained', 'explained', 'break_glass'];
+export const CLASSES: readonly GuardExposureClass[] = ['unexplained', 'explained', 'care', 'break_glass'];
 
 /** For one class: how many patients each window holds, and which of the incoming ones it already holds. */
 export interface ClassWindows {
@@ -31,7 +31,7 @@ export function combineWindows(
   existing: Record<GuardExposureClass, ClassWindows>,
   incoming: Map<string, GuardExposureClass>,
   nowMs: number,
-  breakGlassWeight: number,
+  weights: { breakGlass: number; care: number },
 ): WindowTotals {
   const withIncoming = (cls: GuardExposureClass, w: GuardWindow) => {
     const e = existing[cls];
@@ -46,8 +46,9 @@ export function combineWindows(
   const unexplained = {} as Record<GuardWindow, number>;
   const explained = {} as Record<GuardWindow, number>;
   for (const w of WINDOWS) {
-    unexplained[w] = withIncoming('unexplained', w) + breakGlassWeight * withIncoming('break_glass', w);
-    explained[w] = withIncoming('explained', w);
+    const care = withIncoming('care', w);
+    unexplained[w] = withIncoming('unexplained', w) + weights.breakGlass * withIncoming('break_glass', w) + weights.care * care;
+    explained[w] = withIncoming('explained', w) + care;
   }
   let newPatients = 0;
   for (const id of incoming.keys()) {
@@ -88,7 +89,7 @@ export function postgresCounters(): CounterStore {
         from guard_exposures
         where establishment_id = ${establishmentId} and actor_key = ${actorKey} and last_at > ${since('24h')} and last_at <= ${now}
         group by class`.execute(tx);
-      const out = { unexplained: emptyWindows(), explained: emptyWindows(), break_glass: emptyWindows() };
+      const out = { unexplained: emptyWindows(), explained: emptyWindows(), care: emptyWindows(), break_glass: emptyWindows() };
       for (const r of rows) out[r.class].counts = { '5m': Number(r.c5), '1h': Number(r.c1), '24h': Number(r.c24) };
       if (incomingIds.length > 0) {
         const seen = await tx
@@ -189,7 +190,7 @@ export function redisCounters(redis: Redis, prefix = 'hygie:guard'): CounterStor
       }
       const results = (await p.exec()) ?? [];
       let i = 0;
-      const out = { unexplained: emptyWindows(), explained: emptyWindows(), break_glass: emptyWindows() };
+      const out = { unexplained: emptyWindows(), explained: emptyWindows(), care: emptyWindows(), break_glass: emptyWindows() };
       for (const c of CLASSES) {
         for (const w of WINDOWS) {
           const [err, n] = results[i++]!;

@@ -89,14 +89,31 @@ export function createMeter(deps: GuardDeps) {
     let rest = exposure.patientIds.filter((id) => !explained.has(id) && !breakGlass.has(id) && !booking);
     const from = new Date(at.getTime() - t.agendaWindow.pastDays * 86_400_000);
     const to = new Date(at.getTime() + t.agendaWindow.futureDays * 86_400_000);
+    const nearBy = new Set<string>();
     for (const source of sources) {
       if (rest.length === 0) break;
       const found = await source(tx, { actor: exposure.actor, role: exposure.role, establishmentId: exposure.establishmentId, patientIds: rest, from, to });
-      for (const id of found) explained.add(id);
+      for (const id of found) {
+        explained.add(id);
+        nearBy.add(id);
+      }
       rest = rest.filter((id) => !found.has(id));
     }
+    // A practitioner's care relationship (a care team, an appointment in the last twelve months)
+    // explains a read, but less than an appointment near now: walking every patient of the last
+    // year is what a stolen practitioner session does. Those count as 'care' (weighted).
+    const careOnly = new Set<string>();
+    if (exposure.role === 'practitioner' && !booking) {
+      let weak = exposure.patientIds.filter((id) => explained.has(id) && !nearBy.has(id));
+      for (const source of sources) {
+        if (weak.length === 0) break;
+        const found = await source(tx, { actor: exposure.actor, role: exposure.role, establishmentId: exposure.establishmentId, patientIds: weak, from, to });
+        weak = weak.filter((id) => !found.has(id));
+      }
+      for (const id of weak) careOnly.add(id);
+    }
     for (const id of exposure.patientIds) {
-      classes.set(id, breakGlass.has(id) ? 'break_glass' : explained.has(id) || booking ? 'explained' : 'unexplained');
+      classes.set(id, breakGlass.has(id) ? 'break_glass' : careOnly.has(id) ? 'care' : explained.has(id) || booking ? 'explained' : 'unexplained');
     }
     return classes;
   }
@@ -151,7 +168,7 @@ export function createMeter(deps: GuardDeps) {
 
   async function observe(tx: Tx, exposure: Pick<Exposure, 'actor' | 'establishmentId' | 'ip'>, role: GuardRole, key: string, t: Thresholds, at: Date, incoming: Map<string, GuardExposureClass>) {
     const windows = await counters.windows(tx, exposure.establishmentId, key, at, [...incoming.keys()]);
-    const totals = combineWindows(windows, incoming, at.getTime(), t.weights.breakGlass);
+    const totals = combineWindows(windows, incoming, at.getTime(), t.weights);
     const misses5m = await counters.misses5m(tx, exposure.establishmentId, key, at);
     const tz = await store.establishmentTimeZone(tx, exposure.establishmentId);
     const network = networkOf(exposure.ip);

@@ -53,7 +53,7 @@ export const ThresholdOverrides = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    weights: Type.Optional(Type.Object({ breakGlass: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false })),
+    weights: Type.Optional(Type.Object({ breakGlass: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })), care: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false })),
     misses5m: Type.Optional(Limits),
     unexplainedShare: Type.Optional(
       Type.Object({ share: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })), minUnexplained: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }, { additionalProperties: false }),

@@ -37,7 +37,8 @@ export interface OpeningHours {
 
 export interface Thresholds {
   roles: Record<Exclude<GuardRole, 'system'>, RoleLimits>;
-  weights: { breakGlass: number };
+  /** Weights in the unexplained budget: break-the-glass, and a care relationship with no appointment near now. */
+  weights: { breakGlass: number; care: number };
   /** Search misses and refused ids (404 bursts) of one actor in 5 minutes. */
   misses5m: Limits;
   /** Share of unexplained patients in the last hour above which a step-up is asked (with at least `minUnexplained`). */
@@ -82,7 +83,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
     // else is volume the key was not made for. A key cannot step up: its step-up refuses the request.
     api_key: { unexplained: W(5, 20, 15, 40, 30, 80), explained: W(4000, 8000, 8000, 15000, 15000, 30000) },
   },
-  weights: { breakGlass: 0.5 },
+  weights: { breakGlass: 0.5, care: 0.5 },
   misses5m: { stepUp: 8, contain: 20 },
   unexplainedShare: { share: 0.5, minUnexplained: 8 },
   baseline: { factor: 3, floor: 15, minDays: 3 },

@@ -142,7 +142,7 @@ export interface SecurityAlertsTable {
   resolved_by_user_id: string | null;
 }
 
-export type GuardExposureClass = 'unexplained' | 'explained' | 'break_glass';
+export type GuardExposureClass = 'unexplained' | 'explained' | 'care' | 'break_glass';
 
 export interface GuardExposuresTable {
   establishment_id: string;

@@ -14,7 +14,7 @@ export function up(ctx: MigrationContext) {
         establishment_id uuid not null references establishments(id),
         actor_key text not null,
         patient_id uuid not null,
-        class text not null check (class in ('unexplained', 'explained', 'break_glass')),
+        class text not null check (class in ('unexplained', 'explained', 'care', 'break_glass')),
         last_at timestamptz not null,
         primary key (establishment_id, actor_key, class, patient_id)
       )`.execute(db);
