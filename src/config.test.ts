@@ -16,7 +16,13 @@ describe('loadConfig', () => {
       trustProxy: [],
       logLevel: 'info',
       dbAppRole: 'hygie_app',
+      syslogUrl: undefined,
     });
+  });
+
+  it('reads the syslog collector for security alerts, tcp:// or tls:// only', () => {
+    expect(loadConfig({ HYGIE_SYSLOG_URL: 'tls://siem.example.fr:6514' }).syslogUrl).toBe('tls://siem.example.fr:6514');
+    expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'udp://siem:514' })).toThrow(/HYGIE_SYSLOG_URL/);
   });
 
   it('reads every variable', () => {

@@ -27,6 +27,8 @@ export interface Config {
   bodyLimit: number;
   /** Database role the application runs as (HYGIE_DB_APP_ROLE, default hygie_app). */
   dbAppRole: string;
+  /** Collector for security alerts (HYGIE_SYSLOG_URL: tcp://host:port or tls://host:port, RFC 5424; optional). */
+  syslogUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +91,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_DB_APP_ROLE must be a lower-case SQL identifier');
   }
 
+  const syslogUrl = get('HYGIE_SYSLOG_URL');
+  if (syslogUrl !== undefined && !isUrlWithProtocol(syslogUrl, ['tcp:', 'tls:'])) {
+    problems.push('HYGIE_SYSLOG_URL must be a tcp:// or tls:// URL');
+  }
+
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
   if (!isUrlWithProtocol(publicUrl, ['http:', 'https:'])) {
@@ -108,6 +115,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     bodyLimit: bodyLimit ?? 1024 * 1024,
     dbAppRole,
+    syslogUrl,
   };
 }
 

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { connectGuardRedis } from './modules/guard/redis.js';
+import { createSyslogForwarder } from './modules/guard/forward.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 
 export interface RunningServer {
@@ -47,7 +48,11 @@ export async function startServer(
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
     // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).
     const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
-    const app = await buildApp({ config, db, logger, guard: { redis } });
+    // Security alerts also go to the external collector when HYGIE_SYSLOG_URL is set. At merge,
+    // identity's e-mail notifier joins it through allNotifiers().
+    const syslog = config.syslogUrl ? createSyslogForwarder(config.syslogUrl) : undefined;
+    const app = await buildApp({ config, db, logger, guard: { redis, ...(syslog ? { notifier: syslog } : {}) } });
+    if (syslog) app.addHook('onClose', async () => syslog.close());
     if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
