@@ -25,6 +25,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'udp://siem:514' })).toThrow(/HYGIE_SYSLOG_URL/);
   });
 
+  it('reads the alert webhook with its signing secret, both or neither', () => {
+    const secret = 'x'.repeat(32);
+    expect(loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie', HYGIE_WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://soc.example.fr/hygie', secret });
+    expect(() => loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie' })).toThrow(/go together/);
+    expect(() => loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie', HYGIE_WEBHOOK_SECRET: 'short' })).toThrow(/32 characters/);
+  });
+
   it('reads every variable', () => {
     const c = loadConfig(
       {

@@ -29,6 +29,8 @@ export interface Config {
   dbAppRole: string;
   /** Collector for security alerts (HYGIE_SYSLOG_URL: tcp://host:port or tls://host:port, RFC 5424; optional). */
   syslogUrl: string | undefined;
+  /** Webhook receiving security alerts, signed with HMAC-SHA256 (HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET, both or neither). */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +98,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_SYSLOG_URL must be a tcp:// or tls:// URL');
   }
 
+  const webhookUrl = get('HYGIE_WEBHOOK_URL');
+  const webhookSecret = get('HYGIE_WEBHOOK_SECRET');
+  if (webhookUrl !== undefined && !isUrlWithProtocol(webhookUrl, ['http:', 'https:'])) problems.push('HYGIE_WEBHOOK_URL must be an http:// or https:// URL');
+  if ((webhookUrl === undefined) !== (webhookSecret === undefined)) problems.push('HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET go together');
+  else if (webhookSecret !== undefined && webhookSecret.length < 32) problems.push('HYGIE_WEBHOOK_SECRET must be at least 32 characters');
+
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
   if (!isUrlWithProtocol(publicUrl, ['http:', 'https:'])) {
@@ -116,6 +124,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     bodyLimit: bodyLimit ?? 1024 * 1024,
     dbAppRole,
     syslogUrl,
+    webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
   };
 }
 

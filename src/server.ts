@@ -8,7 +8,7 @@ import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { connectGuardRedis } from './modules/guard/redis.js';
-import { createSyslogForwarder } from './modules/guard/forward.js';
+import { allNotifiers, createSyslogForwarder, createWebhookForwarder } from './modules/guard/forward.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 
 export interface RunningServer {
@@ -51,7 +51,8 @@ export async function startServer(
     // Security alerts also go to the external collector when HYGIE_SYSLOG_URL is set. At merge,
     // identity's e-mail notifier joins it through allNotifiers().
     const syslog = config.syslogUrl ? createSyslogForwarder(config.syslogUrl) : undefined;
-    const app = await buildApp({ config, db, logger, guard: { redis, ...(syslog ? { notifier: syslog } : {}) } });
+    const webhook = config.webhook ? createWebhookForwarder(config.webhook.url, config.webhook.secret) : undefined;
+    const app = await buildApp({ config, db, logger, guard: { redis, notifier: allNotifiers(syslog, webhook) } });
     if (syslog) app.addHook('onClose', async () => syslog.close());
     if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });

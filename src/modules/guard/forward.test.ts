@@ -54,3 +54,34 @@ describe('syslog forwarding', () => {
     await expect(forwarder.send(alert)).rejects.toThrow();
   });
 });
+
+describe('signed webhook', () => {
+  it('POSTs the alert with a signature the receiver verifies, and refuses a tampered or stale one', async () => {
+    const { createServer } = await import('node:http');
+    const { createWebhookForwarder, verifyWebhook } = await import('./forward.js');
+    const got: Array<{ sig: string; body: string }> = [];
+    const srv = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += String(c)));
+      req.on('end', () => {
+        got.push({ sig: String(req.headers['x-hygie-signature']), body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (srv.address() as net.AddressInfo).port;
+      const hook = createWebhookForwarder(`http://127.0.0.1:${port}/hook`, 'shared-secret', { now: () => alert.at });
+      await hook.send(alert);
+      expect(got).toHaveLength(1);
+      const t = Math.floor(alert.at.getTime() / 1000);
+      expect(JSON.parse(got[0]!.body)).toMatchObject({ type: 'security_alert', kind: 'guard_containment', alertId: alert.alertId });
+      expect(verifyWebhook('shared-secret', got[0]!.sig, got[0]!.body, t)).toBe(true);
+      expect(verifyWebhook('other-secret', got[0]!.sig, got[0]!.body, t)).toBe(false);
+      expect(verifyWebhook('shared-secret', got[0]!.sig, got[0]!.body.replace('critical', 'info'), t)).toBe(false);
+      expect(verifyWebhook('shared-secret', got[0]!.sig, got[0]!.body, t + 3600)).toBe(false);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { hostname } from 'node:os';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SecurityNotifier } from './meter.js';
 
 export interface ForwardedAlert {
@@ -91,4 +92,45 @@ export function allNotifiers(...notifiers: Array<SecurityNotifier | undefined>):
       for (const n of notifiers) await n?.alertRaised(tx, alert);
     },
   };
+}
+
+/**
+ * Alerts POSTed as JSON to a webhook, signed: `X-Hygie-Signature: t=<unix seconds>,v1=<hex
+ * HMAC-SHA256(secret, "<t>.<body>")>`, so the receiver checks origin and freshness. The URL comes
+ * from the operator's configuration (HYGIE_WEBHOOK_URL), never from a request.
+ */
+export function createWebhookForwarder(url: string, secret: string, opts: { timeoutMs?: number; now?: () => Date } = {}): SecurityNotifier & { send(alert: ForwardedAlert): Promise<void> } {
+  const now = opts.now ?? (() => new Date());
+  const send = async (alert: ForwardedAlert) => {
+    const body = JSON.stringify({ type: 'security_alert', ...alert, at: alert.at.toISOString() });
+    const t = Math.floor(now().getTime() / 1000);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hygie-signature': signWebhook(secret, t, body) },
+      body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+    });
+    if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+  };
+  return {
+    send,
+    async alertRaised(_tx, alert) {
+      await send({ ...alert, at: now() }).catch(() => undefined);
+    },
+  };
+}
+
+export function signWebhook(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+}
+
+/** For receivers (and tests): checks the signature and that it is at most `toleranceS` old. */
+export function verifyWebhook(secret: string, header: string, body: string, nowS: number, toleranceS = 300): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!m) return false;
+  const t = Number(m[1]);
+  if (Math.abs(nowS - t) > toleranceS) return false;
+  const expected = Buffer.from(signWebhook(secret, t, body).split('v1=')[1]!, 'hex');
+  const given = Buffer.from(m[2]!, 'hex');
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }
