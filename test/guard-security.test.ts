@@ -80,8 +80,9 @@ describe('who may use the security API', () => {
         await call(actor, 'POST', `${A}/security/users/${uid}/release`),
         await call(actor, 'GET', `${A}/security/thresholds`),
         await call(actor, 'PUT', `${A}/security/thresholds`, { misses5m: { stepUp: 1, contain: 2 } }),
+        await call(actor, 'POST', `${A}/security/decoys`, { count: 2 }),
       ];
-      expect(results.map((r) => `${name}:${r.status}:${r.body.code}`)).toEqual(Array(5).fill(`${name}:403:forbidden`));
+      expect(results.map((r) => `${name}:${r.status}:${r.body.code}`)).toEqual(Array(6).fill(`${name}:403:forbidden`));
     }
     const denied = await t.db.owner.selectFrom('audit_events').select('action').where('establishment_id', '=', A).where('action', 'like', 'security.%').where('outcome', '=', 'denied').execute();
     expect(denied.length).toBeGreaterThanOrEqual(4 * 5);
@@ -135,6 +136,16 @@ describe('release', () => {
     expect((await call(officer(), 'POST', `${A}/security/users/${uid}/release`)).status).toBe(404);
     const audit = await t.db.owner.selectFrom('audit_events').select(['outcome', 'resource_ids']).where('action', '=', 'security.user.release').where('outcome', '=', 'allowed').execute();
     expect(audit).toEqual([{ outcome: 'allowed', resource_ids: [uid] }]);
+  });
+});
+
+describe('decoys', () => {
+  it('a security officer plants decoys with a fresh second factor; the answer carries no ids', async () => {
+    expect((await call(officer(false), 'POST', `${A}/security/decoys`, { count: 2 })).body.code).toBe('step_up_required');
+    expect((await call(officer(), 'POST', `${A}/security/decoys`, { count: 51 })).status).toBe(400);
+    const res = await call(officer(), 'POST', `${A}/security/decoys`, { count: 2 });
+    expect(res).toEqual({ status: 201, body: { planted: 2 } });
+    expect(await t.db.owner.selectFrom('guard_decoys').select('patient_id').where('establishment_id', '=', A).execute()).toHaveLength(2);
   });
 });
 

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
-import { isContained } from '../src/modules/guard/index.js';
+import { isContained, plantDecoys } from '../src/modules/guard/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
@@ -192,6 +192,21 @@ describe('escalation at the gate', () => {
     const files = filesOf(data, A).map((f) => f.id);
     expect(await readThrough(g.gate, key, A, files.slice(0, 25))).toBe('account_contained');
     expect(g.revoked).toEqual([{ kind: 'api_key', id: '0190a000-0000-7000-8000-00000000a002' }]);
+  });
+});
+
+describe('decoys', () => {
+  it('touching a decoy file contains at once, with a critical alert, even for a single first read', async () => {
+    const C = data.establishments[2]!.id;
+    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, C, 3, 42));
+    expect(decoys).toHaveLength(3);
+    const g = guardedGate(t.db, { clock: new TestClock() });
+    const practitioner = staffActor(data, C, 'practitioner', 0);
+    expect(await readThrough(g.gate, practitioner, C, [filesOf(data, C)[0]!.id])).toBe('allowed');
+    expect(await readThrough(g.gate, practitioner, C, [decoys[1]!])).toBe('account_contained');
+    const alert = (await alerts(C, 'guard_containment', userIdOf(practitioner)))[0]!;
+    expect(alert.details).toMatchObject({ signals: 'decoy_touched', decoys: 1 });
+    expect(g.revoked).toEqual([{ kind: 'user', id: userIdOf(practitioner) }]);
   });
 });
 

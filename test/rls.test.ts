@@ -50,6 +50,7 @@ describe('tenant walls', () => {
           .insertInto('incidents')
           .values({ id: incidentId, establishment_id: establishmentId, actor_kind: 'user', actor_user_id: userId, api_key_id: null, window_from: new Date(at.getTime() - 3600_000), window_to: at, detected_at: at, report: '{}', created_by_user_id: null })
           .execute();
+        await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
       });
     }
@@ -66,6 +67,7 @@ describe('tenant walls', () => {
         'contained_actors',
         'guard_actor_state',
         'guard_daily',
+        'guard_decoys',
         'guard_exposures',
         'guard_misses',
         'guard_networks',

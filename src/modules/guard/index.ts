@@ -17,6 +17,7 @@ export type { Exposure, AccessMeter } from './exposure.js';
 export { raiseAlert, type AlertInput } from './alerts.js';
 export type { ExplanationSource, RevokeAllForActor, SecurityNotifier } from './meter.js';
 export { actorKeyOf } from './meter.js';
+export { plantDecoys } from './decoys.js';
 export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder } from './forward.js';
 export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
 

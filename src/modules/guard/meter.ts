@@ -225,6 +225,12 @@ export function createMeter(deps: GuardDeps) {
       const role = guardRoleOf(exposure);
       await store.lockActor(tx, exposure.establishmentId, key);
       if (await store.isContained(tx, key)) throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      // A decoy is reached by no legitimate workflow: alert and contain on the spot.
+      const decoys = await store.decoysAmong(tx, exposure.establishmentId, exposure.patientIds);
+      if (decoys.length > 0) {
+        await containActor(tx, { establishmentId: exposure.establishmentId, actor: exposure.actor, signals: ['decoy_touched'], counts: { decoys: decoys.length } });
+        throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      }
       const at = now();
       const t = await thresholdsFor(tx, exposure.establishmentId);
       const incoming = await classify(tx, exposure, t, at);

@@ -4,6 +4,8 @@ import { actorOf } from '../../platform/http/context.js';
 import type { SecurityService } from './security.js';
 import {
   AlertParams,
+  DecoysBody,
+  DecoysResponse,
   AlertsQuery,
   AlertsResponse,
   EstablishmentParams,
@@ -32,6 +34,11 @@ export function securityPlugin(service: SecurityService): FastifyPluginAsync {
       `${prefix}/users/:uid/release`,
       { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Release an account the guard contained (step-up required)', params: UserParams, response: { 200: ReleaseResponse } } },
       async (request) => service.releaseUser(actorOf(request), request.params.eid, request.params.uid),
+    );
+    app.post(
+      `${prefix}/decoys`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Plant decoy patient files: touching one contains the account (step-up)', params: EstablishmentParams, body: DecoysBody, response: { 201: DecoysResponse } } },
+      async (request, reply) => reply.code(201).send(await service.plantDecoys(actorOf(request), request.params.eid, request.body.count)),
     );
     app.get(
       `${prefix}/thresholds`,

@@ -87,3 +87,6 @@ export const ThresholdsResponse = Type.Object({
   effective: Type.Record(Type.String(), Type.Unknown()),
   overrides: Type.Record(Type.String(), Type.Unknown()),
 });
+
+export const DecoysBody = Type.Object({ count: Type.Integer({ minimum: 1, maximum: 50 }) }, { additionalProperties: false });
+export const DecoysResponse = Type.Object({ planted: Type.Integer() });

@@ -7,6 +7,7 @@ import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { requireRecentSecondFactor } from '../access/index.js';
 import { raiseAlert } from './alerts.js';
+import { plantDecoys } from './decoys.js';
 import type { CounterStore } from './counters.js';
 import type { GuardStore } from './store.js';
 import { DEFAULT_THRESHOLDS, mergeThresholds, WINDOWS, type Limits, type Thresholds } from './signals.js';
@@ -95,6 +96,15 @@ export function createSecurityService(deps: { db: Database; store: GuardStore; c
       });
       if (released === 0) throw new DomainError('not_found', 'This account is not contained here');
       return { userId, released };
+    },
+
+    /** Plants decoy files (step-up); answers their count only, so the decoys' ids stay with the database. */
+    async plantDecoys(actor: Actor, establishmentId: string, count: number) {
+      return asOfficer(actor, establishmentId, 'security.decoys.plant', { stepUp: true }, async (tx) => {
+        const ids = await plantDecoys(tx, establishmentId, count);
+        await appendAuditEvent(tx, { establishmentId, actor, actorRole: 'security_officer', action: 'security.decoys.plant', resourceKind: 'guard_decoy', outcome: 'allowed' });
+        return { planted: ids.length };
+      });
     },
 
     async getThresholds(actor: Actor, establishmentId: string) {

@@ -97,6 +97,12 @@ export function createGuardStore() {
         .execute();
     },
 
+    async decoysAmong(tx: Tx, establishmentId: string, patientIds: string[]): Promise<string[]> {
+      if (patientIds.length === 0) return [];
+      const rows = await tx.selectFrom('guard_decoys').select('patient_id').where('establishment_id', '=', establishmentId).where('patient_id', 'in', patientIds).execute();
+      return rows.map((r) => r.patient_id);
+    },
+
     /** True when the actor is contained in any establishment (through the security-definer check). */
     async isContained(tx: Tx, actorKey: string): Promise<boolean> {
       const { rows } = await sql<{ c: boolean }>`select hygie_actor_contained(${actorKey}) as c`.execute(tx);

@@ -227,6 +227,12 @@ export interface IncidentEventsTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface GuardDecoysTable {
+  establishment_id: string;
+  patient_id: string;
+  created_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -249,4 +255,5 @@ export interface DB {
   contained_actors: ContainedActorsTable;
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
+  guard_decoys: GuardDecoysTable;
 }
