@@ -14,7 +14,7 @@ import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
-import { createIncidentModule } from './modules/incident/index.js';
+import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -27,9 +27,11 @@ export interface AppDeps {
    * `revokeAllForActor` and `notifier`, scheduling's `explanationSources`, a test clock.
    */
   guard?: Omit<GuardModuleDeps, 'db'>;
+  /** Identity's delivery of a breach letter to a patient (outbox e-mail and portal). */
+  sendLetter?: LetterSender;
 }
 
-export async function buildApp({ config, db, logger, authenticate, guard: guardDeps }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, guard: guardDeps, sendLetter }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -107,7 +109,7 @@ export async function buildApp({ config, db, logger, authenticate, guard: guardD
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
-  await app.register(createIncidentModule({ db, ...(guardDeps?.now ? { now: guardDeps.now } : {}) }).routes, { prefix: '/api/v1' });
+  await app.register(createIncidentModule({ db, ...(guardDeps?.now ? { now: guardDeps.now } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -25,6 +25,7 @@ let current: Actor | undefined;
 let scraper: Actor;
 let read: Set<string>;
 let refusedOnly: string[];
+const sent: Array<{ patientId: string; lang: string; markdown: string }> = [];
 const started = new Date(Date.now() - 60_000);
 
 beforeAll(async () => {
@@ -38,6 +39,9 @@ beforeAll(async () => {
     authenticate: async (request) => {
       if (!current) throw new DomainError('unauthenticated');
       request.actor = current;
+    },
+    sendLetter: async (_tx, letter) => {
+      sent.push(letter);
     },
   });
   // The scrape: a stolen secretary session (its second factor too) walks patient ids, one
@@ -110,6 +114,22 @@ describe('impact report', () => {
     expect(notified.status).toBe(200);
     expect(notified.body.clock.cnilNotifiedAt).not.toBeNull();
     expect(notified.body.timeline.some((e: { kind: string; detail?: string }) => e.kind === 'cnil_notified' && e.detail === 'CNIL-2026-1234')).toBe(true);
+  });
+
+  it('notify queues one letter per affected patient (step-up), audits it for each patient, and records the step', async () => {
+    const opened = await call(officer(), 'POST', 'incidents', { actorUserId: uid(scraper), from: started.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+    const id = opened.body.id as string;
+    expect((await call(officer(false), 'POST', `incidents/${id}/notify`)).body.code).toBe('step_up_required');
+    expect(sent).toEqual([]);
+    const res = await call(officer(true), 'POST', `incidents/${id}/notify?lang=en`);
+    expect(res.status).toBe(200);
+    expect(sent.map((l) => l.patientId).sort()).toEqual([...read].sort());
+    expect(sent.every((l) => l.lang === 'en' && l.markdown.includes('phishing'))).toBe(true);
+    expect(res.body.timeline.some((e: { kind: string }) => e.kind === 'patients_notified')).toBe(true);
+    const audit = await t.db.owner.selectFrom('audit_events').select(['patient_ids', 'purpose']).where('action', '=', 'security.incident.notify').where('outcome', '=', 'allowed').execute();
+    expect(audit).toHaveLength(1);
+    expect([...audit[0]!.patient_ids].sort()).toEqual([...read].sort());
+    expect(audit[0]!.purpose).toBe('breach_notification');
   });
 
   it('refuses other roles, and 404s an unknown incident', async () => {

@@ -39,6 +39,11 @@ export function incidentPlugin(service: IncidentService): FastifyPluginAsync {
       async (request) => service.letters(actorOf(request), request.params.eid, request.params.id, request.query.lang ?? 'fr', request.query.limit ?? 50, request.query.cursor),
     );
     app.post(
+      `${prefix}/:id/notify`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: "Queue every affected patient's letter (e-mail and portal; step-up)", params: IncidentParams, querystring: LangQuery, response: { 200: IncidentResponse } } },
+      async (request) => service.notifyPatients(actorOf(request), request.params.eid, request.params.id, request.query.lang ?? 'fr'),
+    );
+    app.post(
       `${prefix}/:id/events`,
       { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Record a step on the incident timeline (CNIL notified, complaint filed, …; step-up)', params: IncidentParams, body: RecordEventBody, response: { 200: IncidentResponse } } },
       async (request) => service.record(actorOf(request), request.params.eid, request.params.id, request.body),

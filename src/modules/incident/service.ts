@@ -11,7 +11,13 @@ import { computeImpact, GDPR_NOTIFICATION_HOURS, type Impact, type IncidentActor
 import { cnilNotification, patientLetter, type Lang } from './drafts.js';
 import type { IncidentStore } from './store.js';
 
-export function createIncidentService(deps: { db: Database; store: IncidentStore; now?: () => Date }) {
+/**
+ * Delivers one patient's letter (identity's outbox e-mails it with the patient's name merged in,
+ * and the patient portal shows it), in the caller's transaction.
+ */
+export type LetterSender = (tx: Tx, letter: { establishmentId: string; incidentId: string; patientId: string; lang: Lang; markdown: string }) => Promise<void>;
+
+export function createIncidentService(deps: { db: Database; store: IncidentStore; now?: () => Date; sendLetter?: LetterSender }) {
   const { db, store } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -106,6 +112,42 @@ export function createIncidentService(deps: { db: Database; store: IncidentStore
         items: page.map((p) => ({ patientId: p.patientId, lang, markdown: patientLetter(r.found!.impact, p, r.est!, lang) })),
         nextCursor: all.length > limit ? page.at(-1)!.patientId : null,
       };
+    },
+
+    /** Queues every affected patient's letter (step-up), audits it per patient, and records the step. */
+    async notifyPatients(actor: Actor, establishmentId: string, id: string, lang: Lang) {
+      const send = deps.sendLetter;
+      if (!send) throw new DomainError('service_unavailable', 'Letter delivery is not configured on this instance');
+      const found = await officerTx(
+        actor,
+        establishmentId,
+        'security.incident.notify',
+        async (tx, userId) => {
+          const incident = await load(tx, id);
+          const est = await store.establishment(tx, establishmentId);
+          if (!incident || !est) return null;
+          for (const p of incident.impact.patients) {
+            await send(tx, { establishmentId, incidentId: id, patientId: p.patientId, lang, markdown: patientLetter(incident.impact, p, est, lang) });
+          }
+          // The patients see this in their access log: the breach letter is about their data.
+          await appendAuditEvent(tx, {
+            establishmentId,
+            actor,
+            actorRole: 'security_officer',
+            action: 'security.incident.notify',
+            resourceKind: 'incident',
+            resourceIds: [id],
+            patientIds: incident.impact.patients.map((p) => p.patientId),
+            purpose: 'breach_notification',
+            outcome: 'allowed',
+          });
+          await store.insertIncidentEvent(tx, { id: uuidv7(), establishmentId, incidentId: id, kind: 'patients_notified', at: now(), reference: `${incident.impact.patients.length} letters`, userId });
+          return load(tx, id);
+        },
+        true,
+      );
+      if (!found) throw new DomainError('not_found', 'No such incident');
+      return present(found);
     },
 
     /** Records a step of the incident's timeline (CNIL notified with its reference, complaint filed, …). */
