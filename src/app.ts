@@ -13,10 +13,11 @@ import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createAccessModule } from './modules/access/index.js';
-import { passThroughMeter } from './modules/guard/index.js';
+import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
+import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
-import { appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
+import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,9 +29,16 @@ export interface AppDeps {
   vault?: Vault;
   /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
   now?: () => number;
+  /**
+   * The guard's collaborators: `redis` (shared counters, from REDIS_URL), identity's
+   * `revokeAllForActor` and `notifier`, a test clock. Scheduling's explanation source is wired here.
+   */
+  guard?: Omit<GuardModuleDeps, 'db'>;
+  /** Identity's delivery of a breach letter to a patient (outbox e-mail and portal). */
+  sendLetter?: LetterSender;
 }
 
-export async function buildApp({ config, db, logger, authenticate, now }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, now, guard: guardDeps, sendLetter }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -103,11 +111,17 @@ export async function buildApp({ config, db, logger, authenticate, now }: AppDep
 
   registerAuthDecision(app, authenticate);
   registerOps(app, db);
-  const access = createAccessModule({ db, meter: passThroughMeter, relationshipSources: [appointmentRelationships] });
+  // Appointments explain agenda views to the guard and are care relationships for the gate.
+  // One clock for the whole app: a pinned scheduling clock (tests) is the guard's clock too.
+  const guardNow = guardDeps?.now ?? (now ? () => new Date(now()) : undefined);
+  const guard = createGuardModule({ db, explanationSources: [appointmentExplanations], ...guardDeps, ...(guardNow ? { now: guardNow } : {}) });
+  const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
+  await app.register(guard.routes, { prefix: '/api/v1' });
+  await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -16,7 +16,20 @@ describe('loadConfig', () => {
       trustProxy: [],
       logLevel: 'info',
       dbAppRole: 'hygie_app',
+      syslogUrl: undefined,
     });
+  });
+
+  it('reads the syslog collector for security alerts, tcp:// or tls:// only', () => {
+    expect(loadConfig({ HYGIE_SYSLOG_URL: 'tls://siem.example.fr:6514' }).syslogUrl).toBe('tls://siem.example.fr:6514');
+    expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'udp://siem:514' })).toThrow(/HYGIE_SYSLOG_URL/);
+  });
+
+  it('reads the alert webhook with its signing secret, both or neither', () => {
+    const secret = 'x'.repeat(32);
+    expect(loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie', HYGIE_WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://soc.example.fr/hygie', secret });
+    expect(() => loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie' })).toThrow(/go together/);
+    expect(() => loadConfig({ HYGIE_WEBHOOK_URL: 'https://soc.example.fr/hygie', HYGIE_WEBHOOK_SECRET: 'short' })).toThrow(/32 characters/);
   });
 
   it('reads every variable', () => {

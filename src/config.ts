@@ -46,6 +46,10 @@ export interface Config {
   /** File to which every signed audit checkpoint is appended, to keep them outside the database
    * (HYGIE_AUDIT_CHECKPOINTS_FILE, optional; ideally on another disk or an append-only mount). */
   auditCheckpointsFile: string | undefined;
+  /** Collector for security alerts (HYGIE_SYSLOG_URL: tcp://host:port or tls://host:port, RFC 5424; optional). */
+  syslogUrl: string | undefined;
+  /** Webhook receiving security alerts, signed with HMAC-SHA256 (HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET, both or neither). */
+  webhook: { url: string; secret: string } | undefined;
 }
 
 /** Key material read from the environment: never serialised, printed or logged. */
@@ -132,6 +136,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
   const checkpointsText = get('HYGIE_AUDIT_CHECKPOINTS_FILE');
   const auditCheckpointsFile = checkpointsText === undefined ? undefined : path.resolve(cwd, checkpointsText);
+  const syslogUrl = get('HYGIE_SYSLOG_URL');
+  if (syslogUrl !== undefined && !isUrlWithProtocol(syslogUrl, ['tcp:', 'tls:'])) {
+    problems.push('HYGIE_SYSLOG_URL must be a tcp:// or tls:// URL');
+  }
+
+  const webhookUrl = get('HYGIE_WEBHOOK_URL');
+  const webhookSecret = get('HYGIE_WEBHOOK_SECRET');
+  if (webhookUrl !== undefined && !isUrlWithProtocol(webhookUrl, ['http:', 'https:'])) problems.push('HYGIE_WEBHOOK_URL must be an http:// or https:// URL');
+  if ((webhookUrl === undefined) !== (webhookSecret === undefined)) problems.push('HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET go together');
+  else if (webhookSecret !== undefined && webhookSecret.length < 32) problems.push('HYGIE_WEBHOOK_SECRET must be at least 32 characters');
 
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
@@ -173,6 +187,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     masterKeys,
     auditKeySeed,
     auditCheckpointsFile,
+    syslogUrl,
+    webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
   };
 }
 

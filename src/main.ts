@@ -21,6 +21,7 @@ import {
   VerifyAccessError,
 } from './modules/audit/index.js';
 import { seedScale } from './seed/scale.js';
+import { writeIncidentReport } from './modules/incident/index.js';
 
 const USAGE = `Usage: hygie <command> [options]
 
@@ -41,6 +42,8 @@ Commands:
   audit seal                    chain and sign pending audit events now (the server does it continuously)
   seed --scale --patients N --practitioners M
                                 a large synthetic data set for benchmarks (adds to what is there)
+  incident report (--actor EMAIL | --api-key ID) --from T --to T [--out DIR] [--lang fr|en]
+                                breach impact from the audit log, CNIL draft and patient letters
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
@@ -212,6 +215,34 @@ async function seedScaleCommand(config: Config, values: { patients?: string | un
   }
 }
 
+async function incident(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'report') throw new UsageError('incident needs the subcommand "report"');
+  const { values } = parseArgs({
+    args: rest,
+    options: { actor: { type: 'string' }, 'api-key': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, lang: { type: 'string' } },
+    strict: true,
+  });
+  if (!values.actor === !values['api-key']) throw new UsageError('incident report needs exactly one of --actor EMAIL and --api-key ID');
+  const from = new Date(values.from ?? '');
+  const to = new Date(values.to ?? '');
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new UsageError('incident report needs --from and --to as ISO instants, from before to');
+  const lang = values.lang === 'en' ? 'en' : 'fr';
+  const db = await openMigratedDatabase(config);
+  try {
+    const { reports, files } = await writeIncidentReport(db, { actorEmail: values.actor, apiKeyId: values['api-key'], from, to, out: values.out ? path.resolve(values.out) : undefined, lang });
+    // Ids and counts only on the console; the patient list is in the files (mode 0600).
+    console.log(
+      JSON.stringify({
+        establishments: reports.map((r) => ({ establishmentId: r.establishmentId, patients: r.totals.patients, accesses: r.totals.accesses, byCategory: r.byCategory, containments: r.containments.length, detectedAt: r.detectedAt, notificationDeadline: r.notificationDeadline })),
+        files: files.length,
+      }),
+    );
+  } finally {
+    await db.close();
+  }
+}
+
 async function audit(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const establishment = { type: 'string' } as const;
@@ -304,6 +335,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'audit':
       return audit(config, rest);
+    case 'incident':
+      await incident(config, rest);
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
+import { allNotifiers, connectGuardRedis, createSyslogForwarder, createWebhookForwarder } from './modules/guard/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
 
@@ -64,7 +65,15 @@ export async function startServer(
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
-    const app = await buildApp({ config, db, logger, vault });
+    // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).
+    const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
+    // Security alerts also go to the external collector when HYGIE_SYSLOG_URL is set. At merge,
+    // identity's e-mail notifier joins it through allNotifiers().
+    const syslog = config.syslogUrl ? createSyslogForwarder(config.syslogUrl) : undefined;
+    const webhook = config.webhook ? createWebhookForwarder(config.webhook.url, config.webhook.secret) : undefined;
+    const app = await buildApp({ config, db, logger, vault, guard: { redis, notifier: allNotifiers(syslog, webhook) } });
+    if (syslog) app.addHook('onClose', async () => syslog.close());
+    if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -34,6 +34,26 @@ describe('tenant walls', () => {
           .insertInto('break_glass_grants')
           .values({ id: uuidv7(), establishment_id: establishmentId, patient_id: patientId, user_id: userId, reason: 'A reason long enough for the check', expires_at: new Date(Date.now() + 3600_000) })
           .execute();
+        // The guard's tables (counters, misses, state, baseline, networks, settings, containments).
+        const key = `user:${userId}`;
+        const at = new Date();
+        await tx.insertInto('guard_exposures').values({ establishment_id: establishmentId, actor_key: key, patient_id: patientId, class: 'unexplained', last_at: at }).execute();
+        await tx.insertInto('guard_misses').values({ id: uuidv7(), establishment_id: establishmentId, actor_key: key, kind: 'not_found', at }).execute();
+        await tx.insertInto('guard_actor_state').values({ establishment_id: establishmentId, actor_key: key, step_up_demanded_at: at }).execute();
+        await tx.insertInto('guard_daily').values({ establishment_id: establishmentId, actor_key: key, day: '2026-11-20', unexplained: 3, explained: 10 }).execute();
+        await tx.insertInto('guard_networks').values({ establishment_id: establishmentId, actor_key: key, network: '192.0.2.0/24', first_seen_at: at }).execute();
+        await tx.insertInto('guard_settings').values({ establishment_id: establishmentId, thresholds: '{}', updated_by_user_id: null }).execute();
+        await tx
+          .insertInto('contained_actors')
+          .values({ id: uuidv7(), establishment_id: establishmentId, actor_key: key, user_id: userId, api_key_id: null, alert_id: null, contained_at: at, released_at: null, released_by_user_id: null })
+          .execute();
+        const incidentId = uuidv7();
+        await tx
+          .insertInto('incidents')
+          .values({ id: incidentId, establishment_id: establishmentId, actor_kind: 'user', actor_user_id: userId, api_key_id: null, window_from: new Date(at.getTime() - 3600_000), window_to: at, detected_at: at, report: '{}', created_by_user_id: null })
+          .execute();
+        await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
+        await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
       });
     }
     // Vault keys (key versions and data keys) for the first patient of each establishment.
@@ -52,6 +72,16 @@ describe('tenant walls', () => {
         'audit_events',
         'break_glass_grants',
         'care_relationships',
+        'contained_actors',
+        'guard_actor_state',
+        'guard_daily',
+        'guard_decoys',
+        'guard_exposures',
+        'guard_misses',
+        'guard_networks',
+        'guard_settings',
+        'incident_events',
+        'incidents',
         'memberships',
         'patients',
         'practitioner_establishments',

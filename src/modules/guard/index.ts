@@ -1,68 +1,104 @@
 // The guard's public face. The access gate reports every exposure to the meter before data
-// leaves the server; the meter may refuse the request (step-up, containment). Until the guard
-// issue lands, the meter only lets requests through; alerts already work.
-import { v7 as uuidv7 } from 'uuid';
-import type { Tx } from '../../platform/db/database.js';
+// leaves the server; the meter may refuse the request (step-up, containment). Identity checks
+// `isContained` in its authenticator and at login, and provides `revokeAllForActor`.
+import type { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
-import type { DataCategory } from '../audit/index.js';
+import type { AccessMeter } from './exposure.js';
+import { postgresCounters, redisCounters } from './counters.js';
+import { createMeter, type ExplanationSource, type RevokeAllForActor, type SecurityNotifier } from './meter.js';
+import { createSecurityService } from './security.js';
+import { securityPlugin } from './routes.js';
+import { createGuardStore } from './store.js';
+import type { Thresholds, Verdict } from './signals.js';
 
-export interface Exposure {
-  actor: Actor;
-  /** The actor's role in the establishment, when staff. */
-  role: string | null;
-  establishmentId: string;
-  action: 'read' | 'write';
-  resourceKind: string;
-  categories: DataCategory[];
-  /** Every patient whose data this request would show. */
-  patientIds: string[];
-  /** The subset explained by a care relationship, the patient's own access or a booking. */
-  explainedPatientIds: string[];
-  /** Patients reached through break-the-glass. */
-  breakGlassPatientIds: string[];
-  ip: string | null;
-}
-
-export interface AccessMeter {
-  /**
-   * Called inside the gate's transaction, before the data is returned. Throws a DomainError
-   * (`step_up_required`, `account_contained`) to refuse the request.
-   */
-  meter(tx: Tx, exposure: Exposure): Promise<void>;
-}
+export type { Exposure, AccessMeter } from './exposure.js';
+export { raiseAlert, type AlertInput } from './alerts.js';
+export type { ExplanationSource, RevokeAllForActor, SecurityNotifier } from './meter.js';
+export { actorKeyOf } from './meter.js';
+export { plantDecoys } from './decoys.js';
+export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder } from './forward.js';
+export { connectGuardRedis } from './redis.js';
+export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
 
 export const passThroughMeter: AccessMeter = {
   async meter() {
-    // Deliberately empty until the guard issue: every exposure is still audited by the gate.
+    // For tests of the gate alone: every exposure is still audited by the gate.
   },
 };
 
-export interface AlertInput {
-  establishmentId: string;
-  kind: string;
-  severity: 'info' | 'warning' | 'critical';
-  actorUserId: string | null;
-  patientIds?: string[];
-  /** Ids, counts and codes only: never personal values. */
-  details?: Record<string, string | number | boolean | null>;
+export interface GuardModuleDeps {
+  db: Database;
+  /** When set (REDIS_URL), sliding-window counters live in Redis, shared by every instance. */
+  redis?: Redis | undefined;
+  explanationSources?: ExplanationSource[];
+  revokeAllForActor?: RevokeAllForActor;
+  notifier?: SecurityNotifier;
+  now?: () => Date;
+  defaults?: Thresholds;
 }
 
-/** Records an alert for the establishment's security officers, in the caller's transaction. */
-export async function raiseAlert(tx: Tx, alert: AlertInput): Promise<string> {
-  const id = uuidv7();
-  await tx
-    .insertInto('security_alerts')
-    .values({
-      id,
-      establishment_id: alert.establishmentId,
-      kind: alert.kind,
-      severity: alert.severity,
-      actor_user_id: alert.actorUserId,
-      patient_ids: alert.patientIds ?? [],
-      details: JSON.stringify(alert.details ?? {}),
-      resolved_at: null,
-      resolved_by_user_id: null,
-    })
-    .execute();
-  return id;
+export function createGuardModule(deps: GuardModuleDeps) {
+  const store = createGuardStore();
+  const counters = deps.redis ? redisCounters(deps.redis) : postgresCounters();
+  const m = createMeter({
+    store,
+    counters,
+    ...(deps.explanationSources ? { explanationSources: deps.explanationSources } : {}),
+    ...(deps.revokeAllForActor ? { revokeAllForActor: deps.revokeAllForActor } : {}),
+    ...(deps.notifier ? { notifier: deps.notifier } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.defaults ? { defaults: deps.defaults } : {}),
+  });
+  const security = createSecurityService({ db: deps.db, store, counters, ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
+  return {
+    meter: m.meter,
+    /**
+     * For routes that answer a miss (a search that found nobody, an id answered not_found): counts
+     * it for the enumeration signal, in its own transaction, and returns the verdict; the route
+     * answers 401 step_up_required / 423 account_contained instead of its 404 when not 'allow'.
+     */
+    noteMiss(m2: { actor: Actor; establishmentId: string; role: string | null; kind: 'search_miss' | 'not_found'; count?: number; ip?: string | null }): Promise<Verdict> {
+      return deps.db.withTenant(m2.establishmentId, (tx) => m.noteMiss(tx, m2));
+    },
+    security,
+    routes: securityPlugin(security),
+    counterKind: counters.kind,
+  };
+}
+export type GuardModule = ReturnType<typeof createGuardModule>;
+
+/** True while a security officer has not released the user (identity: authenticator and login). */
+export async function isContained(tx: Tx, userId: string): Promise<boolean> {
+  const { rows } = await sql<{ c: boolean }>`select hygie_actor_contained(${`user:${userId}`}) as c`.execute(tx);
+  return rows[0]?.c === true;
+}
+
+/** True while the API key's containment stands (identity revokes the key itself at containment). */
+export async function isApiKeyContained(tx: Tx, apiKeyId: string): Promise<boolean> {
+  const { rows } = await sql<{ c: boolean }>`select hygie_actor_contained(${`key:${apiKeyId}`}) as c`.execute(tx);
+  return rows[0]?.c === true;
+}
+
+/** The guard's containments of an actor in the transaction's establishment (for incident reports). */
+export async function containmentHistory(tx: Tx, actor: { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string }) {
+  const key = actor.kind === 'user' ? `user:${actor.userId}` : `key:${actor.apiKeyId}`;
+  const rows = await tx.selectFrom('contained_actors').select(['contained_at', 'released_at', 'signals']).where('actor_key', '=', key).orderBy('contained_at').execute();
+  return rows.map((r) => ({ containedAt: new Date(r.contained_at), releasedAt: r.released_at ? new Date(r.released_at) : null, signals: r.signals }));
+}
+
+/** Alerts about an actor in the transaction's establishment, between two instants. */
+export async function alertsAbout(tx: Tx, actor: { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string }, from: Date, to: Date) {
+  let q = tx.selectFrom('security_alerts').select(['created_at', 'kind', 'severity']).where(sql<boolean>`created_at >= ${from} and created_at <= ${to}`);
+  q = actor.kind === 'user' ? q.where('actor_user_id', '=', actor.userId) : q.where(sql<boolean>`details->>'apiKeyId' = ${actor.apiKeyId}`);
+  const rows = await q.orderBy('created_at').execute();
+  return rows.map((r) => ({ at: new Date(r.created_at as unknown as Date), kind: r.kind, severity: r.severity }));
+}
+
+/** The acting user's role when they are a security officer of the transaction's establishment. */
+export async function isSecurityOfficer(tx: Tx, actor: Actor): Promise<boolean> {
+  if (actor.kind !== 'user') return false;
+  const row = await tx.selectFrom('memberships').select('role').where('user_id', '=', actor.userId).executeTakeFirst();
+  return row?.role === 'security_officer';
 }

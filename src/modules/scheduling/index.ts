@@ -1,6 +1,7 @@
 // The scheduling module's public face: agendas, visit motives, availability, appointments.
 import type { FastifyPluginAsync } from 'fastify';
-import type { Database } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { Actor } from '../../platform/http/context.js';
 import type { AccessGate, RelationshipSource } from '../access/index.js';
 import { createSchedulingStore } from './store.js';
 import { createPublicScheduling } from './public.js';
@@ -20,6 +21,20 @@ export { OFFER_MINUTES } from './waitlist.js';
  * The gate's evidence of a care relationship from scheduling: an appointment, not cancelled,
  * in the last twelve months or upcoming, between the practitioner and the patient.
  */
+/**
+ * The guard's evidence that an exposure is explained: the patients have a confirmed appointment
+ * in this establishment within [from, to] — with the acting practitioner when the actor is one,
+ * establishment-wide for a secretary or an integration key.
+ */
+export async function appointmentExplanations(
+  tx: Tx,
+  query: { actor: Actor; role: string | null; establishmentId: string; patientIds: string[]; from: Date; to: Date },
+): Promise<Set<string>> {
+  const practitionerUserId = query.role === 'practitioner' && query.actor.kind === 'user' ? query.actor.userId : null;
+  if (query.role !== 'practitioner' && query.role !== 'secretary' && query.actor.kind !== 'api_key') return new Set();
+  return createSchedulingStore().patientsWithAppointmentsBetween(tx, query.patientIds, query.from, query.to, practitionerUserId);
+}
+
 export const appointmentRelationships: RelationshipSource = (tx, { practitionerUserId, patientIds }) =>
   createSchedulingStore().patientsSeenByPractitionerUser(tx, practitionerUserId, patientIds);
 

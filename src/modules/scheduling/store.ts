@@ -120,6 +120,23 @@ export function createSchedulingStore() {
       return new Set(rows.map((r) => r.patient_id));
     },
 
+    /** Patients among these with a confirmed appointment starting within [from, to] (optionally with one practitioner). */
+    async patientsWithAppointmentsBetween(tx: Tx, patientIds: string[], from: Date, to: Date, practitionerUserId: string | null): Promise<Set<string>> {
+      if (patientIds.length === 0) return new Set();
+      let q = tx
+        .selectFrom('appointments')
+        .select('appointments.patient_id')
+        .distinct()
+        .where('appointments.patient_id', 'in', patientIds)
+        .where('appointments.status', '=', 'confirmed')
+        .where('appointments.starts_at', '>=', from)
+        .where('appointments.starts_at', '<=', to);
+      if (practitionerUserId !== null) {
+        q = q.where('appointments.practitioner_id', 'in', (eb) => eb.selectFrom('practitioners').select('id').where('user_id', '=', practitionerUserId));
+      }
+      return new Set((await q.execute()).map((r) => r.patient_id));
+    },
+
     findPractitionerIdByUser(tx: Tx, userId: string) {
       return tx.selectFrom('practitioners').select('id').where('user_id', '=', userId).executeTakeFirst();
     },

@@ -302,6 +302,97 @@ export interface AccountEstablishmentsTable {
   linked_establishment_id: string;
 }
 
+export type GuardExposureClass = 'unexplained' | 'explained' | 'care' | 'break_glass';
+
+export interface GuardExposuresTable {
+  establishment_id: string;
+  actor_key: string;
+  patient_id: string;
+  class: GuardExposureClass;
+  last_at: Timestamp;
+}
+
+export interface GuardMissesTable {
+  id: string;
+  establishment_id: string;
+  actor_key: string;
+  kind: 'search_miss' | 'not_found';
+  at: Timestamp;
+}
+
+export interface GuardActorStateTable {
+  establishment_id: string;
+  actor_key: string;
+  step_up_demanded_at: Timestamp | null;
+  step_up_signals: Generated<string[]>;
+}
+
+export interface GuardDailyTable {
+  establishment_id: string;
+  actor_key: string;
+  day: DateOnly;
+  unexplained: number;
+  explained: number;
+}
+
+export interface GuardNetworksTable {
+  establishment_id: string;
+  actor_key: string;
+  network: string;
+  first_seen_at: Timestamp;
+}
+
+export interface GuardSettingsTable {
+  establishment_id: string;
+  thresholds: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Generated<Timestamp>;
+  updated_by_user_id: string | null;
+}
+
+export interface ContainedActorsTable {
+  id: string;
+  establishment_id: string;
+  actor_key: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  signals: Generated<string[]>;
+  alert_id: string | null;
+  contained_at: Timestamp;
+  released_at: Timestamp | null;
+  released_by_user_id: string | null;
+}
+
+export interface IncidentsTable {
+  id: string;
+  establishment_id: string;
+  actor_kind: 'user' | 'api_key';
+  actor_user_id: string | null;
+  api_key_id: string | null;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  detected_at: Timestamp;
+  report: ColumnType<Record<string, unknown>, string, string>;
+  created_by_user_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface IncidentEventsTable {
+  id: string;
+  establishment_id: string;
+  incident_id: string;
+  kind: 'cnil_notified' | 'complaint_filed' | 'patients_notified' | 'note';
+  at: Timestamp;
+  reference: string | null;
+  recorded_by_user_id: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface GuardDecoysTable {
+  establishment_id: string;
+  patient_id: string;
+  created_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -330,4 +421,14 @@ export interface DB {
   practitioner_busy: PractitionerBusyTable;
   account_establishments: AccountEstablishmentsTable;
   waitlist_entries: WaitlistEntriesTable;
+  guard_exposures: GuardExposuresTable;
+  guard_misses: GuardMissesTable;
+  guard_actor_state: GuardActorStateTable;
+  guard_daily: GuardDailyTable;
+  guard_networks: GuardNetworksTable;
+  guard_settings: GuardSettingsTable;
+  contained_actors: ContainedActorsTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
+  guard_decoys: GuardDecoysTable;
 }

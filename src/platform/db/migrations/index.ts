@@ -9,6 +9,9 @@ import * as m0006 from './0006_vault.js';
 import * as m0007 from './0007_audit.js';
 import * as m0009 from './0009_scheduling_waitlist.js';
 import * as m0012 from './0012_access.js';
+import * as m0013 from './0013_guard.js';
+import * as m0014 from './0014_incident.js';
+import * as m0015 from './0015_guard_decoys.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -26,6 +29,9 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0007_audit', m0007],
   ['0009_scheduling_waitlist', m0009],
   ['0012_access', m0012],
+  ['0013_guard', m0013],
+  ['0014_incident', m0014],
+  ['0015_guard_decoys', m0015],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {

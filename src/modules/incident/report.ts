@@ -1,0 +1,48 @@
+// `hygie incident report`: for an actor (user by e-mail, or API key) and a window, in every
+// establishment whose audit log holds its events: the impact report (JSON), the CNIL draft and one
+// letter per affected patient, written under --out (mode 0600: patient ids are personal data).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Database } from '../../platform/db/database.js';
+import { createIncidentStore } from './store.js';
+import { createIncidentService } from './service.js';
+import { cnilNotification, patientLetter, type Lang } from './drafts.js';
+import type { Impact, IncidentActor } from './impact.js';
+
+export async function writeIncidentReport(
+  db: Database,
+  q: { actorEmail?: string | undefined; apiKeyId?: string | undefined; from: Date; to: Date; out?: string | undefined; lang?: Lang },
+): Promise<{ reports: Impact[]; files: string[] }> {
+  let actor: IncidentActor;
+  if (q.actorEmail) {
+    const user = await db.owner.selectFrom('users').select('id').where('email', '=', q.actorEmail.trim().toLowerCase()).executeTakeFirst();
+    if (!user) throw new Error('No account with that e-mail');
+    actor = { kind: 'user', userId: user.id };
+  } else if (q.apiKeyId) actor = { kind: 'api_key', apiKeyId: q.apiKeyId };
+  else throw new Error('Give --actor EMAIL or --api-key ID');
+  const store = createIncidentStore();
+  const service = createIncidentService({ db, store });
+  const establishments = await store.establishmentsOfActor(db.owner, actor, q.from, q.to);
+  const reports: Impact[] = [];
+  const files: string[] = [];
+  const lang = q.lang ?? 'fr';
+  for (const establishmentId of establishments) {
+    const { impact, est } = await db.withTenant(establishmentId, async (tx) => ({
+      impact: await service.impactIn(tx, establishmentId, actor, q.from, q.to),
+      est: await store.establishment(tx, establishmentId),
+    }));
+    reports.push(impact);
+    if (!q.out || !est) continue;
+    const dir = path.join(q.out, establishmentId);
+    await mkdir(path.join(dir, 'letters'), { recursive: true, mode: 0o700 });
+    const write = async (name: string, content: string) => {
+      const file = path.join(dir, name);
+      await writeFile(file, content, { mode: 0o600 });
+      files.push(file);
+    };
+    await write('report.json', `${JSON.stringify(impact, null, 2)}\n`);
+    await write(`cnil-notification.${lang}.md`, cnilNotification(impact, est, lang));
+    for (const p of impact.patients) await write(path.join('letters', `${p.patientId}.${lang}.md`), patientLetter(impact, p, est, lang));
+  }
+  return { reports, files };
+}

@@ -1,0 +1,234 @@
+// The guard at the gate, on a real database (PGlite, or PostgreSQL with DATABASE_URL): explained
+// and unexplained exposures, staged escalation, containment (record, revocation, alert, every later
+// access refused until release), misses, and counters shared by two instances on one database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { seedDemo } from '../src/seed/demo.js';
+import type { DemoData } from '../src/seed/demo-data.js';
+import { addCareRelationship } from '../src/modules/access/index.js';
+import { isContained, plantDecoys } from '../src/modules/guard/index.js';
+import { openDatabase } from '../src/platform/db/database.js';
+import type { Actor } from '../src/platform/http/context.js';
+import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
+import { filesOf, staffActor } from './helpers/actors.js';
+import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+
+let t: TestDatabase;
+let data: DemoData;
+let A: string;
+let B: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  data = (await seedDemo(t.db)).data;
+  A = data.establishments[0]!.id;
+  B = data.establishments[1]!.id;
+});
+afterAll(async () => t?.drop());
+
+const userIdOf = (actor: Actor) => (actor as Extract<Actor, { kind: 'user' }>).userId;
+
+async function alerts(establishmentId: string, kind: string, userId: string) {
+  return t.db.owner.selectFrom('security_alerts').selectAll().where('establishment_id', '=', establishmentId).where('kind', '=', kind).where('actor_user_id', '=', userId).execute();
+}
+
+describe('escalation at the gate', () => {
+  it('a secretary walking unexplained files: step-up on the 13th, contained on the 26th after stepping up, then refused everywhere until released', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    let secretary = staffActor(data, A, 'secretary');
+    const files = filesOf(data, A).map((f) => f.id);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      outcomes.push(await readThrough(g.gate, secretary, A, [files[i]!]));
+      clock.advance(5_000);
+    }
+    expect(outcomes.every((o) => o === 'allowed')).toBe(true);
+    expect(await readThrough(g.gate, secretary, A, [files[12]!])).toBe('step_up_required');
+    expect(await alerts(A, 'guard_step_up', userIdOf(secretary))).toHaveLength(1);
+    // Retrying without the second factor is refused again and does not re-alert.
+    expect(await readThrough(g.gate, secretary, A, [files[12]!])).toBe('step_up_required');
+    expect(await alerts(A, 'guard_step_up', userIdOf(secretary))).toHaveLength(1);
+    // Re-reading what was already shown is not the request that crosses.
+    expect(await readThrough(g.gate, secretary, A, [files[3]!])).toBe('allowed');
+
+    secretary = withSecondFactor(secretary, clock.now());
+    for (let i = 12; i < 25; i++) {
+      expect(await readThrough(g.gate, secretary, A, [files[i]!])).toBe('allowed');
+      clock.advance(2_000);
+    }
+    expect(await readThrough(g.gate, secretary, A, [files[25]!])).toBe('account_contained');
+
+    // Containment: recorded, identity asked to revoke everything, a critical alert, officers notified.
+    expect(g.revoked).toEqual([{ kind: 'user', id: userIdOf(secretary) }]);
+    const critical = await alerts(A, 'guard_containment', userIdOf(secretary));
+    expect(critical).toHaveLength(1);
+    expect(critical[0]).toMatchObject({ severity: 'critical', patient_ids: [] });
+    expect(JSON.stringify(critical[0]!.details)).not.toMatch(/[A-Za-zé]{3,} [A-Za-zé]{3,}/); // codes and counts only
+    expect(g.notified).toEqual([expect.objectContaining({ kind: 'guard_containment', severity: 'critical', alertId: critical[0]!.id })]);
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(secretary)))).toBe(true);
+
+    // Every later access, even a re-read, answers account_contained, and is recorded as such.
+    expect(await readThrough(g.gate, secretary, A, [files[0]!])).toBe('account_contained');
+    const last = await t.db.owner.selectFrom('audit_events').select(['outcome']).where('actor_user_id', '=', userIdOf(secretary)).orderBy('at', 'desc').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(last.outcome).toBe('contained');
+    // The 26th patient's data never left: the exposure audit for it is 'contained', never 'allowed'.
+    const about26 = await t.db.owner
+      .selectFrom('audit_events')
+      .select('outcome')
+      .where('actor_user_id', '=', userIdOf(secretary))
+      .where(sql<boolean>`patient_ids @> array[${files[25]!}]::uuid[]`)
+      .execute();
+    expect(about26.map((e) => e.outcome)).toEqual(['contained']);
+
+    // Release by a security officer (step-up) lifts it; counters start clean.
+    const officer = staffActor(data, A, 'security_officer', 0, clock.now());
+    await g.guard.security.releaseUser(officer, A, userIdOf(secretary));
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(secretary)))).toBe(false);
+    expect(await readThrough(g.gate, secretary, A, [files[30]!])).toBe('allowed');
+  });
+
+  it('explained exposures barely count: a practitioner reading 60 of today\'s patients (care team, appointment today) is not stopped', async () => {
+    const clock = new TestClock();
+    const files = filesOf(data, A).slice(0, 60).map((f) => f.id);
+    const todays = new Set(files);
+    const g = guardedGate(t.db, { clock, explanationSources: [async (_tx, q) => new Set(q.patientIds.filter((id) => todays.has(id)))] });
+    const practitioner = staffActor(data, A, 'practitioner', 1);
+    await t.db.withTenant(A, async (tx) => {
+      for (const id of files) await addCareRelationship(tx, { establishmentId: A, patientId: id, practitionerUserId: userIdOf(practitioner), kind: 'care_team' });
+    });
+    for (const id of files) {
+      expect(await readThrough(g.gate, practitioner, A, [id], ['clinical'])).toBe('allowed');
+      clock.advance(60_000);
+    }
+  });
+
+  it('a care relationship with no appointment near now counts half: walking a year of patients is asked a step-up', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock, explanationSources: [async () => new Set<string>()] });
+    const practitioner = staffActor(data, A, 'practitioner', 1);
+    const files = filesOf(data, A).slice(0, 60).map((f) => f.id); // care team from the previous test
+    const outcomes: string[] = [];
+    for (const id of files) {
+      outcomes.push(await readThrough(g.gate, practitioner, A, [id], ['clinical']));
+      clock.advance(20_000);
+    }
+    // 5-minute window: 15 reads × 0.5 = 7.5 < 10; the hour's step-up line (25) is crossed at the 51st.
+    expect(outcomes.indexOf('step_up_required')).toBe(50);
+    const classes = await t.db.owner.selectFrom('guard_exposures').select('class').where('actor_key', '=', `user:${userIdOf(practitioner)}`).where('patient_id', '=', files[0]!).execute();
+    expect(classes.map((c) => c.class)).toContain('care');
+  });
+
+  it('an explanation source (appointment in a near window) explains a secretary\'s agenda; the same page from months ago is refused before it leaves', async () => {
+    const clock = new TestClock();
+    const files = filesOf(data, B).map((f) => f.id);
+    const today = new Set(files.slice(0, 40));
+    const g = guardedGate(t.db, {
+      clock,
+      explanationSources: [async (_tx, q) => new Set(q.patientIds.filter((id) => today.has(id)))],
+    });
+    const secretary = staffActor(data, B, 'secretary');
+    const page = (ids: string[]) =>
+      g.gate.list({ actor: secretary, establishmentId: B, action: 'read', resourceKind: 'agenda', categories: ['administrative', 'identity'] }, async (tx) => tx.selectFrom('patients').select('id').where('id', 'in', ids).execute(), (r) => r.id);
+    expect(await page([...today])).toHaveLength(40);
+    clock.advance(30_000);
+    await expect(page(files.slice(40, 70))).rejects.toMatchObject({ code: 'step_up_required' });
+  });
+
+  it('a booking explains the look-up that led to it', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const secretary = staffActor(data, data.establishments[2]!.id, 'secretary');
+    const C = data.establishments[2]!.id;
+    const files = filesOf(data, C).map((f) => f.id);
+    // 40 phone calls in a row, each a look-up then a booking: never a step-up.
+    for (let i = 0; i < 40; i++) {
+      expect(await readThrough(g.gate, secretary, C, [files[i]!])).toBe('allowed');
+      expect(await readThrough(g.gate, secretary, C, [files[i]!], ['administrative'], 'write', 'appointment')).toBe('allowed');
+      clock.advance(20_000);
+    }
+    const rows = await t.db.owner.selectFrom('guard_exposures').select(['class']).where('actor_key', '=', `user:${userIdOf(secretary)}`).execute();
+    expect(rows.every((r) => r.class === 'explained')).toBe(true);
+  });
+
+  it('a burst of not-found ids (enumeration) asks a step-up then contains', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const practitioner = staffActor(data, A, 'practitioner', 2);
+    const verdicts: string[] = [];
+    for (let i = 0; i < 25; i++) verdicts.push(await g.guard.noteMiss({ actor: i > 10 ? withSecondFactor(practitioner, clock.now()) : practitioner, establishmentId: A, role: 'practitioner', kind: 'not_found' }));
+    expect(verdicts.slice(0, 8).every((v) => v === 'allow')).toBe(true);
+    expect(verdicts[8]).toBe('step_up');
+    expect(verdicts.slice(11, 20).every((v) => v === 'allow')).toBe(true);
+    expect(verdicts[20]).toBe('contain');
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(practitioner)))).toBe(true);
+  });
+
+  it('off hours halve the lines (the establishment\'s time zone)', async () => {
+    const clock = new TestClock(new Date('2026-11-22T21:00:00Z')); // Sunday 22:00 in Paris
+    const g = guardedGate(t.db, { clock });
+    const practitioner = staffActor(data, A, 'practitioner', 3);
+    const files = filesOf(data, A).map((f) => f.id);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await readThrough(g.gate, practitioner, A, [files[i]!]));
+    expect(outcomes).toEqual(['allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'step_up_required']);
+  });
+
+  it('an API key has no second factor: its first crossing is refused, the next one contains and revokes it', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const key: Actor = { kind: 'api_key', apiKeyId: '0190a000-0000-7000-8000-00000000a001', establishmentId: A, scopes: ['patients:read'] };
+    const files = filesOf(data, A).map((f) => f.id);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) outcomes.push(await readThrough(g.gate, key, A, [files[i]!]));
+    expect(outcomes).toEqual(['allowed', 'allowed', 'allowed', 'allowed', 'allowed', 'step_up_required', 'account_contained', 'account_contained']);
+    expect(g.revoked).toEqual([{ kind: 'api_key', id: '0190a000-0000-7000-8000-00000000a001' }]);
+  });
+
+  it('a page that alone goes past a key\'s contain line contains it at once', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const key: Actor = { kind: 'api_key', apiKeyId: '0190a000-0000-7000-8000-00000000a002', establishmentId: A, scopes: ['patients:read'] };
+    const files = filesOf(data, A).map((f) => f.id);
+    expect(await readThrough(g.gate, key, A, files.slice(0, 25))).toBe('account_contained');
+    expect(g.revoked).toEqual([{ kind: 'api_key', id: '0190a000-0000-7000-8000-00000000a002' }]);
+  });
+});
+
+describe('decoys', () => {
+  it('touching a decoy file contains at once, with a critical alert, even for a single first read', async () => {
+    const C = data.establishments[2]!.id;
+    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, C, 3, 42));
+    expect(decoys).toHaveLength(3);
+    const g = guardedGate(t.db, { clock: new TestClock() });
+    const practitioner = staffActor(data, C, 'practitioner', 0);
+    expect(await readThrough(g.gate, practitioner, C, [filesOf(data, C)[0]!.id])).toBe('allowed');
+    expect(await readThrough(g.gate, practitioner, C, [decoys[1]!])).toBe('account_contained');
+    const alert = (await alerts(C, 'guard_containment', userIdOf(practitioner)))[0]!;
+    expect(alert.details).toMatchObject({ signals: 'decoy_touched', decoys: 1 });
+    expect(g.revoked).toEqual([{ kind: 'user', id: userIdOf(practitioner) }]);
+  });
+});
+
+describe('shared across instances', () => {
+  it('two instances on one database contain the same actor at the same line, even in parallel', async () => {
+    const second = onPostgres() ? await openDatabase(t.config, { databaseUrl: t.url, poolSize: 4 }) : t.db;
+    try {
+      const clock = new TestClock();
+      const one = guardedGate(t.db, { clock });
+      const two = guardedGate(second, { clock });
+      const practitioner = withSecondFactor(staffActor(data, A, 'practitioner', 4), clock.now());
+      const files = filesOf(data, A).slice(40).map((f) => f.id);
+      // 30 single-patient reads fired at once, alternating instances.
+      const outcomes = await Promise.all(files.slice(0, 30).map((id, i) => readThrough((i % 2 === 0 ? one : two).gate, practitioner, A, [id])));
+      const allowed = outcomes.filter((o) => o === 'allowed').length;
+      // Practitioner's 5-minute contain line is 20 unexplained patients: exactly 20 get through.
+      expect(allowed, outcomes.join()).toBe(20);
+      expect(outcomes.filter((o) => o === 'account_contained').length, outcomes.join()).toBe(outcomes.length - 20);
+      const rows = await t.db.owner.selectFrom('contained_actors').select('id').where('actor_key', '=', `user:${userIdOf(practitioner)}`).execute();
+      expect(rows).toHaveLength(1);
+    } finally {
+      if (second !== t.db) await second.close();
+    }
+  });
+});
