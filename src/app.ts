@@ -1,6 +1,7 @@
 // Composes the Fastify server from the platform pieces and the domain modules.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,14 +13,28 @@ import { registerAuthDecision } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import { createIdentity, type Clock } from './modules/identity/index.js';
+import { createJobRunner, type JobRunner } from './platform/jobs.js';
+import { createMailer, registerMailJobs } from './platform/mail.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Tests inject a clock to move time (session expiry) instead of sleeping. */
+  clock?: Clock;
+  /** Tests inject the key that seals TOTP secrets instead of a key file. */
+  identityKey?: Buffer;
 }
 
-export async function buildApp({ config, db, logger }: AppDeps): Promise<FastifyInstance> {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The job outbox worker: startServer() starts it; tests run it step by step (runOnce). */
+    jobs: JobRunner;
+  }
+}
+
+export async function buildApp({ config, db, logger, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -34,6 +49,14 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  await app.register(cookie);
+
+  const jobs = createJobRunner({ db, logger });
+  registerMailJobs(jobs, createMailer(config, { db, logger }));
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', () => jobs.stop());
+  const identity = await createIdentity({ config, db, logger, jobs, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
+  app.addHook('onClose', () => identity.close());
 
   const https = config.publicUrl.startsWith('https://');
   await app.register(helmet, {
@@ -88,9 +111,10 @@ export async function buildApp({ config, db, logger }: AppDeps): Promise<Fastify
     },
   });
 
-  registerAuthDecision(app, undefined);
+  registerAuthDecision(app, identity.authenticate);
   registerOps(app, db);
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(identity.routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -52,6 +52,7 @@ export async function startServer(
     }
     const app = await buildApp({ config, db, logger });
     await app.listen({ port: config.port, host: config.host });
+    app.jobs.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -61,6 +62,7 @@ export async function startServer(
       url: `http://${host}:${port}`,
       demoAccountsFile,
       async close() {
+        // Closing the app stops the job worker (onClose) before the database goes.
         await app.close();
         await db.close();
       },
