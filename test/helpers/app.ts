@@ -26,13 +26,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, options: { routes?: (app: FastifyInstance) => void } = {}): Promise<TestApp> {
   const t = await createTestDatabase();
   const { data } = await seedDemo(t.db);
   let now = new Date('2026-03-02T08:00:00Z').getTime();
   const clock: TestClock = { now: () => new Date(now), advance: (ms) => (now += ms) };
   const config = testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000', ...env });
   const app = await buildApp({ config, db: t.db, logger: createLogger('silent'), clock: clock.now, identityKey: randomBytes(32) });
+  options.routes?.(app);
   await app.ready();
   return {
     app,

@@ -81,9 +81,9 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const auth = identityPlugin(ctx);
   const staff = staffPlugin(ctx);
   return {
-    routes: async (app, opts) => {
-      await app.register(auth, { ...opts, prefix: '/auth' });
-      await app.register(staff, opts);
+    routes: async (app) => {
+      await app.register(auth, { prefix: '/auth' });
+      await app.register(staff);
     },
     authenticate: createAuthenticator(ctx),
     isEmailVerified: async (userId) => {
