@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { establishmentOwnedTables, tenantWallViolations } from './helpers/tenant-walls.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
+import { insertIdentityRows } from './helpers/identity-rows.js';
 
 describe('tenant walls', () => {
   let t: TestDatabase;
@@ -21,13 +22,16 @@ describe('tenant walls', () => {
       await t.db.withTenant(establishmentId, (tx) =>
         appendAuditEvent(tx, { establishmentId, action: 'test.event', outcome: 'allowed', actor: { kind: 'system', name: 'test' } }),
       );
+      await insertIdentityRows(t.db, data, establishmentId);
     }
   });
   afterAll(async () => t?.drop());
 
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
-    expect(tables).toEqual(expect.arrayContaining(['audit_events', 'memberships', 'patients', 'practitioner_establishments']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['api_keys', 'approval_requests', 'audit_events', 'invitations', 'memberships', 'patients', 'practitioner_establishments']),
+    );
   });
 
   it('the application role cannot bypass row-level security', async () => {
