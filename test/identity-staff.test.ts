@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../src/platform/http/context.js';
-import { requireApiScope } from '../src/modules/identity/index.js';
+import { randomBytes } from 'node:crypto';
+import { inviteFromCli, requireApiScope } from '../src/modules/identity/index.js';
+import { createLogger } from '../src/platform/log.js';
+import { testConfig } from './helpers/db.js';
 import { createTestApp, staffOf, type TestApp, type TestClient } from './helpers/app.js';
 
 /** A stand-in for another module's route that integrations may call (agenda read). */
@@ -155,6 +158,26 @@ describe('staff administration', () => {
     await officerClient.stepUp(officer.totpSecret);
     expect((await officerClient.post(`${base()}/approvals/${privileged.json().approvalId}/approve`)).statusCode).toBe(200);
     expect((await h.lastMail('futur.admin@demo.hygie.example'))?.subject).toMatch(/^Invitation/);
+  });
+
+  it('`hygie user create` invites at once, even an admin (the operator bootstraps an establishment), and prints a working link', async () => {
+    const { link } = await inviteFromCli({ config: testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000' }), db: h.t.db, logger: createLogger('silent'), identityKey: randomBytes(32) }, eid, {
+      email: 'premier.admin@demo.hygie.example',
+      firstName: 'Alix',
+      lastName: 'Bernard',
+      role: 'admin',
+    });
+    expect(link).toMatch(/^http:\/\/localhost:3000\/invitation#token=[A-Za-z0-9_-]{43}$/);
+    const token = link.split('#token=')[1]!;
+    const accepted = await h.client('198.51.100.48').post('/api/v1/auth/invitations/accept', { token, password: 'orage violet sur la lande' });
+    expect(accepted.json()).toMatchObject({ role: 'admin', newAccount: true });
+    const unknown = inviteFromCli({ config: testConfig(), db: h.t.db, logger: createLogger('silent'), identityKey: randomBytes(32) }, '019b76da-a801-76bb-bd8d-000000000000', {
+      email: 'x@example.fr',
+      firstName: 'X',
+      lastName: 'Y',
+      role: 'admin',
+    });
+    await expect(unknown).rejects.toThrow(/No such establishment/);
   });
 
   it('removing a member or ending their sessions takes effect at once (ASVS 7.4.2, 7.4.5)', async () => {

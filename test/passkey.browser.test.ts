@@ -85,7 +85,7 @@ describe.skipIf(!existsSync(chromiumPath))('passkeys in a real browser', () => {
     const admin = staffOf(h.data, 'admin');
     // Password + TOTP, from the page (so the browser holds the cookies).
     const first = await api('/login', { email: admin.email, password: admin.password });
-    expect(first.body).toMatchObject({ status: 'mfa_required', methods: ['totp', 'recovery_code'] });
+    expect(first.body).toMatchObject({ status: 'mfa_required', methods: ['totp'] });
     const ok = await api('/login/mfa', { challengeId: first.body.challengeId, code: await totpCode(admin.totpSecret, h.clock.now()) });
     expect(ok.status).toBe(200);
     let me = await api('/me');

@@ -36,7 +36,7 @@ export async function factorsOf(ctx: IdentityContext, tx: Tx, user: UserRow, mem
   const methods: FactorMethod[] = [];
   if (passkeys.length > 0) methods.push('webauthn');
   if (hasTotp && codesAllowed) methods.push('totp');
-  if (codesAllowed && methods.length > 0) methods.push('recovery_code');
+  if (codesAllowed && methods.length > 0 && (await ctx.store.countUnusedRecoveryCodes(tx, user.id)) > 0) methods.push('recovery_code');
   return { hasTotp, passkeys, privileged, methods };
 }
 
