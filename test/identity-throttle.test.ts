@@ -47,11 +47,12 @@ describe('login throttling', () => {
     expect((await usual.get('/api/v1/auth/me')).statusCode).toBe(200);
   });
 
-  it('limits one IP guessing many accounts (credential stuffing)', async () => {
+  it('limits one IP guessing many accounts (credential stuffing), whatever X-Forwarded-For it claims (ASVS 4.1.3)', async () => {
     const stuffer = h.client('203.0.113.12');
     const statuses: number[] = [];
     for (let i = 0; i < 35; i++) {
-      const res = await stuffer.post('/api/v1/auth/login', { email: `victim${i}@patients.hygie.example`, password: 'Password123!' });
+      // No proxy is trusted here: a forged X-Forwarded-For must not give each guess a new IP.
+      const res = await stuffer.post('/api/v1/auth/login', { email: `victim${i}@patients.hygie.example`, password: 'Password123!' }, { 'x-forwarded-for': `10.9.${i}.1` });
       statuses.push(res.statusCode);
     }
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
