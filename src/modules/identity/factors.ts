@@ -1,8 +1,9 @@
 // Which second factors a user may present, and checking them. Admins and security officers who
 // have a passkey must use it: their TOTP and recovery codes stop counting (ASVS 6.3.3).
+import { v7 as uuidv7 } from 'uuid';
 import type { Tx } from '../../platform/db/database.js';
-import type { IdentityContext } from './context.js';
-import { PRIVILEGED_ROLES } from './context.js';
+import type { ChallengeKind } from '../../platform/db/schema.js';
+import { addMs, minutes, PRIVILEGED_ROLES, type IdentityContext } from './context.js';
 import { totpSecretContext } from './secret-box.js';
 import type { Membership } from './store.js';
 import { checkTotp, hashRecoveryCode, normaliseRecoveryCode } from './totp.js';
@@ -15,6 +16,7 @@ export interface Factors {
   passkeys: Array<StoredCredential & { id: string }>;
   /** Admin or security officer somewhere. */
   privileged: boolean;
+  recoveryCodesLeft: number;
   /** The methods accepted now, in the order a client should offer them. */
   methods: FactorMethod[];
 }
@@ -33,11 +35,12 @@ export async function factorsOf(ctx: IdentityContext, tx: Tx, user: UserRow, mem
   const privileged = memberships.some((m) => PRIVILEGED_ROLES.has(m.role));
   const hasTotp = user.totp_secret !== null;
   const codesAllowed = !(privileged && passkeys.length > 0);
+  const recoveryCodesLeft = await ctx.store.countUnusedRecoveryCodes(tx, user.id);
   const methods: FactorMethod[] = [];
   if (passkeys.length > 0) methods.push('webauthn');
   if (hasTotp && codesAllowed) methods.push('totp');
-  if (codesAllowed && methods.length > 0 && (await ctx.store.countUnusedRecoveryCodes(tx, user.id)) > 0) methods.push('recovery_code');
-  return { hasTotp, passkeys, privileged, methods };
+  if (codesAllowed && methods.length > 0 && recoveryCodesLeft > 0) methods.push('recovery_code');
+  return { hasTotp, passkeys, privileged, recoveryCodesLeft, methods };
 }
 
 export function hasAnyFactor(f: Factors): boolean {
@@ -86,4 +89,25 @@ export async function checkAssertion(
   if (!verified) return false;
   await ctx.store.recordCredentialUse(tx, credential.id, verified.newCounter, ctx.clock());
   return true;
+}
+
+/** A login waiting for its second factor, or a WebAuthn ceremony: five minutes to complete it. */
+export async function openChallenge(
+  ctx: IdentityContext,
+  tx: Tx,
+  c: { kind: ChallengeKind; userId: string | null; sessionId?: string; webauthnChallenge?: string; deviceHash?: Buffer | null },
+): Promise<string> {
+  const id = uuidv7();
+  const now = ctx.clock();
+  await ctx.store.insertChallenge(tx, {
+    id,
+    kind: c.kind,
+    userId: c.userId,
+    sessionId: c.sessionId ?? null,
+    webauthnChallenge: c.webauthnChallenge ?? null,
+    deviceHash: c.deviceHash ?? null,
+    at: now,
+    expiresAt: addMs(now, minutes(5)),
+  });
+  return id;
 }

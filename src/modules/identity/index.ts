@@ -6,6 +6,7 @@ import type { JobRunner } from '../../platform/jobs.js';
 import type { Logger } from '../../platform/log.js';
 import { PASSWORD_RESET_JOB, sendPasswordReset } from './accounts.js';
 import { createAuthenticator } from './authenticator.js';
+import { dummyPasswordHash } from './login.js';
 import type { Clock } from './context.js';
 import { identityPlugin } from './routes.js';
 import { createSecretBox, isSealed, loadIdentityKey, totpSecretContext } from './secret-box.js';
@@ -75,6 +76,7 @@ async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
 
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const ctx = await createContext(deps);
+  await dummyPasswordHash();
   const sealed = await sealClearTotpSecrets(ctx);
   if (sealed > 0) deps.logger.info({ count: sealed }, 'sealed TOTP secrets stored in clear');
   deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, String(payload['email'])));

@@ -5,15 +5,14 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
-import { addMs, minutes, type IdentityContext, type RequestOrigin } from './context.js';
-import { checkAssertion, checkCode, factorsOf, hasAnyFactor, type FactorMethod } from './factors.js';
+import type { IdentityContext, RequestOrigin } from './context.js';
+import { checkAssertion, checkCode, factorsOf, hasAnyFactor, openChallenge, type FactorMethod } from './factors.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { deviceHash, openSession, type OpenedSession } from './sessions.js';
 import type { Bucket } from './throttle.js';
 import { sha256 } from './tokens.js';
 import { authenticationOptions, type AuthenticationResponseJSON } from './webauthn.js';
 
-const CHALLENGE_TTL_MS = minutes(5);
 const MAX_CODE_ATTEMPTS = 5;
 const NO_USER = '00000000-0000-0000-0000-000000000000';
 
@@ -27,8 +26,11 @@ export function normaliseEmail(email: string): string {
 }
 
 let dummyHash: Promise<string> | undefined;
-/** A real argon2id hash of nothing anyone knows, so an unknown e-mail costs a full verification. */
-function dummy(): Promise<string> {
+/**
+ * A real argon2id hash of nothing anyone knows, so an unknown e-mail costs a full verification.
+ * Computed at start-up (createIdentity), so that not even the first unknown e-mail costs more.
+ */
+export function dummyPasswordHash(): Promise<string> {
   dummyHash ??= hashPassword(`no account ${uuidv7()}`);
   return dummyHash;
 }
@@ -55,7 +57,7 @@ export async function loginWithPassword(ctx: IdentityContext, input: { email: st
   const keys = throttleKeys(email, device, knownDevice, origin.ip);
   await ctx.throttle.assertOpen(keys);
 
-  const passwordOk = await verifyPassword(user?.password_hash ?? (await dummy()), input.password);
+  const passwordOk = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), input.password);
   if (!user || !passwordOk || user.password_hash === null || user.disabled_at !== null) {
     await ctx.throttle.fail(keys);
     await ctx.db.withPlatform((tx) =>
@@ -80,18 +82,7 @@ export async function loginWithPassword(ctx: IdentityContext, input: { email: st
     const memberships = await ctx.store.membershipsOf(tx, user.id);
     const factors = await factorsOf(ctx, tx, user, memberships);
     if (hasAnyFactor(factors)) {
-      const challengeId = uuidv7();
-      const now = ctx.clock();
-      await ctx.store.insertChallenge(tx, {
-        id: challengeId,
-        kind: 'login',
-        userId: user.id,
-        sessionId: null,
-        webauthnChallenge: null,
-        deviceHash: device,
-        at: now,
-        expiresAt: addMs(now, CHALLENGE_TTL_MS),
-      });
+      const challengeId = await openChallenge(ctx, tx, { kind: 'login', userId: user.id, deviceHash: device });
       return { status: 'mfa_required' as const, challengeId, methods: factors.methods };
     }
     await ctx.throttle.reset(keys.filter(([bucket]) => bucket !== 'ip'));
@@ -176,17 +167,7 @@ export async function passkeyLoginOptions(ctx: IdentityContext, input: { challen
       return { challengeId: challenge.id, options };
     }
     const options = await authenticationOptions(ctx.rp, undefined);
-    const challengeId = uuidv7();
-    await ctx.store.insertChallenge(tx, {
-      id: challengeId,
-      kind: 'webauthn_login',
-      userId: null,
-      sessionId: null,
-      webauthnChallenge: options.challenge,
-      deviceHash: deviceHash(origin.deviceToken),
-      at: now,
-      expiresAt: addMs(now, CHALLENGE_TTL_MS),
-    });
+    const challengeId = await openChallenge(ctx, tx, { kind: 'webauthn_login', userId: null, webauthnChallenge: options.challenge, deviceHash: deviceHash(origin.deviceToken) });
     return { challengeId, options };
   });
 }

@@ -6,16 +6,14 @@ import type { Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { enqueueMail } from '../../platform/mail.js';
 import { appendAuditEvent } from '../audit/index.js';
-import { addMs, minutes, type IdentityContext } from './context.js';
-import { checkAssertion, checkCode, factorsOf, hasAnyFactor, type Factors } from './factors.js';
+import type { IdentityContext } from './context.js';
+import { checkAssertion, checkCode, factorsOf, hasAnyFactor, openChallenge, type Factors } from './factors.js';
 import { secondFactorChangedMail } from './mails.js';
 import { totpSecretContext } from './secret-box.js';
 import { requireStepUp } from './session-policy.js';
 import type { UserActor } from './sessions.js';
 import { checkTotp, hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpUri } from './totp.js';
 import { authenticationOptions, registrationOptions, verifyRegistration, type AuthenticationResponseJSON, type RegistrationResponseJSON } from './webauthn.js';
-
-const CEREMONY_TTL_MS = minutes(5);
 
 async function loadUser(ctx: IdentityContext, tx: Tx, actor: UserActor) {
   const user = await ctx.store.findUserById(tx, actor.userId);
@@ -89,18 +87,7 @@ export async function passkeyRegistrationOptions(ctx: IdentityContext, actor: Us
     const { user, factors } = await loadUser(ctx, tx, actor);
     assertMayChangeFactors(ctx, actor, factors);
     const options = await registrationOptions(ctx.rp, { id: user.id, email: user.email, displayName: `${user.first_name} ${user.last_name}` }, factors.passkeys);
-    const challengeId = uuidv7();
-    const now = ctx.clock();
-    await ctx.store.insertChallenge(tx, {
-      id: challengeId,
-      kind: 'webauthn_register',
-      userId: user.id,
-      sessionId: actor.sessionId,
-      webauthnChallenge: options.challenge,
-      deviceHash: null,
-      at: now,
-      expiresAt: addMs(now, CEREMONY_TTL_MS),
-    });
+    const challengeId = await openChallenge(ctx, tx, { kind: 'webauthn_register', userId: user.id, sessionId: actor.sessionId, webauthnChallenge: options.challenge });
     return { challengeId, options };
   });
 }
@@ -141,18 +128,7 @@ export async function stepUpOptions(ctx: IdentityContext, actor: UserActor) {
     const { factors } = await loadUser(ctx, tx, actor);
     if (factors.passkeys.length === 0) throw new DomainError('invalid_request', 'This account has no passkey.');
     const options = await authenticationOptions(ctx.rp, factors.passkeys);
-    const challengeId = uuidv7();
-    const now = ctx.clock();
-    await ctx.store.insertChallenge(tx, {
-      id: challengeId,
-      kind: 'step_up',
-      userId: actor.userId,
-      sessionId: actor.sessionId,
-      webauthnChallenge: options.challenge,
-      deviceHash: null,
-      at: now,
-      expiresAt: addMs(now, CEREMONY_TTL_MS),
-    });
+    const challengeId = await openChallenge(ctx, tx, { kind: 'step_up', userId: actor.userId, sessionId: actor.sessionId, webauthnChallenge: options.challenge });
     return { challengeId, options };
   });
 }
@@ -205,7 +181,7 @@ export async function factorSummary(ctx: IdentityContext, tx: Tx, user: { id: st
   return {
     totp: factors.hasTotp,
     passkeys: factors.passkeys.length,
-    recoveryCodesLeft: await ctx.store.countUnusedRecoveryCodes(tx, user.id),
+    recoveryCodesLeft: factors.recoveryCodesLeft,
     // Admins and security officers must use a passkey: until they have one, they are asked to enrol it.
     passkeyRequired: factors.privileged && factors.passkeys.length === 0,
   };
