@@ -9,18 +9,29 @@ import type { Config } from './config.js';
 import type { Database } from './platform/db/database.js';
 import type { Logger } from './platform/log.js';
 import { registerErrorHandling } from './platform/http/errors.js';
-import { registerAuthDecision } from './platform/http/context.js';
+import { registerAuthDecision, type Authenticator } from './platform/http/context.js';
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
 import { createIdentity, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
 import { createMailer, registerMailJobs } from './platform/mail.js';
+import { createAccessModule } from './modules/access/index.js';
+import { passThroughMeter } from './modules/guard/index.js';
+import type { Vault } from './modules/vault/index.js';
+import { auditRoutes } from './modules/audit/index.js';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /**
+   * Sets request.actor for non-public routes. Default: the identity module's session and API-key
+   * check; tests of other modules may inject actors instead.
+   */
+  authenticate?: Authenticator;
+  /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
+  vault?: Vault;
   /** Tests inject a clock to move time (session expiry) instead of sleeping. */
   clock?: Clock;
   /** Tests inject the key that seals TOTP secrets instead of a key file. */
@@ -34,7 +45,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp({ config, db, logger, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -49,6 +60,8 @@ export async function buildApp({ config, db, logger, clock, identityKey }: AppDe
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  // The API speaks JSON only: other bodies get 415 instead of reaching a handler as a string.
+  app.removeContentTypeParser(['text/plain']);
   await app.register(cookie);
 
   const jobs = createJobRunner({ db, logger });
@@ -111,10 +124,13 @@ export async function buildApp({ config, db, logger, clock, identityKey }: AppDe
     },
   });
 
-  registerAuthDecision(app, identity.authenticate);
+  registerAuthDecision(app, authenticate ?? identity.authenticate);
   registerOps(app, db);
+  const access = createAccessModule({ db, meter: passThroughMeter });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });
+  await app.register(access.routes, { prefix: '/api/v1' });
+  await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

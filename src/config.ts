@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives a validated Config.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { inspect } from 'node:util';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -27,6 +28,41 @@ export interface Config {
   bodyLimit: number;
   /** Database role the application runs as (HYGIE_DB_APP_ROLE, default hygie_app). */
   dbAppRole: string;
+  /**
+   * Where the vault's root keys come from (HYGIE_KEY_PROVIDER): 'local', a keyring file
+   * <dataDir>/vault-keyring.json created on first start with mode 0600 (the default, also with
+   * DATABASE_URL), or 'env', the keys in HYGIE_MASTER_KEY (the default when it is set).
+   */
+  keyProvider: 'local' | 'env';
+  /**
+   * Root keys for the env provider (HYGIE_MASTER_KEY: comma-separated base64 of 32 random bytes,
+   * newest first; `openssl rand -base64 32` makes one). The first derives new keys, the others
+   * still decrypt until a rotation has moved everything off them.
+   */
+  masterKeys: SecretKeys | undefined;
+  /** Secret seed (base64, at least 32 bytes) from which the audit checkpoint signing keys are
+   * derived (HYGIE_AUDIT_KEY_SEED); unset: one key file per stream under <dataDir>/audit-keys. */
+  auditKeySeed: Buffer | undefined;
+  /** File to which every signed audit checkpoint is appended, to keep them outside the database
+   * (HYGIE_AUDIT_CHECKPOINTS_FILE, optional; ideally on another disk or an append-only mount). */
+  auditCheckpointsFile: string | undefined;
+}
+
+/** Key material read from the environment: never serialised, printed or logged. */
+export class SecretKeys {
+  readonly #keys: readonly Buffer[];
+  constructor(keys: readonly Buffer[]) {
+    this.#keys = keys.map((k) => Buffer.from(k));
+  }
+  get keys(): readonly Buffer[] {
+    return this.#keys;
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  [inspect.custom](): string {
+    return `SecretKeys(${this.#keys.length})`;
+  }
 }
 
 export class ConfigError extends Error {
@@ -89,10 +125,35 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_DB_APP_ROLE must be a lower-case SQL identifier');
   }
 
+  const seedText = get('HYGIE_AUDIT_KEY_SEED');
+  const auditKeySeed = seedText === undefined ? undefined : Buffer.from(seedText, 'base64');
+  if (seedText !== undefined && (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(seedText) || auditKeySeed!.length < 32)) {
+    problems.push('HYGIE_AUDIT_KEY_SEED must be at least 32 random bytes in base64');
+  }
+  const checkpointsText = get('HYGIE_AUDIT_CHECKPOINTS_FILE');
+  const auditCheckpointsFile = checkpointsText === undefined ? undefined : path.resolve(cwd, checkpointsText);
+
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
   if (!isUrlWithProtocol(publicUrl, ['http:', 'https:'])) {
     problems.push('HYGIE_PUBLIC_URL must be an http:// or https:// URL');
+  }
+
+  const keyProviderName = get('HYGIE_KEY_PROVIDER');
+  const masterKeyText = get('HYGIE_MASTER_KEY');
+  const keyProvider: 'local' | 'env' = (keyProviderName ?? (masterKeyText === undefined ? 'local' : 'env')) as 'local' | 'env';
+  if (keyProvider !== 'local' && keyProvider !== 'env') problems.push('HYGIE_KEY_PROVIDER must be local or env');
+  let masterKeys: SecretKeys | undefined;
+  if (masterKeyText !== undefined) {
+    const keys = masterKeyText.split(',').map((k) => k.trim());
+    // Never echo the value: only its position.
+    const bad = keys.findIndex((k) => !/^[A-Za-z0-9+/]{43}=$/.test(k) || Buffer.from(k, 'base64').length !== 32);
+    if (bad !== -1) problems.push(`HYGIE_MASTER_KEY key #${bad + 1} is not the base64 of 32 bytes (make one with: openssl rand -base64 32)`);
+    else masterKeys = new SecretKeys(keys.map((k) => Buffer.from(k, 'base64')));
+  }
+  if (keyProvider === 'env' && masterKeyText === undefined) problems.push('HYGIE_KEY_PROVIDER=env needs HYGIE_MASTER_KEY');
+  if (keyProvider === 'local' && masterKeyText !== undefined) {
+    problems.push('HYGIE_MASTER_KEY is set but HYGIE_KEY_PROVIDER=local: unset one of them');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -108,6 +169,10 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     bodyLimit: bodyLimit ?? 1024 * 1024,
     dbAppRole,
+    keyProvider,
+    masterKeys,
+    auditKeySeed,
+    auditCheckpointsFile,
   };
 }
 

@@ -1,4 +1,5 @@
 // The `hygie` command line. Console output is for the operator; the server logs through pino.
+import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -11,6 +12,17 @@ import { openDatabase } from './platform/db/database.js';
 import { STAFF_ROLES, type StaffRole } from './platform/db/schema.js';
 import { inviteFromCli, sealStoredTotpSecrets } from './modules/identity/index.js';
 import { createLogger } from './platform/log.js';
+import { openVault, rotateAllKeys, rotateKeys, type RotationResult } from './modules/vault/index.js';
+import {
+  appendCheckpointRecords,
+  exportCheckpoints,
+  formatVerifyReport,
+  keyringFromConfig,
+  readCheckpointsFile,
+  sealPending,
+  verifyAuditLog,
+  VerifyAccessError,
+} from './modules/audit/index.js';
 
 const USAGE = `Usage: hygie <command> [options]
 
@@ -20,10 +32,22 @@ Commands:
   seed --demo [--out FILE]      load the demo data set; --out writes the demo accounts as JSON
   user create --email E --role R --establishment ID
                                 invite a staff member (prints the invitation link)
+  keys rotate --establishment ID
+                                new key version for an establishment, re-wraps its data keys
+                                while the server keeps serving (PostgreSQL); --platform rotates
+                                the platform keyspace (secrets of global accounts), --all every
+                                keyspace (after adding a new root key)
+  audit verify [--establishment ID] [--checkpoints FILE]
+                                check the audit hash chains and signed checkpoints; exit 1 and
+                                name the first bad event on tampering
+  audit export --out FILE [--establishment ID]
+                                write the signed checkpoints (JSON lines) to keep outside the database
+  audit seal                    chain and sign pending audit events now (the server does it continuously)
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
-HYGIE_DATA_DIR, REDIS_URL, HYGIE_PUBLIC_URL, SMTP_URL, HYGIE_TRUST_PROXY, HYGIE_LOG_LEVEL.`;
+HYGIE_DATA_DIR, REDIS_URL, HYGIE_PUBLIC_URL, SMTP_URL, HYGIE_TRUST_PROXY, HYGIE_LOG_LEVEL,
+HYGIE_KEY_PROVIDER, HYGIE_MASTER_KEY, HYGIE_AUDIT_KEY_SEED, HYGIE_AUDIT_CHECKPOINTS_FILE.`;
 
 class UsageError extends Error {}
 
@@ -144,6 +168,127 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function keys(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'rotate') throw new UsageError('keys needs a subcommand: rotate');
+  const { values } = parseArgs({
+    args: rest,
+    options: { establishment: { type: 'string' }, platform: { type: 'boolean' }, all: { type: 'boolean' } },
+    strict: true,
+  });
+  const chosen = [values.establishment !== undefined, values.platform === true, values.all === true].filter(Boolean).length;
+  if (chosen !== 1) throw new UsageError('keys rotate needs one of --establishment ID, --platform or --all');
+  const establishmentId = values.establishment ?? null;
+  if (establishmentId !== null && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(establishmentId)) {
+    throw new UsageError('--establishment must be an establishment id (UUID)');
+  }
+  const db = await openMigratedDatabase(config);
+  let bar = progressBar('Re-wrapping data keys');
+  const say = (result: RotationResult) => {
+    const from = result.fromVersion === null ? 'none' : `v${result.fromVersion}`;
+    const owner = result.keyspace === 'platform' ? 'the platform' : result.keyspace;
+    console.log(`Key of ${owner} rotated: ${from} -> v${result.toVersion}, ${result.rewrapped} data key(s) re-wrapped.`);
+    if (result.retiredVersions.length > 0) console.log(`Retired key version(s): ${result.retiredVersions.map((v) => `v${v}`).join(', ')}.`);
+  };
+  try {
+    const vault = await openVault(config, db);
+    if (values.all) {
+      const results = await rotateAllKeys(db, vault, {
+        onKeyspace: (keyspace, index, count) => {
+          bar.stop();
+          bar = progressBar(`Re-wrapping ${keyspace} (${index + 1}/${count})`);
+          return (done, total) => {
+            if (total > 0) bar.onProgress(done, total, 'data keys');
+          };
+        },
+      });
+      bar.stop();
+      results.forEach(say);
+    } else {
+      const result = await rotateKeys(db, vault, establishmentId, {
+        onProgress: (done, total) => {
+          if (total > 0) bar.onProgress(done, total, 'data keys');
+        },
+      });
+      bar.stop();
+      say(result);
+    }
+  } finally {
+    bar.stop();
+    await db.close();
+  }
+}
+
+async function audit(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const establishment = { type: 'string' } as const;
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const establishmentOption = (value: string | undefined): string | null | undefined => {
+    if (value === undefined) return undefined;
+    if (value === 'platform') return null;
+    if (!uuid.test(value)) throw new UsageError('--establishment takes an establishment id (or "platform")');
+    return value.toLowerCase();
+  };
+  switch (sub) {
+    case 'verify': {
+      const { values } = parseArgs({ args: rest, options: { establishment, checkpoints: { type: 'string' } }, strict: true });
+      const establishmentId = establishmentOption(values.establishment);
+      const externalCheckpoints = values.checkpoints ? await readCheckpointsFile(path.resolve(values.checkpoints)) : undefined;
+      const db = await openMigratedDatabase(config);
+      try {
+        const report = await verifyAuditLog(db.owner, { establishmentId, keyring: keyringFromConfig(config), externalCheckpoints }).catch((error: unknown) => {
+          if (!(error instanceof VerifyAccessError)) throw error;
+          console.error(`hygie: ${error.message}`);
+          return undefined;
+        });
+        // Exit 1 means tampering only: a verification that could not run is 2.
+        if (!report) return 2;
+        for (const line of formatVerifyReport(report)) console.log(line);
+        if (!report.ok) {
+          const first = report.streams.find((s) => s.problem)?.problem;
+          console.error(`hygie: the audit log has been tampered with; first bad event: ${first?.eventId ?? `seq ${first?.seq}`}`);
+        }
+        return report.ok ? 0 : 1;
+      } finally {
+        await db.close();
+      }
+    }
+    case 'export': {
+      const { values } = parseArgs({ args: rest, options: { establishment, out: { type: 'string' } }, strict: true });
+      if (!values.out) throw new UsageError('audit export needs --out FILE');
+      const db = await openMigratedDatabase(config);
+      try {
+        const records = await exportCheckpoints(db.owner, { establishmentId: establishmentOption(values.establishment) });
+        const out = path.resolve(values.out);
+        await rm(out, { force: true });
+        await appendCheckpointRecords(out, records);
+        console.log(`${records.length} checkpoint(s) written to ${out}`);
+        return 0;
+      } finally {
+        await db.close();
+      }
+    }
+    case 'seal': {
+      parseArgs({ args: rest, options: {}, strict: true });
+      const db = await openMigratedDatabase(config);
+      try {
+        const result = await sealPending(db, keyringFromConfig(config));
+        if (config.auditCheckpointsFile) await appendCheckpointRecords(config.auditCheckpointsFile, result.checkpoints);
+        console.log(
+          result.busy
+            ? 'Another instance is sealing right now; nothing done.'
+            : `${result.chained} event(s) chained, ${result.checkpoints.length} checkpoint(s) signed.`,
+        );
+        return 0;
+      } finally {
+        await db.close();
+      }
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'audit needs a subcommand: verify, export or seal' : `unknown audit subcommand "${sub}"`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -164,6 +309,11 @@ async function main(argv: string[]): Promise<number> {
     case 'user':
       await userCommand(config, rest);
       return 0;
+    case 'keys':
+      await keys(config, rest);
+      return 0;
+    case 'audit':
+      return audit(config, rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

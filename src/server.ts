@@ -7,11 +7,17 @@ import { buildApp } from './app.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
+import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
+import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
+import { sealStoredTotpSecrets } from './modules/identity/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   db: Database;
+  vault: Vault;
+  /** Chains and signs audit events in the background; stopped (after a last run) by close(). */
+  auditSealer: AuditSealer;
   url: string;
   /** Path of the demo accounts file written at this start, if any. */
   demoAccountsFile: string | undefined;
@@ -40,34 +46,57 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openMigratedDatabase(config);
+  const auditSealer = createAuditSealer({
+    db,
+    keyring: keyringFromConfig(config),
+    logger,
+    checkpointsFile: config.auditCheckpointsFile,
+  });
   try {
-    let demoAccountsFile: string | undefined;
+    // Creates the local key file on the first start, and refuses a keyring that cannot read the data.
+    const vault = await openVault(config, db);
+    if (config.keyProvider === 'local' && db.kind === 'postgres') {
+      logger.warn(
+        { keyFile: path.join(config.dataDir, KEY_FILE_NAME) },
+        'vault root key is a local file: back it up apart from database backups, and use HYGIE_MASTER_KEY (or a KMS) when several instances share the database',
+      );
+    }
+    await auditSealer.start();
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
-    if (db.kind === 'pglite' && (await isEmptyDatabase(db))) {
-      const { data } = await seedDemo(db, options.onSeedProgress);
-      demoAccountsFile = demoAccountsPath(config);
-      await writeDemoAccounts(demoAccountsFile, demoAccounts(data, config.publicUrl));
-      logger.info({ file: demoAccountsFile }, 'demo data loaded');
-    }
-    const app = await buildApp({ config, db, logger });
+    const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
+    // The seed writes TOTP secrets as the demo accounts file shows them: seal them before serving.
+    await sealStoredTotpSecrets({ config, db, logger });
+    const app = await buildApp({ config, db, logger, vault });
     await app.listen({ port: config.port, host: config.host });
     app.jobs.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    let demoAccountsFile: string | undefined;
+    if (seeded) {
+      demoAccountsFile = demoAccountsPath(config);
+      // With PORT=0 the configured URL names no real port: point the accounts at the bound one.
+      await writeDemoAccounts(demoAccountsFile, demoAccounts(seeded.data, config.port === 0 ? url : config.publicUrl));
+      logger.info({ file: demoAccountsFile }, 'demo data loaded');
+    }
     return {
       app,
       db,
-      url: `http://${host}:${port}`,
+      vault,
+      url,
+      auditSealer,
       demoAccountsFile,
       async close() {
         // Closing the app stops the job worker (onClose) before the database goes.
         await app.close();
+        await auditSealer.stop();
         await db.close();
       },
     };
   } catch (error) {
+    await auditSealer.stop().catch(() => undefined);
     await db.close();
     throw error;
   }

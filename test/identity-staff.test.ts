@@ -222,7 +222,7 @@ describe('staff administration', () => {
       expect((await call('198.51.100.60', doctorB())).statusCode).toBe(403);
       expect((await call('198.51.100.60', doctorA(), h.data.establishments[1]!.id)).statusCode).toBe(404);
       const whoami = await h.app.inject({ method: 'GET', url: '/api/v1/auth/api-key', remoteAddress: '198.51.100.60', headers: { authorization: `Bearer ${key}` } });
-      expect(whoami.json()).toEqual({ id: keyId, establishmentId: eid, scopes: [`agenda:read@${doctorA()}`] });
+      expect(whoami.json()).toEqual({ id: keyId, establishmentId: eid, scopes: ['agenda:read', `agenda:read@${doctorA()}`] });
       // A key is not a session: session-only routes refuse it.
       const me = await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', remoteAddress: '198.51.100.60', headers: { authorization: `Bearer ${key}` } });
       expect(me.statusCode).toBe(401);

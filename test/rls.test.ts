@@ -6,6 +6,11 @@ import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { establishmentOwnedTables, tenantWallViolations } from './helpers/tenant-walls.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
+import { addCareRelationship } from '../src/modules/access/index.js';
+import { raiseAlert } from '../src/modules/guard/index.js';
+import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
+import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 import { insertIdentityRows } from './helpers/identity-rows.js';
 
 describe('tenant walls', () => {
@@ -18,11 +23,26 @@ describe('tenant walls', () => {
     const { data } = await seedDemo(t.db);
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
+    // One row of every establishment-owned table in each of A and B.
     for (const establishmentId of [a, b]) {
-      await t.db.withTenant(establishmentId, (tx) =>
-        appendAuditEvent(tx, { establishmentId, action: 'test.event', outcome: 'allowed', actor: { kind: 'system', name: 'test' } }),
-      );
+      const patientId = data.patientFiles.find((f) => f.establishmentId === establishmentId)!.id;
+      const userId = data.staff.find((s) => s.memberships.some((m) => m.establishmentId === establishmentId && m.role === 'practitioner'))!.userId;
+      await t.db.withTenant(establishmentId, async (tx) => {
+        await appendAuditEvent(tx, { establishmentId, action: 'test.event', outcome: 'allowed', actor: { kind: 'system', name: 'test' } });
+        await addCareRelationship(tx, { establishmentId, patientId, practitionerUserId: userId, kind: 'care_team' });
+        await raiseAlert(tx, { establishmentId, kind: 'test', severity: 'info', actorUserId: userId });
+        await tx
+          .insertInto('break_glass_grants')
+          .values({ id: uuidv7(), establishment_id: establishmentId, patient_id: patientId, user_id: userId, reason: 'A reason long enough for the check', expires_at: new Date(Date.now() + 3600_000) })
+          .execute();
+      });
       await insertIdentityRows(t.db, data, establishmentId);
+    }
+    // Vault keys (key versions and data keys) for the first patient of each establishment.
+    const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+    for (const establishmentId of [a, b]) {
+      const patientId = data.patientFiles.find((f) => f.establishmentId === establishmentId)!.id;
+      await t.db.withTenant(establishmentId, (tx) => vault.ensurePatientKeys(tx, establishmentId, [patientId]));
     }
   });
   afterAll(async () => t?.drop());
@@ -30,7 +50,20 @@ describe('tenant walls', () => {
   it('covers the establishment-owned tables', async () => {
     const tables = await establishmentOwnedTables(t.db);
     expect(tables).toEqual(
-      expect.arrayContaining(['api_keys', 'approval_requests', 'audit_events', 'invitations', 'memberships', 'patients', 'practitioner_establishments']),
+      expect.arrayContaining([
+        'api_keys',
+        'approval_requests',
+        'audit_events',
+        'break_glass_grants',
+        'care_relationships',
+        'invitations',
+        'memberships',
+        'patients',
+        'practitioner_establishments',
+        'security_alerts',
+        'vault_data_keys',
+        'vault_establishment_keys',
+      ]),
     );
   });
 

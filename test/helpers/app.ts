@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { totpCode } from '../../src/modules/identity/index.js';
+import { sealStoredTotpSecrets, totpCode } from '../../src/modules/identity/index.js';
 import { readOutbox } from '../../src/platform/mail.js';
 import { createLogger } from '../../src/platform/log.js';
 import { seedDemo } from '../../src/seed/demo.js';
@@ -32,7 +32,9 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   let now = new Date('2026-03-02T08:00:00Z').getTime();
   const clock: TestClock = { now: () => new Date(now), advance: (ms) => (now += ms) };
   const config = testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000', ...env });
-  const app = await buildApp({ config, db: t.db, logger: createLogger('silent'), clock: clock.now, identityKey: randomBytes(32) });
+  const identityKey = randomBytes(32);
+  await sealStoredTotpSecrets({ config, db: t.db, logger: createLogger('silent'), identityKey });
+  const app = await buildApp({ config, db: t.db, logger: createLogger('silent'), clock: clock.now, identityKey });
   options.routes?.(app);
   await app.ready();
   return {

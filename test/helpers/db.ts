@@ -1,7 +1,9 @@
 // Each test file gets its own fresh database: an in-memory PGlite by default, or a new database
 // on the PostgreSQL server named by DATABASE_URL (created here, dropped afterwards).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { loadConfig, readTestSettings, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrations/index.js';
@@ -43,8 +45,14 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await c.end();
     };
   } else {
-    db = await openDatabase(config, { databaseUrl: undefined, pgliteDataDir: 'memory://' });
+    const template = options.migrate !== false ? pgliteTemplate() : undefined;
+    db = await openDatabase(config, {
+      databaseUrl: undefined,
+      pgliteDataDir: 'memory://',
+      ...(template ? { pgliteLoadDataDir: template } : {}),
+    });
   }
+  // Applies pending migrations (none when starting from the migrated template).
   if (options.migrate !== false) await migrateToLatest(db.owner, { appRole: config.dbAppRole });
   return {
     db,
@@ -55,4 +63,14 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
       await dropServerDb();
     },
   };
+}
+
+let templateCache: Blob | undefined;
+/** The migrated PGlite data directory built once by test/global-setup.ts, if any. */
+function pgliteTemplate(): Blob | undefined {
+  if (templateCache) return templateCache;
+  const file = inject('pgliteTemplate');
+  if (!file) return undefined;
+  templateCache = new Blob([readFileSync(file)]);
+  return templateCache;
 }

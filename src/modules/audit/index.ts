@@ -1,8 +1,24 @@
 // The audit module's public face. Every security event and every access to personal data is
 // appended here, in the caller's transaction: if the append fails, the caller's work fails too.
+// Appending takes no shared lock: the sealer chains and signs the events shortly after
+// (sealer.ts), `hygie audit verify` checks them (verify.ts), patients read their access log
+// (access-log.ts), and forwarders ship sealed events elsewhere (forward.ts).
 import { v7 as uuidv7 } from 'uuid';
-import type { Tx } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
+import type { AuditEventsTable } from '../../platform/db/schema.js';
+import type { Insertable } from 'kysely';
+import { createAccessLogService } from './access-log.js';
+import { auditPlugin } from './routes.js';
+import { createAuditStore } from './store.js';
+
+export { createAuditSealer, sealPending, signCheckpoints, appendCheckpointRecords, type AuditSealer, type CheckpointRecord, type SealResult } from './sealer.js';
+export { verifyAuditLog, readCheckpointsFile, formatVerifyReport, VerifyAccessError, type VerifyReport, type VerifyProblem } from './verify.js';
+export { keyringFromConfig, fileKeyring, derivedKeyring, type AuditKeyring } from './keys.js';
+export { sealedEventsSince, type SealedEvent } from './forward.js';
+export { createAccessLogService, type AccessLogService, type AccessLogPage } from './access-log.js';
+export { PLATFORM_STREAM } from './store.js';
+export { exportCheckpoints } from './export.js';
 
 export type DataCategory = 'identity' | 'contact' | 'insurance' | 'clinical' | 'genetic' | 'certificate' | 'administrative';
 export type AuditOutcome = 'allowed' | 'denied' | 'contained' | 'failed';
@@ -31,29 +47,47 @@ export interface AuditEventInput {
  * Appends one event in the given transaction. The transaction must be scoped to the event's
  * establishment (withTenant) or, for the platform stream, be a platform transaction.
  */
-export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
-  const id = uuidv7();
+function toRow(event: AuditEventInput): Insertable<AuditEventsTable> {
   const actor = event.actor;
-  await tx
-    .insertInto('audit_events')
-    .values({
-      id,
-      establishment_id: event.establishmentId,
-      actor_kind: actor ? (actor.kind === 'api_key' ? 'api_key' : actor.kind) : 'anonymous',
-      actor_user_id: actor?.kind === 'user' ? actor.userId : null,
-      actor_role: event.actorRole ?? null,
-      session_id: actor?.kind === 'user' ? actor.sessionId : null,
-      api_key_id: actor?.kind === 'api_key' ? actor.apiKeyId : null,
-      ip: event.ip ?? null,
-      action: event.action,
-      resource_kind: event.resourceKind ?? null,
-      resource_ids: event.resourceIds ?? [],
-      patient_ids: event.patientIds ?? [],
-      categories: event.categories ?? [],
-      purpose: event.purpose ?? null,
-      reason: event.reason ?? null,
-      outcome: event.outcome,
-    })
-    .execute();
-  return id;
+  return {
+    id: uuidv7(),
+    establishment_id: event.establishmentId,
+    actor_kind: actor ? (actor.kind === 'api_key' ? 'api_key' : actor.kind) : 'anonymous',
+    actor_user_id: actor?.kind === 'user' ? actor.userId : null,
+    actor_role: event.actorRole ?? null,
+    session_id: actor?.kind === 'user' ? actor.sessionId : null,
+    api_key_id: actor?.kind === 'api_key' ? actor.apiKeyId : null,
+    ip: event.ip ?? null,
+    action: event.action,
+    resource_kind: event.resourceKind ?? null,
+    resource_ids: event.resourceIds ?? [],
+    patient_ids: event.patientIds ?? [],
+    categories: event.categories ?? [],
+    purpose: event.purpose ?? null,
+    reason: event.reason ?? null,
+    outcome: event.outcome,
+  };
+}
+
+/**
+ * Appends one event in the given transaction. The transaction must be scoped to the event's
+ * establishment (withTenant) or, for the platform stream, be a platform transaction.
+ */
+export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
+  const row = toRow(event);
+  await tx.insertInto('audit_events').values(row).execute();
+  return row.id;
+}
+
+/** Appends several events in one statement (same rules as appendAuditEvent); returns their ids. */
+export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const rows = events.map(toRow);
+  await tx.insertInto('audit_events').values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+/** GET /api/v1/me/access-log. */
+export function auditRoutes(deps: { db: Database }) {
+  return auditPlugin(createAccessLogService({ db: deps.db, store: createAuditStore() }));
 }

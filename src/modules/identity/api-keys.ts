@@ -11,24 +11,32 @@ import { requireStepUp } from './session-policy.js';
 import { assertRole, type StaffContext } from './staff.js';
 import { looksLikeApiKey, newApiKey, sha256 } from './tokens.js';
 
-/** Scopes an integration may hold. Practitioner-scoped ones can be narrowed to named practitioners. */
-export const API_SCOPES = ['agenda:read', 'agenda:write', 'availability:read'] as const;
+/**
+ * Scopes an integration may hold: the ones the access gate's policy knows (what each opens is
+ * decided there). Agenda scopes can be narrowed to named practitioners.
+ */
+export const API_SCOPES = ['agenda:read', 'agenda:write', 'patients:read'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 const PRACTITIONER_SCOPES = new Set<string>(['agenda:read', 'agenda:write']);
 
-/** The scope strings carried by the actor: `agenda:read`, or `agenda:read@<practitionerId>` when narrowed. */
+/**
+ * The scope strings carried by the actor: the scope itself (what the gate reads) and, when it is
+ * narrowed, one `scope@<practitionerId>` per practitioner, which apiKeyAllows() enforces.
+ */
 export function scopeStrings(scopes: ApiKeyScope[]): string[] {
-  return scopes.flatMap((s) => (s.practitionerIds && s.practitionerIds.length > 0 ? s.practitionerIds.map((p) => `${s.scope}@${p}`) : [s.scope]));
+  return scopes.flatMap((s) => [s.scope, ...(s.practitionerIds ?? []).map((p) => `${s.scope}@${p}`)]);
 }
 
 /**
  * For other modules' routes that accept API keys: does this actor's key grant `scope` in this
- * establishment (for this practitioner, when the scope is narrowed)? Users are not judged here.
+ * establishment, and, when the key narrows the scope to practitioners, for this practitioner?
+ * Users are not judged here.
  */
 export function apiKeyAllows(actor: Actor, scope: ApiScope, target: { establishmentId: string; practitionerId?: string }): boolean {
-  if (actor.kind !== 'api_key' || actor.establishmentId !== target.establishmentId) return false;
-  if (actor.scopes.includes(scope)) return true;
-  return target.practitionerId !== undefined && actor.scopes.includes(`${scope}@${target.practitionerId}`);
+  if (actor.kind !== 'api_key' || actor.establishmentId !== target.establishmentId || !actor.scopes.includes(scope)) return false;
+  const narrowed = actor.scopes.filter((s) => s.startsWith(`${scope}@`));
+  if (narrowed.length === 0) return true;
+  return target.practitionerId !== undefined && narrowed.includes(`${scope}@${target.practitionerId}`);
 }
 
 /** Throws 404 for a key of another establishment and 403 for a scope the key does not hold. */

@@ -3,7 +3,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
 import type { Logger } from '../../platform/log.js';
-import type { SecretBox } from './secret-box.js';
+import type { LazySecretBox } from './secret-box.js';
 import type { IdentityStore } from './store.js';
 import type { Throttle } from './throttle.js';
 import type { RelyingParty } from './webauthn.js';
@@ -16,7 +16,7 @@ export interface IdentityContext {
   logger: Logger;
   clock: Clock;
   store: IdentityStore;
-  secrets: SecretBox;
+  secrets: LazySecretBox;
   throttle: Throttle;
   rp: RelyingParty;
 }

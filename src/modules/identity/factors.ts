@@ -64,7 +64,7 @@ export async function checkCode(
   const trimmed = code.replace(/\s/g, '');
   if (/^\d{6}$/.test(trimmed)) {
     if (!factors.methods.includes('totp') || user.totp_secret === null) return undefined;
-    const secret = ctx.secrets.open(user.totp_secret, totpSecretContext(user.id));
+    const secret = await ctx.secrets.open(user.totp_secret, totpSecretContext(user.id));
     const lastStep = user.totp_last_step === null ? null : Number(user.totp_last_step);
     const result = await checkTotp(secret, trimmed, now, lastStep);
     if (!result.ok) return undefined;

@@ -9,7 +9,7 @@ import { createAuthenticator } from './authenticator.js';
 import { dummyPasswordHash } from './login.js';
 import type { Clock } from './context.js';
 import { identityPlugin } from './routes.js';
-import { createSecretBox, isSealed, loadIdentityKey, totpSecretContext } from './secret-box.js';
+import { isSealed, lazySecretBox, loadIdentityKey, totpSecretContext } from './secret-box.js';
 import { invite, type InvitationInput, type StaffContext } from './staff.js';
 import { createStaffStore } from './staff-store.js';
 import { staffPlugin } from './staff-routes.js';
@@ -52,7 +52,7 @@ async function createContext(deps: Omit<IdentityDeps, 'jobs'>): Promise<StaffCon
     clock: deps.clock ?? (() => new Date()),
     store: createIdentityStore(),
     staff: createStaffStore(),
-    secrets: createSecretBox(deps.identityKey ?? (await loadIdentityKey(deps.config))),
+    secrets: lazySecretBox(async () => deps.identityKey ?? (await loadIdentityKey(deps.config))),
     throttle: createThrottle(deps.config),
     rp: relyingParty(deps.config),
   };
@@ -67,7 +67,7 @@ async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
     const rows = await ctx.store.listClearTotpSecrets(tx);
     for (const row of rows) {
       if (row.totp_secret && !isSealed(row.totp_secret)) {
-        await ctx.store.sealTotpSecret(tx, row.id, ctx.secrets.seal(row.totp_secret, totpSecretContext(row.id)), ctx.clock());
+        await ctx.store.sealTotpSecret(tx, row.id, await ctx.secrets.seal(row.totp_secret, totpSecretContext(row.id)), ctx.clock());
       }
     }
     return rows.length;
@@ -77,8 +77,6 @@ async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const ctx = await createContext(deps);
   await dummyPasswordHash();
-  const sealed = await sealClearTotpSecrets(ctx);
-  if (sealed > 0) deps.logger.info({ count: sealed }, 'sealed TOTP secrets stored in clear');
   deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, String(payload['email'])));
   const auth = identityPlugin(ctx);
   const staff = staffPlugin(ctx);
@@ -107,11 +105,16 @@ export async function inviteFromCli(deps: Omit<IdentityDeps, 'jobs'>, establishm
   }
 }
 
-/** Seals any TOTP secret left in clear (called after `hygie seed --demo`). */
+/**
+ * Seals any TOTP secret left in clear: called by startServer (after loading the demo data, and for
+ * a database seeded before secrets were sealed) and after `hygie seed --demo`.
+ */
 export async function sealStoredTotpSecrets(deps: Omit<IdentityDeps, 'jobs'>): Promise<number> {
   const ctx = await createContext(deps);
   try {
-    return await sealClearTotpSecrets(ctx);
+    const sealed = await sealClearTotpSecrets(ctx);
+    if (sealed > 0) deps.logger.info({ count: sealed }, 'sealed TOTP secrets stored in clear');
+    return sealed;
   } finally {
     await ctx.throttle.close();
   }

@@ -48,7 +48,7 @@ export async function startTotpEnrolment(ctx: IdentityContext, actor: UserActor)
     const { user, factors } = await loadUser(ctx, tx, actor);
     assertMayChangeFactors(ctx, actor, factors);
     const secret = newTotpSecret();
-    await ctx.store.setPendingTotp(tx, user.id, ctx.secrets.seal(secret, totpSecretContext(user.id)));
+    await ctx.store.setPendingTotp(tx, user.id, await ctx.secrets.seal(secret, totpSecretContext(user.id)));
     return { secret, otpauthUrl: totpUri(secret, user.email) };
   });
 }
@@ -58,7 +58,7 @@ export async function confirmTotpEnrolment(ctx: IdentityContext, actor: UserActo
     const { user, factors } = await loadUser(ctx, tx, actor);
     assertMayChangeFactors(ctx, actor, factors);
     if (!user.totp_pending_secret) return { ok: false as const, error: new DomainError('invalid_request', 'Start the enrolment first (POST /mfa/totp/setup).') };
-    const secret = ctx.secrets.open(user.totp_pending_secret, totpSecretContext(user.id));
+    const secret = await ctx.secrets.open(user.totp_pending_secret, totpSecretContext(user.id));
     const check = await checkTotp(secret, code.trim(), ctx.clock(), null);
     if (!check.ok) return { ok: false as const, error: new DomainError('invalid_code') };
     await ctx.store.confirmPendingTotp(tx, user.id, check.step, ctx.clock());

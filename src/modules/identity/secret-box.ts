@@ -42,6 +42,21 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
+/** A box whose key is loaded on first use: an instance that never touches a TOTP secret never reads (or creates) the key file. */
+export interface LazySecretBox {
+  seal(plain: string, associatedData: string): Promise<string>;
+  open(sealed: string, associatedData: string): Promise<string>;
+}
+
+export function lazySecretBox(loadKey: () => Promise<Buffer>): LazySecretBox {
+  let box: Promise<SecretBox> | undefined;
+  const get = () => (box ??= loadKey().then(createSecretBox));
+  return {
+    seal: async (plain, associatedData) => (await get()).seal(plain, associatedData),
+    open: async (sealed, associatedData) => (await get()).open(sealed, associatedData),
+  };
+}
+
 export function identityKeyPath(config: Config): string {
   return path.join(config.dataDir, 'keys', 'identity.key');
 }

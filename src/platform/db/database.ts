@@ -28,6 +28,8 @@ export interface Database {
   withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /** PGlite only: a tarball of the data directory (tests build a migrated template once). */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,8 @@ export interface OpenOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory; 'memory://' for an in-memory database (tests). */
   pgliteDataDir?: string;
+  /** PGlite: start from this data directory tarball (made by dumpDataDir) instead of initdb. */
+  pgliteLoadDataDir?: Blob;
   /** Pool size for PostgreSQL (default 10). */
   poolSize?: number;
 }
@@ -67,14 +71,18 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist');
     const { pgcrypto } = await import('@electric-sql/pglite/contrib/pgcrypto');
     const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-    const pglite = await PGlite.create(dataDir, { extensions: { btree_gist, pgcrypto } });
+    const pglite = await PGlite.create(dataDir, {
+      extensions: { btree_gist, pgcrypto },
+      ...(options.pgliteLoadDataDir ? { loadDataDir: options.pgliteLoadDataDir } : {}),
+    });
     // PGlite is one backend: a pool of one serialises transactions instead of interleaving them.
     const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 });
     pool.on('error', () => undefined);
-    return makeDatabase('pglite', pool, config.dbAppRole, async () => {
+    const db = makeDatabase('pglite', pool, config.dbAppRole, async () => {
       await pglite.close();
       await lock?.release();
     });
+    return { ...db, dumpDataDir: () => pglite.dumpDataDir('none') };
   } catch (error) {
     await lock?.release();
     throw error;

@@ -269,6 +269,114 @@ export interface MailOutboxTable {
   created_at: Timestamp;
 }
 
+export interface CareRelationshipsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  practitioner_user_id: string;
+  kind: 'care_team' | 'grant';
+  granted_by_user_id: string | null;
+  valid_from: Generated<Timestamp>;
+  valid_until: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface BreakGlassGrantsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  user_id: string;
+  reason: string;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+}
+
+export interface SecurityAlertsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  actor_user_id: string | null;
+  patient_ids: Generated<string[]>;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+  resolved_by_user_id: string | null;
+}
+
+export type VaultKeyState = 'active' | 'previous' | 'retired';
+
+export interface VaultEstablishmentKeysTable {
+  establishment_id: string;
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultDataKeysTable {
+  id: string;
+  establishment_id: string;
+  owner_kind: 'patient' | 'user' | 'establishment' | 'blind_index';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
+export interface VaultPlatformKeysTable {
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+  created_at: Generated<Timestamp>;
+  retired_at: Timestamp | null;
+}
+
+export interface VaultPlatformDataKeysTable {
+  id: string;
+  owner_kind: 'user' | 'platform';
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  created_at: Generated<Timestamp>;
+  shredded_at: Timestamp | null;
+}
+
+export interface AuditPendingTable {
+  event_id: string;
+  stream: string;
+}
+
+export interface AuditSigningKeysTable {
+  key_id: string;
+  stream: string;
+  public_key: Buffer;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AuditChainTable {
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  event_id: string;
+  hash: Buffer;
+  sealed_at: Generated<Timestamp>;
+}
+
+export interface AuditCheckpointsTable {
+  id: string;
+  stream: string;
+  seq: ColumnType<string, string | number | bigint, never>;
+  hash: Buffer;
+  signed_at: Timestamp;
+  key_id: string;
+  signature: Buffer;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -290,4 +398,15 @@ export interface DB {
   api_keys: ApiKeysTable;
   jobs: JobsTable;
   mail_outbox: MailOutboxTable;
+  care_relationships: CareRelationshipsTable;
+  break_glass_grants: BreakGlassGrantsTable;
+  security_alerts: SecurityAlertsTable;
+  vault_establishment_keys: VaultEstablishmentKeysTable;
+  vault_data_keys: VaultDataKeysTable;
+  vault_platform_keys: VaultPlatformKeysTable;
+  vault_platform_data_keys: VaultPlatformDataKeysTable;
+  audit_pending: AuditPendingTable;
+  audit_signing_keys: AuditSigningKeysTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }

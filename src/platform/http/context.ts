@@ -40,11 +40,29 @@ export function actorOf(request: FastifyRequest): Actor {
 
 export type Authenticator = (request: FastifyRequest, mode: Exclude<AuthMode, 'public'>) => Promise<void>;
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: AuthMode;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its authentication decision, for tests that walk all routes. */
+    routeTable: RouteEntry[];
+  }
+}
+
 export function registerAuthDecision(app: FastifyInstance, authenticate: Authenticator | undefined): void {
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = (route.config as { auth?: AuthMode } | undefined)?.auth;
     if (auth === undefined) {
       throw new Error(`Route ${String(route.method)} ${route.url} has no authentication decision (config.auth)`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method: String(method), url: route.url, auth });
     }
   });
   app.addHook('onRequest', async (request) => {

@@ -17,9 +17,12 @@ export async function registerWeb(app: FastifyInstance): Promise<void> {
   const root = webRoot();
   await app.register(fastifyStatic, { root, serve: false, index: false });
   const sendIndex = { config: { auth: 'public' as const }, schema: { hide: true } };
-  app.get('/', sendIndex, (_request, reply) => reply.header('Cache-Control', 'no-cache').sendFile('index.html'));
+  app.get('/', sendIndex, (_request, reply) => reply.header('Cache-Control', 'no-cache').sendFile('index.html', { cacheControl: false }));
   app.get('/assets/*', sendIndex, (request, reply) => {
     const file = (request.params as { '*': string })['*'];
-    return reply.header('Cache-Control', 'public, max-age=31536000, immutable').sendFile(path.posix.join('assets', file));
+    // Vite names built assets by content hash, so they can be cached for good.
+    return reply
+      .header('Cache-Control', 'public, max-age=31536000, immutable')
+      .sendFile(path.posix.join('assets', file), { cacheControl: false });
   });
 }

@@ -5,6 +5,9 @@ import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
 import * as m0004 from './0004_identity.js';
+import * as m0006 from './0006_vault.js';
+import * as m0007 from './0007_audit.js';
+import * as m0012 from './0012_access.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -18,6 +21,9 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
   ['0004_identity', m0004],
+  ['0006_vault', m0006],
+  ['0007_audit', m0007],
+  ['0012_access', m0012],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {

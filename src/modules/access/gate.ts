@@ -1,0 +1,220 @@
+// The gate: the one way to personal data. In a single tenant transaction it authorizes (policy),
+// meters (guard) and records (audit) the access, then runs the caller's data function. If the
+// audit append fails, the access fails; refusals are recorded and answered as "not found".
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { Actor } from '../../platform/http/context.js';
+import { DomainError } from '../../platform/http/errors.js';
+import { appendAuditEvent, type DataCategory } from '../audit/index.js';
+import type { AccessMeter } from '../guard/index.js';
+import { decide, type AccessAction, type ActorContext, type Decision, type Subject } from './policy.js';
+import type { AccessStore } from './store.js';
+
+/** Another module's evidence of care relationships (e.g. scheduling: an appointment within 12 months). */
+export type RelationshipSource = (tx: Tx, query: { practitionerUserId: string; patientIds: string[] }) => Promise<Set<string>>;
+
+export interface AccessRequest {
+  actor: Actor;
+  establishmentId: string;
+  action: AccessAction;
+  /** What is accessed, for the audit trail: 'patient', 'clinical_entry', 'agenda', … */
+  resourceKind: string;
+  categories: DataCategory[];
+  /** The patients whose data the request touches. */
+  patientIds: string[];
+  /** Ids of the resources themselves (entries, appointments), for the audit trail. */
+  resourceIds?: string[];
+  purpose?: string;
+  ip?: string | null;
+  /** Patients whose genetic results being read name the acting practitioner (records knows). */
+  namedOnGenetic?: ReadonlySet<string>;
+}
+
+export interface AccessResult<T> {
+  value: T;
+  allowed: string[];
+  denied: string[];
+}
+
+type Verdict = 'allow' | 'step_up' | 'contain';
+
+export interface AccessGate {
+  /**
+   * Authorizes the request's patients, then runs fn with the allowed ids. Throws not_found when
+   * none is allowed (after recording the refusal), step_up_required or account_contained when
+   * the guard says so.
+   */
+  access<T>(request: AccessRequest, fn: (tx: Tx, allowedPatientIds: string[]) => Promise<T>): Promise<AccessResult<T>>;
+  /**
+   * For lists whose patients are known only once queried (an agenda): fetch runs first, rows of
+   * patients the actor may not see are dropped, the rest is metered and audited, all before the
+   * rows leave this function.
+   */
+  list<R>(
+    request: Omit<AccessRequest, 'patientIds'>,
+    fetch: (tx: Tx) => Promise<R[]>,
+    patientOf: (row: R) => string | null,
+  ): Promise<R[]>;
+}
+
+export function createAccessGate(deps: {
+  db: Database;
+  store: AccessStore;
+  meter: AccessMeter;
+  relationshipSources?: RelationshipSource[];
+}): AccessGate {
+  const { db, store, meter } = deps;
+  const sources = deps.relationshipSources ?? [];
+
+  async function resolveActor(tx: Tx, actor: Actor, establishmentId: string): Promise<{ ctx: ActorContext; role: string | null }> {
+    switch (actor.kind) {
+      case 'system':
+        return { ctx: { kind: 'system', name: actor.name }, role: null };
+      case 'api_key':
+        return actor.establishmentId === establishmentId
+          ? { ctx: { kind: 'api_key', apiKeyId: actor.apiKeyId, scopes: actor.scopes }, role: null }
+          : { ctx: { kind: 'outsider' }, role: null };
+      case 'user': {
+        // Read the membership now rather than trusting the session's copy: a revoked role stops
+        // working on the next request (ASVS 8.3.2).
+        const role = await store.findRole(tx, actor.userId);
+        if (role) return { ctx: { kind: 'staff', userId: actor.userId, role }, role };
+        return { ctx: { kind: 'patient', userId: actor.userId }, role: 'patient' };
+      }
+    }
+  }
+
+  async function evaluate(tx: Tx, ctx: ActorContext, request: AccessRequest, patientIds: string[]) {
+    const ids = [...new Set(patientIds)];
+    const existing = await store.existingPatients(tx, ids);
+    const known = ids.filter((id) => existing.has(id));
+    let own = new Set<string>();
+    let care = new Set<string>();
+    let breakGlass = new Map<string, string>();
+    if (ctx.kind === 'patient') own = await store.ownPatients(tx, ctx.userId, known);
+    if (ctx.kind === 'staff' && ctx.role === 'practitioner' && known.length > 0) {
+      care = await store.careRelationships(tx, ctx.userId, known);
+      for (const source of sources) {
+        const rest = known.filter((id) => !care.has(id));
+        if (rest.length === 0) break;
+        for (const id of await source(tx, { practitionerUserId: ctx.userId, patientIds: rest })) care.add(id);
+      }
+      breakGlass = await store.activeBreakGlass(tx, ctx.userId, known.filter((id) => !care.has(id)));
+    }
+    const subjects: Subject[] = ids.map((patientId) => ({
+      patientId,
+      exists: existing.has(patientId),
+      isSelf: own.has(patientId),
+      careRelationship: care.has(patientId),
+      breakGlass: breakGlass.has(patientId),
+      namedOnGenetic: request.namedOnGenetic?.has(patientId) ?? false,
+    }));
+    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass };
+  }
+
+  function auditBase(request: Omit<AccessRequest, 'patientIds'>, role: string | null) {
+    return {
+      establishmentId: request.establishmentId,
+      actor: request.actor,
+      actorRole: role,
+      ip: request.ip ?? null,
+      action: `${request.resourceKind}.${request.action}`,
+      resourceKind: request.resourceKind,
+      resourceIds: request.resourceIds ?? [],
+      categories: request.categories,
+      purpose: request.purpose ?? null,
+    };
+  }
+
+  /** Meters the allowed exposure and records it; returns the guard's verdict. */
+  async function meterAndRecord(
+    tx: Tx,
+    request: Omit<AccessRequest, 'patientIds'>,
+    role: string | null,
+    allowed: Decision[],
+    breakGlass: Map<string, string>,
+  ): Promise<Verdict> {
+    const patientIds = allowed.map((d) => d.patientId);
+    if (patientIds.length === 0) return 'allow';
+    const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result');
+    const viaBreakGlass = allowed.filter((d) => d.basis === 'break_glass').map((d) => d.patientId);
+    let verdict: Verdict = 'allow';
+    try {
+      await meter.meter(tx, {
+        actor: request.actor,
+        role,
+        establishmentId: request.establishmentId,
+        action: request.action,
+        resourceKind: request.resourceKind,
+        categories: request.categories,
+        patientIds,
+        explainedPatientIds: explained.map((d) => d.patientId),
+        breakGlassPatientIds: viaBreakGlass,
+        ip: request.ip ?? null,
+      });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'step_up_required') verdict = 'step_up';
+      else if (error instanceof DomainError && error.code === 'account_contained') verdict = 'contain';
+      else throw error;
+    }
+    const base = auditBase(request, role);
+    if (verdict !== 'allow') {
+      await appendAuditEvent(tx, { ...base, patientIds, outcome: verdict === 'contain' ? 'contained' : 'denied' });
+      return verdict;
+    }
+    const ordinary = patientIds.filter((id) => !viaBreakGlass.includes(id));
+    if (ordinary.length > 0) await appendAuditEvent(tx, { ...base, patientIds: ordinary, outcome: 'allowed' });
+    // Break-the-glass reads carry their written reason, which the patient will see.
+    for (const id of viaBreakGlass) {
+      await appendAuditEvent(tx, { ...base, patientIds: [id], purpose: 'break_glass', reason: breakGlass.get(id) ?? null, outcome: 'allowed' });
+    }
+    return 'allow';
+  }
+
+  function raiseVerdict(verdict: Verdict): never {
+    throw verdict === 'contain'
+      ? new DomainError('account_contained', 'This account has been contained; a security officer must release it')
+      : new DomainError('step_up_required', 'Confirm with your second factor to continue');
+  }
+
+  return {
+    async access(request, fn) {
+      type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
+      const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
+        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
+        const { decisions, breakGlass } = await evaluate(tx, ctx, request, request.patientIds);
+        const allowed = decisions.filter((d) => d.allowed);
+        const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
+        if (denied.length > 0) {
+          await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
+        }
+        if (allowed.length === 0) return { kind: 'refused' };
+        const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
+        if (verdict !== 'allow') return { kind: 'verdict', verdict };
+        const allowedIds = allowed.map((d) => d.patientId);
+        const value = await fn(tx, allowedIds);
+        return { kind: 'ok', result: { value, allowed: allowedIds, denied } };
+      });
+      // Refusals are committed (recorded) first, then answered.
+      if (outcome.kind === 'refused') throw new DomainError('not_found', 'No such patient');
+      if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
+      return outcome.result;
+    },
+
+    async list(request, fetch, patientOf) {
+      type Outcome = { kind: 'ok'; rows: Awaited<ReturnType<typeof fetch>> } | { kind: 'verdict'; verdict: Verdict };
+      const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
+        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
+        const rows = await fetch(tx);
+        const ids = [...new Set(rows.map(patientOf).filter((id): id is string => id !== null))];
+        const { decisions, breakGlass } = await evaluate(tx, ctx, { ...request, patientIds: ids }, ids);
+        const allowed = decisions.filter((d) => d.allowed);
+        const allowedSet = new Set(allowed.map((d) => d.patientId));
+        const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
+        if (verdict !== 'allow') return { kind: 'verdict', verdict };
+        return { kind: 'ok', rows: rows.filter((r) => patientOf(r) === null || allowedSet.has(patientOf(r)!)) };
+      });
+      if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
+      return outcome.rows;
+    },
+  };
+}

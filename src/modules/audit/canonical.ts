@@ -1,0 +1,102 @@
+// The pure core of the audit chain: how an event is written down for hashing, how the chain
+// links, and what a checkpoint signs. Sealer and verifier share exactly these functions.
+//
+// hash(n) = SHA-256(hash(n-1) ‖ UTF-8(canonical(event n))), hash(0) = 32 zero bytes.
+// The canonical form is a JSON array in a fixed order (no key order to agree on), with the
+// instant at microsecond precision as PostgreSQL stores it, and the sequence number inside it,
+// so an event cannot be moved to another position or stream without changing its hash.
+import { createHash } from 'node:crypto';
+
+export const CANONICAL_VERSION = 'hygie-audit-v1';
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
+
+/** An audit_events row as the sealer and the verifier read it (see store.ts for the casts). */
+export interface ChainableEvent {
+  id: string;
+  establishmentId: string | null;
+  /** UTC instant with microseconds, 'YYYY-MM-DDTHH:MM:SS.ffffff'. */
+  at: string;
+  actorKind: string;
+  actorUserId: string | null;
+  actorRole: string | null;
+  sessionId: string | null;
+  apiKeyId: string | null;
+  ip: string | null;
+  action: string;
+  resourceKind: string | null;
+  resourceIds: string[];
+  patientIds: string[];
+  categories: string[];
+  purpose: string | null;
+  reason: string | null;
+  outcome: string;
+}
+
+/**
+ * Every column of audit_events that the hash covers. A test compares this list with the table:
+ * a column added to audit_events without being added here (and to canonicalEvent, under a new
+ * version) would be unprotected.
+ */
+export const CANONICAL_COLUMNS = [
+  'id',
+  'establishment_id',
+  'at',
+  'actor_kind',
+  'actor_user_id',
+  'actor_role',
+  'session_id',
+  'api_key_id',
+  'ip',
+  'action',
+  'resource_kind',
+  'resource_ids',
+  'patient_ids',
+  'categories',
+  'purpose',
+  'reason',
+  'outcome',
+] as const;
+
+export function canonicalEvent(seq: bigint, e: ChainableEvent): string {
+  return JSON.stringify([
+    CANONICAL_VERSION,
+    seq.toString(),
+    e.id.toLowerCase(),
+    e.establishmentId?.toLowerCase() ?? null,
+    e.at,
+    e.actorKind,
+    e.actorUserId?.toLowerCase() ?? null,
+    e.actorRole,
+    e.sessionId?.toLowerCase() ?? null,
+    e.apiKeyId?.toLowerCase() ?? null,
+    e.ip,
+    e.action,
+    e.resourceKind,
+    e.resourceIds.map((id) => id.toLowerCase()),
+    e.patientIds.map((id) => id.toLowerCase()),
+    e.categories,
+    e.purpose,
+    e.reason,
+    e.outcome,
+  ]);
+}
+
+export function chainHash(previous: Buffer, seq: bigint, e: ChainableEvent): Buffer {
+  return createHash('sha256').update(previous).update(canonicalEvent(seq, e), 'utf8').digest();
+}
+
+export interface CheckpointBody {
+  stream: string;
+  seq: bigint;
+  hash: Buffer;
+  signedAt: Date;
+  keyId: string;
+}
+
+/** The exact bytes an Ed25519 checkpoint signature covers. */
+export function checkpointMessage(c: CheckpointBody): Buffer {
+  return Buffer.from(
+    ['hygie-audit-checkpoint-v1', c.stream.toLowerCase(), c.seq.toString(), c.hash.toString('hex'), c.signedAt.toISOString(), c.keyId].join('\n'),
+    'utf8',
+  );
+}

@@ -1,0 +1,279 @@
+// SQL of the audit module. Chain, checkpoints, keys and the pending queue are read and written by
+// the owner connection only (the sealer, the verifier, the CLI); the application role reaches the
+// audit data only through appendAuditEvent and hygie_patient_access_log().
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { DB } from '../../platform/db/schema.js';
+import type { Tx } from '../../platform/db/database.js';
+import type { ChainableEvent } from './canonical.js';
+
+export const PLATFORM_STREAM = '00000000-0000-0000-0000-000000000000';
+type Exec = Kysely<DB>;
+
+export const streamOf = (establishmentId: string | null): string => establishmentId ?? PLATFORM_STREAM;
+export const establishmentOf = (stream: string): string | null => (stream === PLATFORM_STREAM ? null : stream);
+
+interface EventRow {
+  id: string;
+  establishment_id: string | null;
+  at: string;
+  actor_kind: string;
+  actor_user_id: string | null;
+  actor_role: string | null;
+  session_id: string | null;
+  api_key_id: string | null;
+  ip: string | null;
+  action: string;
+  resource_kind: string | null;
+  resource_ids: string[];
+  patient_ids: string[];
+  categories: string[];
+  purpose: string | null;
+  reason: string | null;
+  outcome: string;
+}
+
+// Every value as text with an exact, stable format: microsecond UTC instants, ids as text.
+const EVENT_COLUMNS: RawBuilder<unknown> = sql`
+  e.id, e.establishment_id, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at,
+  e.actor_kind, e.actor_user_id, e.actor_role, e.session_id, e.api_key_id, e.ip::text as ip, e.action,
+  e.resource_kind, e.resource_ids::text[] as resource_ids, e.patient_ids::text[] as patient_ids,
+  e.categories::text[] as categories, e.purpose, e.reason, e.outcome`;
+
+export function toChainable(r: EventRow): ChainableEvent {
+  return {
+    id: r.id,
+    establishmentId: r.establishment_id,
+    at: r.at,
+    actorKind: r.actor_kind,
+    actorUserId: r.actor_user_id,
+    actorRole: r.actor_role,
+    sessionId: r.session_id,
+    apiKeyId: r.api_key_id,
+    ip: r.ip,
+    action: r.action,
+    resourceKind: r.resource_kind,
+    resourceIds: r.resource_ids,
+    patientIds: r.patient_ids,
+    categories: r.categories,
+    purpose: r.purpose,
+    reason: r.reason,
+    outcome: r.outcome,
+  };
+}
+
+export interface ChainLink {
+  stream: string;
+  seq: bigint;
+  eventId: string;
+  hash: Buffer;
+}
+
+export interface CheckpointRow {
+  stream: string;
+  seq: bigint;
+  hash: Buffer;
+  signedAt: Date;
+  keyId: string;
+  signature: Buffer;
+}
+
+export function createAuditStore() {
+  return {
+    /** True when the connection's role sees every stream (superuser or BYPASSRLS). */
+    async ownerBypassesRls(exec: Exec): Promise<boolean> {
+      const { rows } = await sql<{ ok: boolean }>`
+        select (rolsuper or rolbypassrls) as ok from pg_roles where rolname = current_user`.execute(exec);
+      return rows[0]?.ok === true;
+    },
+
+    /** One sealer at a time across instances; others skip the round instead of waiting. */
+    async tryLockSealer(tx: Exec): Promise<boolean> {
+      const { rows } = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(7373455441) as ok`.execute(tx);
+      return rows[0]?.ok === true;
+    },
+
+    async pendingEvents(tx: Exec, limit: number): Promise<Array<{ stream: string; event: ChainableEvent }>> {
+      const { rows } = await sql<EventRow & { stream: string }>`
+        select p.stream, ${EVENT_COLUMNS}
+        from audit_pending p join audit_events e on e.id = p.event_id
+        order by p.event_id
+        limit ${limit}`.execute(tx);
+      return rows.map((r) => ({ stream: r.stream, event: toChainable(r) }));
+    },
+
+    async streamHeads(tx: Exec, streams: string[]): Promise<Map<string, { seq: bigint; hash: Buffer }>> {
+      const { rows } = await sql<{ stream: string; seq: string; hash: Buffer }>`
+        select s.stream, h.seq::text as seq, h.hash
+        from unnest(${streams}::uuid[]) as s(stream)
+        join lateral (select c.seq, c.hash from audit_chain c where c.stream = s.stream order by c.seq desc limit 1) h on true`.execute(tx);
+      return new Map(rows.map((r) => [r.stream, { seq: BigInt(r.seq), hash: r.hash }]));
+    },
+
+    async insertChainLinks(tx: Exec, links: ChainLink[]): Promise<void> {
+      if (links.length === 0) return;
+      await sql`
+        insert into audit_chain (stream, seq, event_id, hash)
+        select t.stream, t.seq, t.event_id, decode(t.hash, 'hex')
+        from unnest(${links.map((l) => l.stream)}::uuid[], ${links.map((l) => l.seq.toString())}::bigint[],
+                    ${links.map((l) => l.eventId)}::uuid[], ${links.map((l) => l.hash.toString('hex'))}::text[])
+          as t(stream, seq, event_id, hash)`.execute(tx);
+    },
+
+    async deletePending(tx: Exec, eventIds: string[]): Promise<void> {
+      if (eventIds.length === 0) return;
+      await sql`delete from audit_pending where event_id = any(${eventIds}::uuid[])`.execute(tx);
+    },
+
+    async registerKey(tx: Exec, key: { keyId: string; stream: string; publicKey: Buffer }): Promise<void> {
+      await tx
+        .insertInto('audit_signing_keys')
+        .values({ key_id: key.keyId, stream: key.stream, public_key: key.publicKey })
+        .onConflict((oc) => oc.column('key_id').doNothing())
+        .execute();
+    },
+
+    async keysOf(exec: Exec, stream: string): Promise<Map<string, Buffer>> {
+      const rows = await exec.selectFrom('audit_signing_keys').select(['key_id', 'public_key']).where('stream', '=', stream).execute();
+      return new Map(rows.map((r) => [r.key_id, r.public_key]));
+    },
+
+    /** Streams that have ever been chained (each registers its key when first chained). */
+    async knownStreams(exec: Exec): Promise<string[]> {
+      const rows = await exec.selectFrom('audit_signing_keys').select('stream').distinct().execute();
+      return rows.map((r) => r.stream);
+    },
+
+    async lastCheckpointSeqs(tx: Exec, streams: string[]): Promise<Map<string, bigint>> {
+      const { rows } = await sql<{ stream: string; seq: string }>`
+        select s.stream, k.seq::text as seq
+        from unnest(${streams}::uuid[]) as s(stream)
+        join lateral (select c.seq from audit_checkpoints c where c.stream = s.stream order by c.seq desc limit 1) k on true`.execute(tx);
+      return new Map(rows.map((r) => [r.stream, BigInt(r.seq)]));
+    },
+
+    async insertCheckpoint(tx: Exec, id: string, c: CheckpointRow): Promise<boolean> {
+      const r = await tx
+        .insertInto('audit_checkpoints')
+        .values({ id, stream: c.stream, seq: c.seq.toString(), hash: c.hash, signed_at: c.signedAt, key_id: c.keyId, signature: c.signature })
+        .onConflict((oc) => oc.columns(['stream', 'seq']).doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    async checkpointsOf(exec: Exec, stream: string, afterSeq = 0n): Promise<CheckpointRow[]> {
+      const rows = await exec
+        .selectFrom('audit_checkpoints')
+        .select(['stream', sql<string>`seq::text`.as('seq'), 'hash', 'signed_at', 'key_id', 'signature'])
+        .where('stream', '=', stream)
+        .where('seq', '>', afterSeq.toString() as never)
+        .orderBy(sql`audit_checkpoints.seq`)
+        .execute();
+      return rows.map((r) => ({
+        stream: r.stream,
+        seq: BigInt(r.seq),
+        hash: r.hash,
+        signedAt: new Date(r.signed_at),
+        keyId: r.key_id,
+        signature: r.signature,
+      }));
+    },
+
+    /** Highest sequence number of a stream's chain (0 when empty). */
+    async maxSeq(exec: Exec, stream: string): Promise<bigint> {
+      const { rows } = await sql<{ seq: string | null }>`select max(seq)::text as seq from audit_chain where stream = ${stream}`.execute(exec);
+      return BigInt(rows[0]?.seq ?? 0);
+    },
+
+    /**
+     * Chain rows of a stream with afterSeq < seq <= uptoSeq, with their event (null if it was
+     * deleted). A bounded range rather than LIMIT: the plan stays a short index range scan
+     * whatever the table statistics say.
+     */
+    async chainPage(
+      exec: Exec,
+      stream: string,
+      afterSeq: bigint,
+      uptoSeq: bigint,
+    ): Promise<Array<{ seq: bigint; eventId: string; hash: Buffer; event: ChainableEvent | null }>> {
+      const { rows } = await sql<Omit<EventRow, 'id'> & { id: string | null; seq: string; chain_event_id: string; hash: Buffer }>`
+        select c.seq::text as seq, c.event_id as chain_event_id, c.hash, ${EVENT_COLUMNS}
+        from audit_chain c left join audit_events e on e.id = c.event_id
+        where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint and c.seq <= ${uptoSeq.toString()}::bigint
+        order by c.seq`.execute(exec);
+      return rows.map((r) => ({
+        seq: BigInt(r.seq),
+        eventId: r.chain_event_id,
+        hash: r.hash,
+        event: r.id === null ? null : toChainable(r as EventRow),
+      }));
+    },
+
+    async pendingCount(exec: Exec, stream: string): Promise<number> {
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_pending where stream = ${stream}`.execute(exec);
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    /** Events of a stream, and how many of them are waiting in the queue (cheap orphan check). */
+    async eventCounts(exec: Exec, stream: string): Promise<{ events: number; pending: number }> {
+      const where = stream === PLATFORM_STREAM ? sql`e.establishment_id is null` : sql`e.establishment_id = ${stream}`;
+      const { rows } = await sql<{ events: string; pending: string }>`
+        select (select count(*) from audit_events e where ${where})::text as events,
+               (select count(*) from audit_pending p join audit_events e on e.id = p.event_id where ${where})::text as pending`.execute(exec);
+      return { events: Number(rows[0]?.events ?? 0), pending: Number(rows[0]?.pending ?? 0) };
+    },
+
+    /** Events of a stream that are neither chained nor waiting to be: written behind the sealer's back. */
+    async orphanEvents(exec: Exec, stream: string, limit: number): Promise<Array<{ id: string; at: string }>> {
+      const { rows } = await sql<{ id: string; at: string }>`
+        select e.id, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at
+        from audit_events e
+        where ${stream === PLATFORM_STREAM ? sql`e.establishment_id is null` : sql`e.establishment_id = ${stream}`}
+          and not exists (select 1 from audit_chain c where c.event_id = e.id)
+          and not exists (select 1 from audit_pending p where p.event_id = e.id)
+        order by e.at, e.id
+        limit ${limit}`.execute(exec);
+      return rows;
+    },
+
+    /** Every stream worth verifying: each establishment, the platform stream, and any keyed stream. */
+    async allStreams(exec: Exec): Promise<string[]> {
+      const { rows } = await sql<{ stream: string }>`
+        select id as stream from establishments
+        union select ${PLATFORM_STREAM}::uuid
+        union select stream from audit_signing_keys
+        order by 1`.execute(exec);
+      return rows.map((r) => r.stream);
+    },
+
+    async patientAccessLog(
+      tx: Tx,
+      accountUserId: string,
+      limit: number,
+      before: { at: string; id: string } | undefined,
+    ): Promise<AccessLogRow[]> {
+      const { rows } = await sql<AccessLogRow>`
+        select event_id, at, at_text, actor_kind, actor_first_name, actor_last_name, actor_role,
+               establishment_name, action, categories, purpose, reason
+        from hygie_patient_access_log(${accountUserId}::uuid, ${limit}::integer,
+          ${before ? before.at : null}::timestamp at time zone 'UTC', ${before ? before.id : null}::uuid)`.execute(tx);
+      return rows;
+    },
+  };
+}
+
+export interface AccessLogRow {
+  event_id: string;
+  at: Date;
+  at_text: string;
+  actor_kind: string;
+  actor_first_name: string | null;
+  actor_last_name: string | null;
+  actor_role: string | null;
+  establishment_name: string | null;
+  action: string;
+  categories: string[];
+  purpose: string | null;
+  reason: string | null;
+}
+
+export type AuditStore = ReturnType<typeof createAuditStore>;

@@ -1,0 +1,401 @@
+// Envelope encryption: each owner (a patient of an establishment, a user, an establishment) has a
+// random 256-bit data key, stored only wrapped by its keyspace's current key-encryption key from
+// the key provider. Fields are AES-256-GCM ciphertexts under the data key, bound to their row.
+import { v7 as uuidv7 } from 'uuid';
+import type { Tx } from '../../platform/db/database.js';
+import { DataKeyCache } from './cache.js';
+import {
+  VaultError,
+  fieldAad,
+  fromText,
+  newDataKey,
+  open,
+  packCiphertext,
+  parseCiphertext,
+  seal,
+  toText,
+  wrapAad,
+  type FieldBinding,
+} from './format.js';
+import { blindIndexValue, normaliseDate, normaliseIdentifier, normaliseName, purposeKey } from './blind-index.js';
+import type { KeyProvider } from './providers.js';
+import { createVaultStore, type DataKeyRow, type Keyspace, type KekRow, type OwnerKind, type VaultStore } from './store.js';
+
+/** A patient's field in an establishment: the usual case for records. */
+export interface PatientFieldContext {
+  establishmentId: string;
+  patientId: string;
+  table: string;
+  column: string;
+  rowId: string;
+}
+
+/**
+ * A secret that is not a patient's: a user's TOTP seed, an establishment's integration secret.
+ * establishmentId null puts it in the platform keyspace (global accounts).
+ */
+export interface SecretFieldContext {
+  establishmentId: string | null;
+  ownerKind: 'user' | 'establishment';
+  ownerId: string;
+  table: string;
+  column: string;
+  rowId: string;
+}
+
+export type FieldContext = PatientFieldContext | SecretFieldContext;
+
+/** A row whose columns are encrypted together (each column still has its own binding). */
+export type RowContext = Omit<PatientFieldContext, 'column'> | Omit<SecretFieldContext, 'column'>;
+
+type Columns<K extends string> = { [C in K]: string | null };
+
+export interface DecryptOptions {
+  /**
+   * What a value under a shredded key becomes: 'throw' (default, VaultError key_shredded) or
+   * 'null', so that a list holding an erased patient still shows the others.
+   */
+  shredded?: 'throw' | 'null';
+}
+
+/** One component of a blind index, normalised according to its kind. */
+export type SearchPart = { name: string } | { date: string } | { identifier: string };
+
+export interface VaultOptions {
+  provider: KeyProvider;
+  /** Unwrapped data keys kept in memory (default 10,000). */
+  cacheMaxEntries?: number;
+  /** How long an unwrapped key stays cached (default 30 s; 0 disables the cache). */
+  cacheTtlMs?: number;
+}
+
+interface Owner {
+  ks: Keyspace;
+  scope: string;
+  kind: OwnerKind;
+  id: string;
+}
+
+export interface VaultInternals {
+  provider: KeyProvider;
+  store: VaultStore;
+  cache: DataKeyCache;
+}
+
+export function scopeOf(ks: Keyspace): string {
+  return ks.kind === 'establishment' ? ks.establishmentId : 'platform';
+}
+
+export function keyspaceOf(establishmentId: string | null): Keyspace {
+  return establishmentId === null ? { kind: 'platform' } : { kind: 'establishment', establishmentId };
+}
+
+function ownerOf(ctx: FieldContext): Owner {
+  if ('patientId' in ctx) {
+    const ks = keyspaceOf(ctx.establishmentId);
+    return { ks, scope: scopeOf(ks), kind: 'patient', id: ctx.patientId };
+  }
+  const ks = keyspaceOf(ctx.establishmentId);
+  if (ks.kind === 'platform' && ctx.ownerKind !== 'user') throw new VaultError('invalid_context', 'the platform keyspace holds user secrets only');
+  return { ks, scope: scopeOf(ks), kind: ctx.ownerKind, id: ctx.ownerId };
+}
+
+function bindingOf(ctx: FieldContext, owner: Owner): FieldBinding {
+  return { scope: owner.scope, table: ctx.table, column: ctx.column, rowId: ctx.rowId };
+}
+
+const ownerKey = (o: Owner): string => `${o.scope}|${o.kind}|${o.id}`;
+
+export function createVault(options: VaultOptions) {
+  const provider = options.provider;
+  const store = createVaultStore();
+  const cache = new DataKeyCache(options.cacheMaxEntries ?? 10_000, options.cacheTtlMs ?? 30_000);
+  // Keys created by a transaction are cached only once it has committed (a later transaction reads
+  // them back): a rolled-back key must never be used again, or its ciphertexts would be lost.
+  const createdIn = new WeakMap<Tx, Set<string>>();
+  const createdHere = (tx: Tx, id: string): boolean => createdIn.get(tx)?.has(id) ?? false;
+
+  async function activeKek(tx: Tx, ks: Keyspace): Promise<KekRow> {
+    const found = await store.findActiveKek(tx, ks, true);
+    if (found) return found;
+    const keyRef = await provider.createKey(scopeOf(ks));
+    await store.insertKek(tx, ks, { version: 1, provider: provider.name, key_ref: keyRef, state: 'active' });
+    const created = await store.findActiveKek(tx, ks, true);
+    if (!created) throw new VaultError('key_not_found', 'no active key version');
+    return created;
+  }
+
+  async function unwrapRow(tx: Tx, owner: Owner, row: DataKeyRow): Promise<Buffer> {
+    if (row.shredded_at !== null || row.wrapped_key === null || row.key_ref === null) {
+      throw new VaultError('key_shredded', `data key ${row.id} was shredded`);
+    }
+    if (row.kek_state === 'retired') throw new VaultError('key_retired', `data key ${row.id} is wrapped by a retired key version`);
+    const key = await provider.unwrap(row.key_ref, owner.scope, row.wrapped_key, wrapAad(owner.scope, row.owner_kind, row.owner_id, row.id));
+    if (!createdHere(tx, row.id)) cache.set(row.id, { key, scope: owner.scope, ownerKind: row.owner_kind, ownerId: row.owner_id });
+    return key;
+  }
+
+  /** The data keys of several owners of one keyspace, created where missing. */
+  async function keysForEncryption(tx: Tx, owners: Owner[]): Promise<Map<string, { id: string; key: Buffer }>> {
+    const out = new Map<string, { id: string; key: Buffer }>();
+    const byKeyspace = new Map<string, Owner[]>();
+    for (const o of owners) {
+      const k = `${o.scope}|${o.kind}`;
+      const list = byKeyspace.get(k) ?? [];
+      if (!list.some((x) => x.id === o.id)) list.push(o);
+      byKeyspace.set(k, list);
+    }
+    for (const group of byKeyspace.values()) {
+      const { ks, kind, scope } = group[0]!;
+      // Always read the row (cheap, by owner): a shredded key must refuse new data at once.
+      const rows = await store.findDataKeysByOwners(tx, ks, kind, group.map((o) => o.id));
+      const byOwner = new Map(rows.map((r) => [r.owner_id, r]));
+      const missing = group.filter((o) => !byOwner.has(o.id));
+      if (missing.length > 0) {
+        const kek = await activeKek(tx, ks);
+        const fresh = await Promise.all(
+          missing.map(async (o) => {
+            const id = uuidv7();
+            const key = newDataKey();
+            const wrapped = await provider.wrap(kek.key_ref, scope, key, wrapAad(scope, kind, o.id, id));
+            return { id, key, owner: o, wrapped };
+          }),
+        );
+        const inserted = await store.insertDataKeys(
+          tx,
+          ks,
+          fresh.map((f) => ({ id: f.id, ownerKind: kind, ownerId: f.owner.id, kekVersion: kek.version, wrapped: f.wrapped })),
+        );
+        const mine = createdIn.get(tx) ?? new Set<string>();
+        createdIn.set(tx, mine);
+        for (const f of fresh) {
+          if (inserted.has(f.id)) {
+            mine.add(f.id);
+            out.set(ownerKey(f.owner), { id: f.id, key: f.key });
+          }
+        }
+        // Owners whose key a concurrent transaction created meanwhile: read theirs.
+        const lost = fresh.filter((f) => !inserted.has(f.id)).map((f) => f.owner.id);
+        for (const r of await store.findDataKeysByOwners(tx, ks, kind, lost)) byOwner.set(r.owner_id, r);
+      }
+      for (const o of group) {
+        const row = byOwner.get(o.id);
+        if (!row) continue;
+        if (row.shredded_at !== null) throw new VaultError('key_shredded', `data key ${row.id} was shredded`);
+        const cached = cache.get(row.id);
+        out.set(ownerKey(o), { id: row.id, key: cached?.key ?? (await unwrapRow(tx, o, row)) });
+      }
+    }
+    return out;
+  }
+
+  /** The data keys named by ciphertexts, checked against the owners the caller expects. */
+  async function keysForDecryption(tx: Tx, wanted: Array<{ keyId: string; owner: Owner }>): Promise<Map<string, Buffer | 'shredded'>> {
+    const out = new Map<string, Buffer | 'shredded'>();
+    const missing = new Map<string, { ks: Keyspace; ids: Set<string> }>();
+    for (const { keyId, owner } of wanted) {
+      const cached = cache.get(keyId);
+      if (cached) {
+        if (cached.scope !== owner.scope || cached.ownerKind !== owner.kind || cached.ownerId !== owner.id) {
+          throw new VaultError('decryption_failed', 'the ciphertext belongs to another owner');
+        }
+        out.set(keyId, cached.key);
+        continue;
+      }
+      const group = missing.get(owner.scope) ?? { ks: owner.ks, ids: new Set<string>() };
+      group.ids.add(keyId);
+      missing.set(owner.scope, group);
+    }
+    for (const { ks, ids } of missing.values()) {
+      const rows = new Map((await store.findDataKeysByIds(tx, ks, [...ids])).map((r) => [r.id, r]));
+      for (const { keyId, owner } of wanted) {
+        if (out.has(keyId) || !ids.has(keyId)) continue;
+        const row = rows.get(keyId);
+        // Another establishment's key is invisible (row-level security): the same answer as none.
+        if (!row) throw new VaultError('key_not_found', `data key ${keyId} not found in this keyspace`);
+        if (row.owner_kind !== owner.kind || row.owner_id !== owner.id) {
+          throw new VaultError('decryption_failed', 'the ciphertext belongs to another owner');
+        }
+        out.set(keyId, row.shredded_at !== null ? 'shredded' : await unwrapRow(tx, owner, row));
+      }
+    }
+    return out;
+  }
+
+  async function encryptMany(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>): Promise<Array<Buffer | null>> {
+    const owners = items.filter((i) => i.value !== null).map((i) => ownerOf(i.ctx));
+    const keys = await keysForEncryption(tx, owners);
+    return items.map(({ ctx, value }) => {
+      if (value === null) return null;
+      const owner = ownerOf(ctx);
+      const dk = keys.get(ownerKey(owner))!;
+      const sealed = seal(dk.key, value, fieldAad(1, dk.id, bindingOf(ctx, owner)));
+      return packCiphertext(dk.id, sealed);
+    });
+  }
+
+  async function decryptMany(
+    tx: Tx,
+    items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>,
+    options: DecryptOptions = {},
+  ): Promise<Array<Buffer | null>> {
+    const parsed = items.map(({ ctx, value }) => (value === null ? null : { ctx, owner: ownerOf(ctx), c: parseCiphertext(value) }));
+    const keys = await keysForDecryption(
+      tx,
+      parsed.flatMap((p) => (p ? [{ keyId: p.c.keyId, owner: p.owner }] : [])),
+    );
+    return parsed.map((p) => {
+      if (!p) return null;
+      const key = keys.get(p.c.keyId)!;
+      if (key === 'shredded') {
+        if (options.shredded === 'null') return null;
+        throw new VaultError('key_shredded', `data key ${p.c.keyId} was shredded`);
+      }
+      return open(key, p.c.sealed, fieldAad(p.c.version, p.c.keyId, bindingOf(p.ctx, p.owner)));
+    });
+  }
+
+  const asText = (b: Buffer | null): string | null => (b === null ? null : toText(b));
+  const fromTextOrNull = (s: string | null): Buffer | null => (s === null ? null : fromText(s));
+  const utf8 = (s: string | null): Buffer | null => (s === null ? null : Buffer.from(s, 'utf8'));
+  const str = (b: Buffer | null): string | null => (b === null ? null : b.toString('utf8'));
+
+  return {
+    provider,
+    /** Encrypts a text field ("hv1:…" for a text column); null stays null. */
+    async encryptField(tx: Tx, ctx: FieldContext, plaintext: string | null): Promise<string | null> {
+      return asText((await encryptMany(tx, [{ ctx, value: utf8(plaintext) }]))[0]!);
+    },
+    async decryptField(tx: Tx, ctx: FieldContext, ciphertext: string | null): Promise<string | null> {
+      return str((await decryptMany(tx, [{ ctx, value: fromTextOrNull(ciphertext) }]))[0]!);
+    },
+    /** Batch form: one key query for the whole list, each key unwrapped once. */
+    async encryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>): Promise<Array<string | null>> {
+      return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })))).map(asText);
+    },
+    async decryptFields(
+      tx: Tx,
+      items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>,
+      options: DecryptOptions = {},
+    ): Promise<Array<string | null>> {
+      return (await decryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: fromTextOrNull(i.value) })), options)).map(str);
+    },
+    /**
+     * Encrypts several columns of one row: `encryptColumns(tx, { establishmentId, patientId,
+     * table: 'patients', rowId }, { birth_name: 'DUPONT', email: null })`.
+     */
+    async encryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await encryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    async decryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+      return (await decryptRowsOf(tx, [{ row, values }]))[0]!;
+    },
+    /** Batch form for lists: one key query for every row, each key unwrapped once. */
+    async decryptRows<K extends string>(
+      tx: Tx,
+      rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>,
+      options: DecryptOptions = {},
+    ): Promise<Array<Columns<K>>> {
+      return decryptRowsOf(tx, rows, options);
+    },
+    async encryptRows<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
+      return encryptRowsOf(tx, rows);
+    },
+    /** Binary form (documents, bytea columns). */
+    async encryptBytes(tx: Tx, ctx: FieldContext, plaintext: Buffer): Promise<Buffer> {
+      return (await encryptMany(tx, [{ ctx, value: plaintext }]))[0]!;
+    },
+    async decryptBytes(tx: Tx, ctx: FieldContext, ciphertext: Buffer): Promise<Buffer> {
+      return (await decryptMany(tx, [{ ctx, value: ciphertext }]))[0]!;
+    },
+
+    /** Creates the data keys of these patients where missing (seeding, imports). */
+    async ensurePatientKeys(tx: Tx, establishmentId: string, patientIds: readonly string[]): Promise<void> {
+      const ks = keyspaceOf(establishmentId);
+      await keysForEncryption(tx, patientIds.map((id) => ({ ks, scope: establishmentId, kind: 'patient' as const, id })));
+    },
+
+    /**
+     * Crypto-shredding: destroys a patient's data key, so every ciphertext under it, in every table
+     * and every later backup, is unreadable. Irreversible; the caller enforces the approval and
+     * the legal retention period. Returns false when there was no live key.
+     */
+    async shredPatientKey(tx: Tx, ref: { establishmentId: string; patientId: string }): Promise<boolean> {
+      return shred(tx, keyspaceOf(ref.establishmentId), 'patient', ref.patientId);
+    },
+    /** Shreds a secret owner's key (a user's TOTP seed key, for example). */
+    async shredSecretKey(tx: Tx, ref: { establishmentId: string | null; ownerKind: 'user' | 'establishment'; ownerId: string }) {
+      return shred(tx, keyspaceOf(ref.establishmentId), ref.ownerKind, ref.ownerId);
+    },
+
+    /**
+     * The blind index of normalised search parts under the establishment's index key for this
+     * purpose ('patient.birth_name', 'patient.name_birth_date', 'patient.ins', …).
+     */
+    async blindIndex(tx: Tx, ref: { establishmentId: string; purpose: string }, parts: readonly SearchPart[]): Promise<string> {
+      return (await blindIndexer(tx, ref.establishmentId))(ref.purpose, parts);
+    },
+    /** A synchronous indexer for many values (one key load). */
+    blindIndexer,
+
+    /** Drops every cached key of a keyspace (after a rotation or an incident). */
+    evictCache(establishmentId: string | null): void {
+      cache.evictScope(establishmentId ?? 'platform');
+    },
+
+    internals(): VaultInternals {
+      return { provider, store, cache };
+    },
+  };
+
+  function flatten<K extends string>(rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    return rows.flatMap(({ row, values }) =>
+      (Object.keys(values) as K[]).map((column) => ({ ctx: { ...row, column } as FieldContext, value: values[column], column })),
+    );
+  }
+
+  function regroup<K extends string>(rows: ReadonlyArray<{ values: Columns<K> }>, out: Array<Buffer | null>, map: (b: Buffer | null) => string | null) {
+    let i = 0;
+    return rows.map(({ values }) => {
+      const result = {} as Columns<K>;
+      for (const column of Object.keys(values) as K[]) result[column] = map(out[i++]!);
+      return result;
+    });
+  }
+
+  async function encryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+    const out = await encryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: utf8(f.value) })));
+    return regroup(rows, out, asText);
+  }
+
+  async function decryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>, options: DecryptOptions = {}) {
+    const out = await decryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: fromTextOrNull(f.value) })), options);
+    return regroup(rows, out, str);
+  }
+
+  async function shred(tx: Tx, ks: Keyspace, kind: OwnerKind, ownerId: string): Promise<boolean> {
+    const id = await store.shredDataKey(tx, ks, kind, ownerId);
+    if (id !== undefined) cache.delete(id);
+    return id !== undefined;
+  }
+
+  async function blindIndexer(tx: Tx, establishmentId: string): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
+    const ks = keyspaceOf(establishmentId);
+    const owner: Owner = { ks, scope: establishmentId, kind: 'blind_index', id: establishmentId };
+    const { key } = (await keysForEncryption(tx, [owner])).get(ownerKey(owner))!;
+    const purposeKeys = new Map<string, Buffer>();
+    return (purpose, parts) => {
+      let pk = purposeKeys.get(purpose);
+      if (!pk) purposeKeys.set(purpose, (pk = purposeKey(key, purpose)));
+      return blindIndexValue(pk, parts.map(normalisePart));
+    };
+  }
+}
+
+export function normalisePart(part: SearchPart): string {
+  if ('name' in part) return normaliseName(part.name);
+  if ('date' in part) return normaliseDate(part.date);
+  return normaliseIdentifier(part.identifier);
+}
+
+export type Vault = ReturnType<typeof createVault>;

@@ -1,0 +1,221 @@
+// The vault's SQL. Two keyspaces share one shape: an establishment's (tables walled by row-level
+// security, and every query also names the establishment) and the platform's. Only wrapped keys
+// and provider references are stored here, never key material.
+import { sql, type RawBuilder } from 'kysely';
+import type { Tx } from '../../platform/db/database.js';
+import type { VaultKeyState } from '../../platform/db/schema.js';
+
+export type Keyspace = { kind: 'establishment'; establishmentId: string } | { kind: 'platform' };
+export type OwnerKind = 'patient' | 'user' | 'establishment' | 'blind_index' | 'platform';
+
+export interface KekRow {
+  version: number;
+  provider: string;
+  key_ref: string;
+  state: VaultKeyState;
+}
+
+export interface DataKeyRow {
+  id: string;
+  owner_kind: OwnerKind;
+  owner_id: string;
+  kek_version: number | null;
+  wrapped_key: Buffer | null;
+  shredded_at: Date | null;
+  key_ref: string | null;
+  kek_state: VaultKeyState | null;
+}
+
+export interface NewDataKey {
+  id: string;
+  ownerKind: OwnerKind;
+  ownerId: string;
+  kekVersion: number;
+  wrapped: Buffer;
+}
+
+export interface Rewrap {
+  id: string;
+  fromVersion: number;
+  wrapped: Buffer;
+}
+
+function tables(ks: Keyspace) {
+  return ks.kind === 'establishment'
+    ? { kek: sql.table('vault_establishment_keys'), data: sql.table('vault_data_keys') }
+    : { kek: sql.table('vault_platform_keys'), data: sql.table('vault_platform_data_keys') };
+}
+
+/** The keyspace condition on a table alias (RLS walls establishments too; this keeps plans exact). */
+function scoped(ks: Keyspace, alias: string): RawBuilder<unknown> {
+  return ks.kind === 'establishment' ? sql`${sql.ref(`${alias}.establishment_id`)} = ${ks.establishmentId}` : sql`true`;
+}
+
+const DATA_KEY_COLUMNS = sql`d.id, d.owner_kind, d.owner_id, d.kek_version, d.wrapped_key, d.shredded_at, k.key_ref, k.state as kek_state`;
+
+function joinKek(ks: Keyspace): RawBuilder<unknown> {
+  const t = tables(ks);
+  return ks.kind === 'establishment'
+    ? sql`left join ${t.kek} k on k.establishment_id = d.establishment_id and k.version = d.kek_version`
+    : sql`left join ${t.kek} k on k.version = d.kek_version`;
+}
+
+export function createVaultStore() {
+  return {
+    /** The active KEK version, locked FOR SHARE so a rotation cannot switch it under a new wrap. */
+    async findActiveKek(tx: Tx, ks: Keyspace, lock: boolean): Promise<KekRow | undefined> {
+      const t = tables(ks);
+      const { rows } = await sql<KekRow>`
+        select k.version, k.provider, k.key_ref, k.state from ${t.kek} k
+        where ${scoped(ks, 'k')} and k.state = 'active'
+        ${lock ? sql`for share` : sql``}`.execute(tx);
+      return rows[0];
+    },
+
+    async listKeks(tx: Tx, ks: Keyspace): Promise<KekRow[]> {
+      const t = tables(ks);
+      const { rows } = await sql<KekRow>`
+        select k.version, k.provider, k.key_ref, k.state from ${t.kek} k where ${scoped(ks, 'k')} order by k.version`.execute(tx);
+      return rows;
+    },
+
+    /** Inserts a KEK version; false when that version already exists (a concurrent creator won). */
+    async insertKek(tx: Tx, ks: Keyspace, row: KekRow): Promise<boolean> {
+      const t = tables(ks);
+      const result =
+        ks.kind === 'establishment'
+          ? await sql`
+              insert into ${t.kek} (establishment_id, version, provider, key_ref, state)
+              values (${ks.establishmentId}, ${row.version}, ${row.provider}, ${row.key_ref}, ${row.state})
+              on conflict do nothing`.execute(tx)
+          : await sql`
+              insert into ${t.kek} (version, provider, key_ref, state)
+              values (${row.version}, ${row.provider}, ${row.key_ref}, ${row.state})
+              on conflict do nothing`.execute(tx);
+      return Number(result.numAffectedRows ?? 0) === 1;
+    },
+
+    async setKekState(tx: Tx, ks: Keyspace, version: number, state: VaultKeyState): Promise<void> {
+      const t = tables(ks);
+      await sql`
+        update ${t.kek} k set state = ${state}, retired_at = ${state === 'retired' ? sql`now()` : sql`null`}
+        where ${scoped(ks, 'k')} and k.version = ${version}`.execute(tx);
+    },
+
+    /** Retires every non-active version that no data key references; returns them. */
+    async retireUnreferencedKeks(tx: Tx, ks: Keyspace): Promise<KekRow[]> {
+      const t = tables(ks);
+      const sameScope = ks.kind === 'establishment' ? sql`and d.establishment_id = k.establishment_id` : sql``;
+      const { rows } = await sql<KekRow>`
+        update ${t.kek} k set state = 'retired', retired_at = now()
+        where ${scoped(ks, 'k')} and k.state = 'previous'
+          and not exists (select 1 from ${t.data} d where d.kek_version = k.version ${sameScope})
+        returning k.version, k.provider, k.key_ref, k.state`.execute(tx);
+      return rows;
+    },
+
+    async findDataKeyByOwner(tx: Tx, ks: Keyspace, ownerKind: OwnerKind, ownerId: string): Promise<DataKeyRow | undefined> {
+      const t = tables(ks);
+      const { rows } = await sql<DataKeyRow>`
+        select ${DATA_KEY_COLUMNS} from ${t.data} d ${joinKek(ks)}
+        where ${scoped(ks, 'd')} and d.owner_kind = ${ownerKind} and d.owner_id = ${ownerId}`.execute(tx);
+      return rows[0];
+    },
+
+    async findDataKeysByOwners(tx: Tx, ks: Keyspace, ownerKind: OwnerKind, ownerIds: readonly string[]): Promise<DataKeyRow[]> {
+      if (ownerIds.length === 0) return [];
+      const t = tables(ks);
+      const { rows } = await sql<DataKeyRow>`
+        select ${DATA_KEY_COLUMNS} from ${t.data} d ${joinKek(ks)}
+        where ${scoped(ks, 'd')} and d.owner_kind = ${ownerKind} and d.owner_id = any(${[...ownerIds]}::uuid[])`.execute(tx);
+      return rows;
+    },
+
+    async findDataKeysByIds(tx: Tx, ks: Keyspace, ids: readonly string[]): Promise<DataKeyRow[]> {
+      if (ids.length === 0) return [];
+      const t = tables(ks);
+      const { rows } = await sql<DataKeyRow>`
+        select ${DATA_KEY_COLUMNS} from ${t.data} d ${joinKek(ks)}
+        where ${scoped(ks, 'd')} and d.id = any(${[...ids]}::uuid[])`.execute(tx);
+      return rows;
+    },
+
+    /** Inserts data keys, skipping owners that already have one; returns the ids inserted. */
+    async insertDataKeys(tx: Tx, ks: Keyspace, keys: readonly NewDataKey[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const t = tables(ks);
+      const ids = keys.map((k) => k.id);
+      const kinds = keys.map((k) => k.ownerKind);
+      const owners = keys.map((k) => k.ownerId);
+      const versions = keys.map((k) => k.kekVersion);
+      const wrapped = keys.map((k) => k.wrapped.toString('base64'));
+      const values = sql`unnest(${ids}::uuid[], ${kinds}::text[], ${owners}::uuid[], ${versions}::int[], ${wrapped}::text[]) as v(id, kind, owner, version, wrapped)`;
+      const { rows } =
+        ks.kind === 'establishment'
+          ? await sql<{ id: string }>`
+              insert into ${t.data} (id, establishment_id, owner_kind, owner_id, kek_version, wrapped_key)
+              select v.id, ${ks.establishmentId}::uuid, v.kind, v.owner, v.version, decode(v.wrapped, 'base64') from ${values}
+              on conflict do nothing returning id`.execute(tx)
+          : await sql<{ id: string }>`
+              insert into ${t.data} (id, owner_kind, owner_id, kek_version, wrapped_key)
+              select v.id, v.kind, v.owner, v.version, decode(v.wrapped, 'base64') from ${values}
+              on conflict do nothing returning id`.execute(tx);
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** Destroys the material of an owner's data key, keeping a tombstone; returns its id. */
+    async shredDataKey(tx: Tx, ks: Keyspace, ownerKind: OwnerKind, ownerId: string): Promise<string | undefined> {
+      const t = tables(ks);
+      const { rows } = await sql<{ id: string }>`
+        update ${t.data} d set wrapped_key = null, kek_version = null, shredded_at = now()
+        where ${scoped(ks, 'd')} and d.owner_kind = ${ownerKind} and d.owner_id = ${ownerId} and d.shredded_at is null
+        returning d.id`.execute(tx);
+      return rows[0]?.id;
+    },
+
+    /** Ids of the live data keys not yet wrapped by the given version, in id order. */
+    async listIdsForRewrap(tx: Tx, ks: Keyspace, toVersion: number): Promise<string[]> {
+      const t = tables(ks);
+      const { rows } = await sql<{ id: string }>`
+        select d.id from ${t.data} d
+        where ${scoped(ks, 'd')} and d.shredded_at is null and d.kek_version <> ${toVersion}
+        order by d.id`.execute(tx);
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Writes re-wrapped keys; a row whose version changed meanwhile (shredded, or re-wrapped by
+     * another run) is left alone. Returns the number of rows updated.
+     */
+    async saveRewrapped(tx: Tx, ks: Keyspace, toVersion: number, rewraps: readonly Rewrap[]): Promise<number> {
+      if (rewraps.length === 0) return 0;
+      const t = tables(ks);
+      const result = await sql`
+        update ${t.data} d set wrapped_key = decode(v.wrapped, 'base64'), kek_version = ${toVersion}
+        from unnest(${rewraps.map((r) => r.id)}::uuid[], ${rewraps.map((r) => r.fromVersion)}::int[],
+                    ${rewraps.map((r) => r.wrapped.toString('base64'))}::text[]) as v(id, from_version, wrapped)
+        where ${scoped(ks, 'd')} and d.id = v.id and d.kek_version = v.from_version`.execute(tx);
+      return Number(result.numAffectedRows ?? 0);
+    },
+
+    /** Provider references of the platform's live key versions (start-up check). */
+    async platformKeyRefs(tx: Tx): Promise<string[]> {
+      const { rows } = await sql<{ key_ref: string }>`select key_ref from vault_platform_keys where state <> 'retired'`.execute(tx);
+      return rows.map((r) => r.key_ref);
+    },
+
+    async establishmentKeyRefs(tx: Tx, establishmentId: string): Promise<string[]> {
+      const { rows } = await sql<{ key_ref: string }>`
+        select key_ref from vault_establishment_keys where establishment_id = ${establishmentId} and state <> 'retired'`.execute(tx);
+      return rows.map((r) => r.key_ref);
+    },
+
+    /** Ids only, to walk every establishment's keyspace through its own tenant wall. */
+    async establishmentIds(tx: Tx): Promise<string[]> {
+      const { rows } = await sql<{ id: string }>`select id from establishments order by id`.execute(tx);
+      return rows.map((r) => r.id);
+    },
+  };
+}
+
+export type VaultStore = ReturnType<typeof createVaultStore>;

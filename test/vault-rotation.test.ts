@@ -1,0 +1,190 @@
+// Key rotation while the vault keeps serving: every concurrent read succeeds with the right
+// plaintext, every data key ends under the new version, old versions are retired, and a key left
+// wrapped by a retired version is refused.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
+import { seedDemo } from '../src/seed/demo.js';
+import {
+  createEnvKeyProvider,
+  createVault,
+  openVault,
+  rotateAllKeys,
+  rotateKeys,
+  VaultError,
+  type PatientFieldContext,
+  type Vault,
+} from '../src/modules/vault/index.js';
+
+describe('vault key rotation', () => {
+  let t: TestDatabase;
+  let a: string;
+  let b: string;
+  let vault: Vault;
+  const oldRoot = randomBytes(32);
+  const provider = createEnvKeyProvider([oldRoot]);
+  // Synthetic patients: rotation concerns keys, not patient rows.
+  const patients = Array.from({ length: 240 }, () => uuidv7());
+  const ctx = (patientId: string, establishmentId: string): PatientFieldContext => ({
+    establishmentId,
+    patientId,
+    table: 'patients',
+    column: 'birth_name',
+    rowId: patientId,
+  });
+  let ciphertexts: Array<string | null>;
+  let ofB: string | null;
+
+  const versions = (establishmentId: string) =>
+    t.db.owner
+      .selectFrom('vault_establishment_keys')
+      .select(['version', 'state'])
+      .where('establishment_id', '=', establishmentId)
+      .orderBy('version')
+      .execute();
+  const keyVersions = async (establishmentId: string) =>
+    (
+      await t.db.owner
+        .selectFrom('vault_data_keys')
+        .select('kek_version')
+        .distinct()
+        .where('establishment_id', '=', establishmentId)
+        .where('shredded_at', 'is', null)
+        .execute()
+    ).map((r) => r.kek_version);
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const { data } = await seedDemo(t.db);
+    a = data.establishments[0]!.id;
+    b = data.establishments[1]!.id;
+    vault = createVault({ provider });
+    ciphertexts = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, patients.map((p, i) => ({ ctx: ctx(p, a), value: `Patient ${i}` }))));
+    ofB = await t.db.withTenant(b, (tx) => vault.encryptField(tx, ctx(patients[0]!, b), 'autre établissement'));
+  });
+  afterAll(async () => t?.drop());
+
+  it('re-wraps every data key while concurrent reads all succeed with the right plaintext', async () => {
+    expect(await versions(a)).toEqual([{ version: 1, state: 'active' }]);
+    const wrappedBefore = await t.db.owner.selectFrom('vault_data_keys').select(['id', 'wrapped_key']).where('establishment_id', '=', a).execute();
+
+    let rotating = true;
+    const progress: Array<[number, number]> = [];
+    const reads: Array<{ ok: boolean; right: boolean; during: boolean }> = [];
+    const reader = async (offset: number) => {
+      // Uncached readers: each read unwraps the data key from whatever version its row names now.
+      const fresh = createVault({ provider, cacheTtlMs: 0 });
+      for (let i = offset; rotating || i < offset + 5; i += 7) {
+        const n = i % patients.length;
+        const during = rotating;
+        try {
+          const plain = await t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(patients[n]!, a), ciphertexts[n]!));
+          reads.push({ ok: true, right: plain === `Patient ${n}`, during });
+        } catch {
+          reads.push({ ok: false, right: false, during });
+        }
+      }
+    };
+    const writer = async () => {
+      // New data written during the rotation must be readable afterwards.
+      const written: Array<[string, string | null]> = [];
+      while (rotating) {
+        const p = uuidv7();
+        written.push([p, await t.db.withTenant(a, (tx) => vault.encryptField(tx, ctx(p, a), `new ${p}`))]);
+      }
+      return written;
+    };
+    const rotation = rotateKeys(t.db, vault, a, { batchSize: 16, onProgress: (done, total) => progress.push([done, total]) }).finally(() => {
+      rotating = false;
+    });
+    const [result, , , written] = await Promise.all([rotation, reader(0), reader(3), writer()]);
+
+    expect(result).toMatchObject({ keyspace: a, fromVersion: 1, toVersion: 2, retiredVersions: [1] });
+    expect(result.rewrapped).toBeGreaterThanOrEqual(patients.length);
+    expect(reads.filter((r) => r.during).length).toBeGreaterThan(10);
+    expect(reads.filter((r) => !r.ok || !r.right)).toEqual([]);
+    expect(progress.at(-1)?.[0]).toBe(progress.at(-1)?.[1]);
+    expect(progress.map((p) => p[0])).toEqual([...progress.map((p) => p[0])].sort((x, y) => x - y));
+
+    expect(await versions(a)).toEqual([
+      { version: 1, state: 'retired' },
+      { version: 2, state: 'active' },
+    ]);
+    expect(await keyVersions(a)).toEqual([2]);
+    const wrappedAfter = new Map(
+      (await t.db.owner.selectFrom('vault_data_keys').select(['id', 'wrapped_key']).where('establishment_id', '=', a).execute()).map((r) => [r.id, r.wrapped_key]),
+    );
+    for (const before of wrappedBefore) expect(wrappedAfter.get(before.id)!.equals(before.wrapped_key!)).toBe(false);
+
+    // Every old and new value reads back with a fresh vault.
+    const fresh = createVault({ provider });
+    const all = await t.db.withTenant(a, (tx) => fresh.decryptFields(tx, patients.map((p, i) => ({ ctx: ctx(p, a), value: ciphertexts[i]! }))));
+    expect(all).toEqual(patients.map((_, i) => `Patient ${i}`));
+    for (const [p, c] of written) expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(p, a), c))).toBe(`new ${p}`);
+  });
+
+  it('leaves other establishments alone', async () => {
+    expect(await versions(b)).toEqual([{ version: 1, state: 'active' }]);
+    expect(await t.db.withTenant(b, (tx) => createVault({ provider }).decryptField(tx, ctx(patients[0]!, b), ofB))).toBe('autre établissement');
+  });
+
+  it('refuses a data key still wrapped by a retired version', async () => {
+    // Simulate a row put back from before the rotation (by an operator, or a partial restore).
+    const p = uuidv7();
+    const c = await t.db.withTenant(a, (tx) => vault.encryptField(tx, ctx(p, a), 'x'));
+    const row = await t.db.owner.selectFrom('vault_data_keys').select(['id']).where('owner_id', '=', p).executeTakeFirstOrThrow();
+    await t.db.owner.updateTable('vault_data_keys').set({ kek_version: 1 }).where('id', '=', row.id).execute();
+    const fresh = createVault({ provider });
+    const error = await t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(p, a), c)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultError);
+    expect((error as VaultError).code).toBe('key_retired');
+    await t.db.owner.updateTable('vault_data_keys').set({ kek_version: 2 }).where('id', '=', row.id).execute();
+  });
+
+  it('rotates again, skipping shredded keys, and retires the previous version', async () => {
+    await t.db.withTenant(a, (tx) => vault.shredPatientKey(tx, { establishmentId: a, patientId: patients[1]! }));
+    const result = await rotateKeys(t.db, vault, a, { batchSize: 100 });
+    expect(result).toMatchObject({ fromVersion: 2, toVersion: 3, retiredVersions: [2] });
+    expect(await keyVersions(a)).toEqual([3]);
+    const fresh = createVault({ provider });
+    expect(await t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(patients[2]!, a), ciphertexts[2]!))).toBe('Patient 2');
+    await expect(t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(patients[1]!, a), ciphertexts[1]!))).rejects.toThrow(/shredded/);
+  });
+
+  it('rotates the platform keyspace too', async () => {
+    const user = uuidv7();
+    const secret = { establishmentId: null, ownerKind: 'user' as const, ownerId: user, table: 'users', column: 'totp_secret', rowId: user };
+    const c = await t.db.withPlatform((tx) => vault.encryptField(tx, secret, 'SEED'));
+    const result = await rotateKeys(t.db, vault, null);
+    expect(result).toMatchObject({ keyspace: 'platform', fromVersion: 1, toVersion: 2, rewrapped: 1, retiredVersions: [1] });
+    expect(await t.db.withPlatform((tx) => createVault({ provider }).decryptField(tx, secret, c))).toBe('SEED');
+  });
+
+  it('gives an establishment that never encrypted anything its first key version', async () => {
+    const c = (await seedDemo(t.db)).data.establishments[2]!.id;
+    expect(await rotateKeys(t.db, vault, c)).toMatchObject({ fromVersion: null, toVersion: 1, rewrapped: 0, retiredVersions: [] });
+    expect(await versions(c)).toEqual([{ version: 1, state: 'active' }]);
+  });
+
+  it('moves every keyspace onto a new root key, after which the old root key can be removed', async () => {
+    const user = uuidv7();
+    const secret = { establishmentId: null, ownerKind: 'user' as const, ownerId: user, table: 'users', column: 'totp_secret', rowId: user };
+    const c = await t.db.withPlatform((tx) => vault.encryptField(tx, secret, 'SEED-2'));
+    const newRoot = randomBytes(32);
+    const env = (...keys: Buffer[]) => testConfig({ HYGIE_MASTER_KEY: keys.map((k) => k.toString('base64')).join(',') });
+    const during = await openVault(env(newRoot, oldRoot), t.db);
+    const results = await rotateAllKeys(t.db, during);
+    const establishments = (await t.db.owner.selectFrom('establishments').select('id').orderBy('id').execute()).map((e) => e.id);
+    expect(results.map((r) => r.keyspace)).toEqual([...establishments, 'platform']);
+    expect(results.every((r) => r.retiredVersions.length === (r.fromVersion === null ? 0 : 1))).toBe(true);
+
+    // The old root key is no longer needed: an instance holding only the new one opens and reads
+    // everything; one holding only the old one is refused at start-up.
+    const after = await openVault(env(newRoot), t.db);
+    expect(await t.db.withTenant(a, (tx) => after.decryptField(tx, ctx(patients[2]!, a), ciphertexts[2]!))).toBe('Patient 2');
+    expect(await t.db.withTenant(b, (tx) => after.decryptField(tx, ctx(patients[0]!, b), ofB))).toBe('autre établissement');
+    expect(await t.db.withPlatform((tx) => after.decryptField(tx, secret, c))).toBe('SEED-2');
+    await expect(openVault(env(oldRoot), t.db)).rejects.toThrow(/need root keys/);
+  });
+});
