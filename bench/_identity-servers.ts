@@ -17,7 +17,7 @@ export async function onBothDatabases(measure: (label: 'pglite' | 'postgres', se
   try {
     const server = await spawnServer({ HYGIE_DATA_DIR: dir });
     try {
-      await measure('pglite', server, JSON.parse(await readFile(path.join(dir, 'demo-accounts.json'), 'utf8')));
+      await measure('pglite', server, JSON.parse(await readDemoAccounts(path.join(dir, 'demo-accounts.json'))));
     } finally {
       await server.stop();
     }
@@ -41,5 +41,17 @@ export async function onBothDatabases(measure: (label: 'pglite' | 'postgres', se
   } finally {
     await db.drop();
     await rm(dir2, { recursive: true, force: true });
+  }
+}
+
+/** The server writes its accounts file just after it starts answering: wait for it. */
+async function readDemoAccounts(file: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      if (i > 300) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

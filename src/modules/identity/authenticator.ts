@@ -34,7 +34,7 @@ export function createAuthenticator(ctx: StaffContext): Authenticator {
     const session = await ctx.db.withPlatform(async (tx) => {
       const row = await ctx.store.findSessionByTokenHash(tx, sha256(token));
       if (!row) return undefined;
-      const memberships = await ctx.store.membershipsOf(tx, row.user_id);
+      const memberships = row.memberships;
       if (judgeSession(row, memberships.length > 0, now) !== 'live') return undefined;
       // Checked before the session is touched: a forged request does not keep a session alive.
       if (!SAFE_METHODS.has(request.method)) {

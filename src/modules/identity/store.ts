@@ -169,6 +169,9 @@ export function createIdentityStore() {
           'sessions.second_factor_at',
           'sessions.revoked_at',
           'users.disabled_at',
+          // The memberships in the same round trip: this runs on every authenticated request.
+          sql<Membership[]>`(select coalesce(json_agg(json_build_object('establishmentId', m.establishment_id, 'role', m.role)), '[]'::json)
+            from hygie_user_memberships(sessions.user_id) m)`.as('memberships'),
         ])
         .where('sessions.token_hash', '=', tokenHash)
         .executeTakeFirst();
