@@ -1,6 +1,7 @@
 // Composes the Fastify server from the platform pieces and the domain modules.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,6 +13,9 @@ import { registerAuthDecision, type Authenticator } from './platform/http/contex
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
+import { createIdentity, type Clock } from './modules/identity/index.js';
+import { createJobRunner, type JobRunner } from './platform/jobs.js';
+import { createMailer, registerMailJobs } from './platform/mail.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
@@ -23,22 +27,36 @@ export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
-  /** Sets request.actor for non-public routes (the identity module's session/API-key check). */
+  /**
+   * Sets request.actor for non-public routes. Default: the identity module's session and API-key
+   * check; tests of other modules may inject actors instead.
+   */
   authenticate?: Authenticator;
   /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
   vault?: Vault;
   /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
   now?: () => number;
   /**
-   * The guard's collaborators: `redis` (shared counters, from REDIS_URL), identity's
-   * `revokeAllForActor` and `notifier`, a test clock. Scheduling's explanation source is wired here.
+   * The guard's collaborators: `redis` (shared counters, from REDIS_URL), `notifier`, a test clock.
+   * Identity's revocation and scheduling's explanation source are wired here.
    */
   guard?: Omit<GuardModuleDeps, 'db'>;
   /** Identity's delivery of a breach letter to a patient (outbox e-mail and portal). */
   sendLetter?: LetterSender;
+  /** Tests inject a clock to move time (session expiry) instead of sleeping. */
+  clock?: Clock;
+  /** Tests inject the key that seals TOTP secrets instead of a key file. */
+  identityKey?: Buffer;
 }
 
-export async function buildApp({ config, db, logger, authenticate, now, guard: guardDeps, sendLetter }: AppDeps): Promise<FastifyInstance> {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The job outbox worker: startServer() starts it; tests run it step by step (runOnce). */
+    jobs: JobRunner;
+  }
+}
+
+export async function buildApp({ config, db, logger, authenticate, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -55,6 +73,14 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   registerErrorHandling(app);
   // The API speaks JSON only: other bodies get 415 instead of reaching a handler as a string.
   app.removeContentTypeParser(['text/plain']);
+  await app.register(cookie);
+
+  const jobs = createJobRunner({ db, logger });
+  registerMailJobs(jobs, createMailer(config, { db, logger }));
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', () => jobs.stop());
+  const identity = await createIdentity({ config, db, logger, jobs, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
+  app.addHook('onClose', () => identity.close());
 
   const https = config.publicUrl.startsWith('https://');
   await app.register(helmet, {
@@ -109,14 +135,22 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     },
   });
 
-  registerAuthDecision(app, authenticate);
+  registerAuthDecision(app, authenticate ?? identity.authenticate);
   registerOps(app, db);
   // Appointments explain agenda views to the guard and are care relationships for the gate.
   // One clock for the whole app: a pinned scheduling clock (tests) is the guard's clock too.
   const guardNow = guardDeps?.now ?? (now ? () => new Date(now()) : undefined);
-  const guard = createGuardModule({ db, explanationSources: [appointmentExplanations], ...guardDeps, ...(guardNow ? { now: guardNow } : {}) });
+  const guard = createGuardModule({
+    db,
+    explanationSources: [appointmentExplanations],
+    // Containment revokes every session and API key of the actor at once, in its transaction.
+    revokeAllForActor: identity.revokeAllForActor,
+    ...guardDeps,
+    ...(guardNow ? { now: guardNow } : {}),
+  });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
   await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });

@@ -9,6 +9,9 @@ import { migrateToLatest } from './platform/db/migrations/index.js';
 import { demoAccountsPath, openMigratedDatabase, startServer } from './server.js';
 import { demoAccounts, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { openDatabase } from './platform/db/database.js';
+import { STAFF_ROLES, type StaffRole } from './platform/db/schema.js';
+import { inviteFromCli, sealStoredTotpSecrets } from './modules/identity/index.js';
+import { createLogger } from './platform/log.js';
 import { openVault, rotateAllKeys, rotateKeys, type RotationResult } from './modules/vault/index.js';
 import {
   appendCheckpointRecords,
@@ -29,6 +32,8 @@ Commands:
   serve                         run the server (what \`npm start\` runs)
   migrate                       apply pending database migrations
   seed --demo [--out FILE]      load the demo data set; --out writes the demo accounts as JSON
+  user create --email E --role R --establishment ID
+                                invite a staff member (prints the invitation link)
   keys rotate --establishment ID
                                 new key version for an establishment, re-wraps its data keys
                                 while the server keeps serving (PostgreSQL); --platform rotates
@@ -128,6 +133,8 @@ async function seed(config: Config, args: string[]): Promise<void> {
   try {
     const { created, data } = await seedDemo(db, bar.onProgress);
     bar.stop();
+    // The seed writes the demo TOTP secrets as the accounts file shows them; seal them now.
+    await sealStoredTotpSecrets({ config, db, logger: createLogger('silent') });
     console.log(created ? 'Demo data loaded.' : 'The database already holds the demo data; nothing was loaded.');
     const out = values.out ? path.resolve(values.out) : db.kind === 'pglite' ? demoAccountsPath(config) : undefined;
     if (out) {
@@ -136,6 +143,38 @@ async function seed(config: Config, args: string[]): Promise<void> {
     }
   } finally {
     bar.stop();
+    await db.close();
+  }
+}
+
+async function userCommand(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw new UsageError('user needs a subcommand: create');
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      email: { type: 'string' },
+      role: { type: 'string' },
+      establishment: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.email || !values.role || !values.establishment) throw new UsageError('user create needs --email, --role and --establishment');
+  if (!STAFF_ROLES.includes(values.role as StaffRole)) throw new UsageError(`--role must be one of ${STAFF_ROLES.join(', ')}`);
+  if (!/^[0-9a-f-]{36}$/i.test(values.establishment)) throw new UsageError('--establishment must be an establishment id (UUID)');
+  const db = await openMigratedDatabase(config);
+  try {
+    const local = values.email.split('@')[0] ?? '';
+    const { link } = await inviteFromCli({ config, db, logger: createLogger('silent') }, values.establishment, {
+      email: values.email,
+      role: values.role as StaffRole,
+      firstName: values['first-name'] ?? local,
+      lastName: values['last-name'] ?? '',
+    });
+    console.log(`Invitation created for ${values.email} as ${values.role}. Hand over this link (valid 7 days):\n${link}`);
+  } finally {
     await db.close();
   }
 }
@@ -329,6 +368,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'seed':
       await seed(config, rest);
+      return 0;
+    case 'user':
+      await userCommand(config, rest);
       return 0;
     case 'keys':
       await keys(config, rest);

@@ -11,6 +11,7 @@ import { createAuditSealer, keyringFromConfig, type AuditSealer } from './module
 import { allNotifiers, connectGuardRedis, createSyslogForwarder, createWebhookForwarder } from './modules/guard/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
+import { sealStoredTotpSecrets } from './modules/identity/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -65,6 +66,8 @@ export async function startServer(
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
     const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
+    // The seed writes TOTP secrets as the demo accounts file shows them: seal them before serving.
+    await sealStoredTotpSecrets({ config, db, logger });
     // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).
     const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
     // Security alerts also go to the external collector when HYGIE_SYSLOG_URL is set. At merge,
@@ -75,6 +78,7 @@ export async function startServer(
     if (syslog) app.addHook('onClose', async () => syslog.close());
     if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });
+    app.jobs.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -94,6 +98,7 @@ export async function startServer(
       auditSealer,
       demoAccountsFile,
       async close() {
+        // Closing the app stops the job worker (onClose) before the database goes.
         await app.close();
         await auditSealer.stop();
         await db.close();

@@ -11,6 +11,7 @@ import { raiseAlert } from '../src/modules/guard/index.js';
 import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
 import { v7 as uuidv7 } from 'uuid';
 import { randomBytes } from 'node:crypto';
+import { insertIdentityRows } from './helpers/identity-rows.js';
 
 describe('tenant walls', () => {
   let t: TestDatabase;
@@ -55,6 +56,7 @@ describe('tenant walls', () => {
         await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
       });
+      await insertIdentityRows(t.db, data, establishmentId);
     }
     // Vault keys (key versions and data keys) for the first patient of each establishment.
     const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
@@ -69,6 +71,8 @@ describe('tenant walls', () => {
     const tables = await establishmentOwnedTables(t.db);
     expect(tables).toEqual(
       expect.arrayContaining([
+        'api_keys',
+        'approval_requests',
         'audit_events',
         'break_glass_grants',
         'care_relationships',
@@ -82,6 +86,7 @@ describe('tenant walls', () => {
         'guard_settings',
         'incident_events',
         'incidents',
+        'invitations',
         'memberships',
         'patients',
         'practitioner_establishments',

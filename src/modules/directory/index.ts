@@ -1,5 +1,5 @@
 // The directory module's public face: establishments, practitioners, specialties.
-import type { Database } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
 import { createDirectoryStore } from './store.js';
 import { createDirectoryService } from './service.js';
 import { directoryPlugin } from './routes.js';
@@ -10,4 +10,9 @@ export { isValidRpps, rppsFromPayload } from './rpps.js';
 export function directoryRoutes(deps: { db: Database }) {
   const service = createDirectoryService({ db: deps.db, store: createDirectoryStore() });
   return directoryPlugin(service);
+}
+
+/** An establishment's name and city, for other modules' messages; undefined when there is none. */
+export function findEstablishment(tx: Tx, id: string) {
+  return createDirectoryStore().findEstablishment(tx, id);
 }

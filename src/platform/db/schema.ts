@@ -3,6 +3,8 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type DateOnly = ColumnType<string, string, string>;
+/** A nullable timestamp column that inserts may omit. */
+type OptionalTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export type StaffRole = 'practitioner' | 'secretary' | 'admin' | 'security_officer';
 export const STAFF_ROLES: readonly StaffRole[] = ['practitioner', 'secretary', 'admin', 'security_officer'];
@@ -40,9 +42,15 @@ export interface UsersTable {
   last_name: string;
   birth_date: DateOnly | null;
   phone: string | null;
+  /** Sealed by identity/secret-box.ts; never the clear base32 secret. */
   totp_secret: string | null;
   created_at: Generated<Timestamp>;
   disabled_at: Timestamp | null;
+  password_changed_at: OptionalTimestamp;
+  totp_pending_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  totp_enrolled_at: OptionalTimestamp;
+  /** RFC 6238 time step of the last accepted code: a code works once (ASVS 6.5.1). */
+  totp_last_step: ColumnType<string | null, number | null | undefined, number | null>;
 }
 
 export interface MembershipsTable {
@@ -106,6 +114,161 @@ export interface AuditEventsTable {
   purpose: string | null;
   reason: string | null;
   outcome: 'allowed' | 'denied' | 'contained' | 'failed';
+}
+
+export type MfaState = 'complete' | 'not_required' | 'enrolment_required';
+
+export interface UserDevicesTable {
+  id: string;
+  user_id: string;
+  device_hash: Buffer;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: Buffer;
+  mfa_state: MfaState;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  second_factor_at: Timestamp | null;
+  ip: string | null;
+  user_agent: string | null;
+  device_hash: Buffer | null;
+  new_device: Generated<boolean>;
+  new_ip: Generated<boolean>;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+}
+
+export type ChallengeKind = 'login' | 'webauthn_login' | 'webauthn_register' | 'step_up';
+
+export interface AuthChallengesTable {
+  id: string;
+  kind: ChallengeKind;
+  user_id: string | null;
+  session_id: string | null;
+  webauthn_challenge: string | null;
+  device_hash: Buffer | null;
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: Buffer;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: Buffer;
+  counter: ColumnType<string, number | string, number | string>;
+  transports: string[];
+  device_type: string;
+  backed_up: boolean;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export type AuthTokenKind = 'email_verification' | 'password_reset';
+
+export interface AuthTokensTable {
+  id: string;
+  kind: AuthTokenKind;
+  user_id: string;
+  token_hash: Buffer;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export type InvitationStatus = 'pending_approval' | 'sent' | 'accepted' | 'revoked';
+
+export interface InvitationsTable {
+  id: string;
+  establishment_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  role: StaffRole;
+  token_hash: Buffer | null;
+  invited_by: string | null;
+  status: InvitationStatus;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: Timestamp | null;
+  accepted_user_id: string | null;
+}
+
+export type ApprovalKind = 'grant_role' | 'reset_mfa' | 'invite';
+
+export interface ApprovalRequestsTable {
+  id: string;
+  establishment_id: string;
+  kind: ApprovalKind;
+  target_user_id: string | null;
+  invitation_id: string | null;
+  role: StaffRole | null;
+  requested_by: string;
+  status: 'pending' | 'approved' | 'rejected';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+}
+
+export interface ApiKeyScope {
+  scope: string;
+  /** For practitioner-scoped scopes (agenda:read): the practitioners the key may see. */
+  practitionerIds?: string[];
+}
+
+export interface ApiKeysTable {
+  id: string;
+  establishment_id: string;
+  name: string;
+  key_hash: Buffer;
+  prefix: string;
+  scopes: ColumnType<ApiKeyScope[], string, string>;
+  allowed_ips: string[];
+  expires_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+  last_used_ip: string | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: ColumnType<unknown, string, string>;
+  run_at: Timestamp;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  failed_at: Timestamp | null;
+  created_at: Timestamp;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  text: string;
+  created_at: Timestamp;
 }
 
 export interface CareRelationshipsTable {
@@ -403,6 +566,17 @@ export interface DB {
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
   audit_events: AuditEventsTable;
+  user_devices: UserDevicesTable;
+  sessions: SessionsTable;
+  auth_challenges: AuthChallengesTable;
+  recovery_codes: RecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  auth_tokens: AuthTokensTable;
+  invitations: InvitationsTable;
+  approval_requests: ApprovalRequestsTable;
+  api_keys: ApiKeysTable;
+  jobs: JobsTable;
+  mail_outbox: MailOutboxTable;
   care_relationships: CareRelationshipsTable;
   break_glass_grants: BreakGlassGrantsTable;
   security_alerts: SecurityAlertsTable;

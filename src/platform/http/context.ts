@@ -24,6 +24,8 @@ export type Actor =
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
+    /** Reachable by a staff session that has not presented a second factor yet (enrolment, logout). */
+    allowIncompleteMfa?: boolean;
   }
   interface FastifyRequest {
     actor?: Actor;

@@ -7,7 +7,9 @@ export type ErrorCode =
   | 'invalid_request'
   | 'unauthenticated'
   | 'invalid_credentials'
+  | 'invalid_code'
   | 'step_up_required'
+  | 'mfa_enrolment_required'
   | 'csrf_failed'
   | 'forbidden'
   | 'not_found'
@@ -25,7 +27,9 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
+  invalid_code: 401,
   step_up_required: 401,
+  mfa_enrolment_required: 403,
   csrf_failed: 403,
   forbidden: 403,
   not_found: 404,
@@ -44,7 +48,9 @@ const TITLES: Record<ErrorCode, string> = {
   invalid_request: 'The request is not valid',
   unauthenticated: 'Authentication required',
   invalid_credentials: 'Invalid e-mail or password',
+  invalid_code: 'The second factor was not accepted',
   step_up_required: 'A fresh second factor is required',
+  mfa_enrolment_required: 'Enrol a second factor before using this account',
   csrf_failed: 'CSRF token missing or invalid',
   forbidden: 'Not allowed',
   not_found: 'Not found',

@@ -4,6 +4,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as m0001 from './0001_foundation.js';
 import * as m0002 from './0002_reference_data.js';
 import * as m0003 from './0003_audit_minimal.js';
+import * as m0004 from './0004_identity.js';
 import * as m0005 from './0005_scheduling.js';
 import * as m0006 from './0006_vault.js';
 import * as m0007 from './0007_audit.js';
@@ -24,6 +25,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0001_foundation', m0001],
   ['0002_reference_data', m0002],
   ['0003_audit_minimal', m0003],
+  ['0004_identity', m0004],
   ['0005_scheduling', m0005],
   ['0006_vault', m0006],
   ['0007_audit', m0007],

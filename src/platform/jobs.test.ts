@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js';
+import { createLogger } from './log.js';
+import { createJobRunner, enqueueJob, retryDelaySeconds } from './jobs.js';
+import { createMailer, enqueueMail, readOutbox, registerMailJobs } from './mail.js';
+
+describe('job outbox', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => t?.drop());
+
+  const logger = createLogger('silent');
+
+  it('exists only if the transaction that enqueued it commits', async () => {
+    const runner = createJobRunner({ db: t.db, logger });
+    const seen: unknown[] = [];
+    runner.register('test.commit', async (payload) => void seen.push(payload));
+    await expect(
+      t.db.withPlatform(async (tx) => {
+        await enqueueJob(tx, { kind: 'test.commit', payload: { n: 1 } });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await t.db.withPlatform((tx) => enqueueJob(tx, { kind: 'test.commit', payload: { n: 2 } }));
+    expect(await runner.runOnce()).toBe(1);
+    expect(seen).toEqual([{ n: 2 }]);
+    expect(await runner.runOnce()).toBe(0);
+  });
+
+  it('retries a failing job later with a growing delay, then marks it failed', async () => {
+    const runner = createJobRunner({ db: t.db, logger });
+    let calls = 0;
+    runner.register('test.flaky', async () => {
+      calls += 1;
+      throw new Error('SMTP down');
+    });
+    const id = await t.db.withPlatform((tx) => enqueueJob(tx, { kind: 'test.flaky', payload: {}, maxAttempts: 2 }));
+    expect(await runner.runOnce()).toBe(1);
+    const after1 = await t.db.owner.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(after1).toMatchObject({ attempts: 1, last_error: 'SMTP down', failed_at: null });
+    expect(after1.run_at.getTime()).toBeGreaterThan(Date.now() + 3000);
+    // Not due yet.
+    expect(await runner.runOnce()).toBe(0);
+    await sql`update jobs set run_at = now() where id = ${id}`.execute(t.db.owner);
+    expect(await runner.runOnce()).toBe(1);
+    const after2 = await t.db.owner.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(after2.failed_at).not.toBeNull();
+    expect(calls).toBe(2);
+    expect([1, 2, 3, 10, 20].map(retryDelaySeconds)).toEqual([5, 10, 20, 2560, 3600]);
+  });
+
+  it('lets two workers share the queue without running a job twice (SKIP LOCKED)', async () => {
+    const a = createJobRunner({ db: t.db, logger });
+    const b = createJobRunner({ db: t.db, logger });
+    const ran: string[] = [];
+    for (const [name, r] of [['a', a], ['b', b]] as const) r.register('test.share', async (p) => void ran.push(`${name}:${String(p['n'])}`));
+    await t.db.withPlatform(async (tx) => {
+      for (let n = 0; n < 30; n++) await enqueueJob(tx, { kind: 'test.share', payload: { n } });
+    });
+    await Promise.all([a.runOnce(7), b.runOnce(7), a.runOnce(7), b.runOnce(7), a.runOnce(7)]);
+    const numbers = ran.map((r) => Number(r.split(':')[1]));
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(numbers.length).toBe(30);
+  });
+
+  it('starts and stops a polling worker', async () => {
+    const runner = createJobRunner({ db: t.db, logger });
+    let done = 0;
+    runner.register('test.poll', async () => void (done += 1));
+    runner.start(20);
+    await t.db.withPlatform((tx) => enqueueJob(tx, { kind: 'test.poll', payload: {} }));
+    for (let i = 0; i < 100 && done === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await runner.stop();
+    expect(done).toBe(1);
+  });
+
+  it('without SMTP, keeps mail in the outbox and logs no address or text', async () => {
+    const lines: string[] = [];
+    const capture = createLogger('info', { write: (s: string) => void lines.push(s) });
+    const runner = createJobRunner({ db: t.db, logger: capture });
+    const config = (await import('../../test/helpers/db.js')).testConfig();
+    registerMailJobs(runner, createMailer(config, { db: t.db, logger: capture }));
+    await t.db.withPlatform((tx) => enqueueMail(tx, { to: 'Jeanne.Martin@example.fr', subject: 'Bonjour', text: 'Votre lien secret', template: 'test.hello' }));
+    await runner.runOnce();
+    expect(await readOutbox(t.db, 'jeanne.martin@example.fr')).toEqual([expect.objectContaining({ subject: 'Bonjour', text: 'Votre lien secret' })]);
+    const log = lines.join('\n');
+    expect(log).toContain('test.hello');
+    expect(log).not.toMatch(/jeanne|martin|secret/i);
+  });
+});

@@ -1,0 +1,149 @@
+// The job outbox. A job is written with enqueueJob() in the caller's transaction, so it exists
+// exactly when the work that asked for it was committed (a reset e-mail is never sent for a
+// rolled-back reset). Workers claim due jobs with FOR UPDATE SKIP LOCKED, so several instances
+// share the queue without taking the same job; a claimed job is leased, not held in a
+// transaction, so a slow handler (SMTP) never keeps a connection or a lock busy.
+import { sql } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
+import type { Database, Tx } from './db/database.js';
+import type { Logger } from './log.js';
+
+export interface JobInput {
+  kind: string;
+  payload: Record<string, unknown>;
+  /** Not before this instant (default: now). */
+  runAt?: Date;
+  /** Attempts before the job is marked failed (default 8). */
+  maxAttempts?: number;
+}
+
+export async function enqueueJob(tx: Tx, job: JobInput): Promise<string> {
+  const id = uuidv7();
+  await tx
+    .insertInto('jobs')
+    .values({
+      id,
+      kind: job.kind,
+      payload: JSON.stringify(job.payload),
+      ...(job.runAt ? { run_at: job.runAt } : {}),
+      ...(job.maxAttempts ? { max_attempts: job.maxAttempts } : {}),
+    })
+    .execute();
+  return id;
+}
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+}
+
+export type JobHandler = (payload: Record<string, unknown>, ctx: JobContext) => Promise<void>;
+
+export interface JobRunner {
+  /** Registers the handler of one kind of job; a kind has exactly one handler. */
+  register(kind: string, handler: JobHandler): void;
+  /** Claims and runs the due jobs once (at most `limit`); returns how many ran. Tests call this. */
+  runOnce(limit?: number): Promise<number>;
+  /** Polls every `intervalMs` until stop(). */
+  start(intervalMs?: number): void;
+  /** Stops polling and waits for the running batch. */
+  stop(): Promise<void>;
+}
+
+/** Delay before attempt n+1: 5 s, 10 s, 20 s… capped at one hour. */
+export function retryDelaySeconds(attempt: number): number {
+  return Math.min(3600, 5 * 2 ** Math.max(0, attempt - 1));
+}
+
+const LEASE_SECONDS = 300;
+
+export function createJobRunner(deps: { db: Database; logger: Logger }): JobRunner {
+  const handlers = new Map<string, JobHandler>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = true;
+
+  const claim = (limit: number) =>
+    deps.db.withPlatform(async (tx) => {
+      const kinds = [...handlers.keys()];
+      if (kinds.length === 0) return [];
+      const { rows } = await sql<{ id: string; kind: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }>`
+        update jobs set locked_until = now() + make_interval(secs => ${LEASE_SECONDS}), attempts = attempts + 1
+        where id in (
+          select id from jobs
+          where failed_at is null and run_at <= now() and (locked_until is null or locked_until < now())
+            and kind = any(${kinds})
+          order by run_at
+          limit ${limit}
+          for update skip locked
+        )
+        returning id, kind, payload, attempts, max_attempts`.execute(tx);
+      return rows;
+    });
+
+  const runBatch = async (limit: number): Promise<number> => {
+    const jobs = await claim(limit);
+    for (const job of jobs) {
+      const handler = handlers.get(job.kind)!;
+      try {
+        await handler(job.payload, { jobId: job.id, attempt: job.attempts });
+        // Done jobs are deleted: their payloads (an e-mail's text with its link) must not linger.
+        await deps.db.withPlatform((tx) => tx.deleteFrom('jobs').where('id', '=', job.id).execute());
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const last = job.attempts >= job.max_attempts;
+        deps.logger.warn({ jobId: job.id, kind: job.kind, attempt: job.attempts, last, err: message }, 'job failed');
+        await deps.db.withPlatform((tx) =>
+          tx
+            .updateTable('jobs')
+            .set({
+              locked_until: null,
+              last_error: message.slice(0, 500),
+              ...(last ? { failed_at: new Date() } : { run_at: new Date(Date.now() + retryDelaySeconds(job.attempts) * 1000) }),
+            })
+            .where('id', '=', job.id)
+            .execute(),
+        );
+      }
+    }
+    return jobs.length;
+  };
+
+  const runOnce = async (limit = 20): Promise<number> => {
+    // One batch at a time per runner: runOnce() from a test waits for the poller's batch.
+    while (running) await running.catch(() => undefined);
+    running = runBatch(limit);
+    try {
+      return await running;
+    } finally {
+      running = undefined;
+    }
+  };
+
+  return {
+    register(kind, handler) {
+      if (handlers.has(kind)) throw new Error(`job kind ${kind} already has a handler`);
+      handlers.set(kind, handler);
+    },
+    runOnce,
+    start(intervalMs = 1000) {
+      if (!stopped) return;
+      stopped = false;
+      const tick = async () => {
+        try {
+          // Drain while there is work, then sleep.
+          while (!stopped && (await runOnce()) > 0);
+        } catch (error) {
+          deps.logger.error({ err: error }, 'job worker failed');
+        }
+        if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
+      };
+      timer = setTimeout(() => void tick(), 0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      while (running) await running.catch(() => undefined);
+    },
+  };
+}
