@@ -95,12 +95,10 @@ function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdo
 
   const asApp = async <T>(establishmentId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> =>
     owner.transaction().execute(async (tx) => {
-      // SET LOCAL lasts until the end of this transaction only, so a pooled connection never
-      // carries one request's role or tenant into the next.
-      await sql`set local role ${sql.id(appRole)}`.execute(tx);
-      if (establishmentId !== null) {
-        await sql`select set_config('hygie.establishment_id', ${establishmentId}, true)`.execute(tx);
-      }
+      // Both settings are transaction-local (is_local = true, like SET LOCAL), so a pooled
+      // connection never carries one request's role or tenant into the next. One statement sets
+      // both: this runs before every request's queries.
+      await sql`select set_config('role', ${appRole}, true), set_config('hygie.establishment_id', ${establishmentId ?? ''}, true)`.execute(tx);
       return fn(tx);
     });
 
