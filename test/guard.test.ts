@@ -7,11 +7,13 @@ import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { isContained, plantDecoys } from '../src/modules/guard/index.js';
+import { insertPatientFile } from '../src/modules/records/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
 import { filesOf, staffActor } from './helpers/actors.js';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { DomainError } from '../src/platform/http/errors.js';
 
 let t: TestDatabase;
 let data: DemoData;
@@ -20,7 +22,7 @@ let B: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;
 });
@@ -164,6 +166,43 @@ describe('escalation at the gate', () => {
     expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(practitioner)))).toBe(true);
   });
 
+  it('the gate itself counts refused ids: the ninth unknown id in 5 minutes asks a step-up instead of a 404', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const practitioner = staffActor(data, A, 'practitioner', 4);
+    const outcomes: string[] = [];
+    // Ids of files that do not exist here (another establishment's, or none at all): each is a 404.
+    const foreign = filesOf(data, B).map((f) => f.id);
+    for (let i = 0; i < 9; i++) outcomes.push(await readThrough(g.gate, practitioner, A, [foreign[i]!]));
+    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('not_found'));
+    expect(outcomes[8]).toBe('step_up_required');
+    const misses = await t.db.owner.selectFrom('guard_misses').select(['kind']).where('actor_key', '=', `user:${userIdOf(practitioner)}`).execute();
+    expect(misses.length).toBeGreaterThanOrEqual(9);
+    expect(misses.every((m) => m.kind === 'not_found')).toBe(true);
+  });
+
+  it('the gate counts patient searches that find nobody as search misses', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const C = data.establishments[2]!.id;
+    const secretary = staffActor(data, C, 'secretary', 0);
+    const search = async () => {
+      try {
+        await g.gate.list({ actor: secretary, establishmentId: C, action: 'read', resourceKind: 'patient_search', categories: ['identity'], ip: '192.0.2.10' }, async () => [] as Array<{ id: string }>, (r) => r.id);
+        return 'allowed';
+      } catch (error) {
+        if (error instanceof DomainError) return error.code;
+        throw error;
+      }
+    };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await search());
+    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('allowed'));
+    expect(outcomes[8]).toBe('step_up_required');
+    const misses = await t.db.owner.selectFrom('guard_misses').select(['kind']).where('actor_key', '=', `user:${userIdOf(secretary)}`).execute();
+    expect(misses.map((m) => m.kind)).toContain('search_miss');
+  });
+
   it('off hours halve the lines (the establishment\'s time zone)', async () => {
     const clock = new TestClock(new Date('2026-11-22T21:00:00Z')); // Sunday 22:00 in Paris
     const g = guardedGate(t.db, { clock });
@@ -198,7 +237,7 @@ describe('escalation at the gate', () => {
 describe('decoys', () => {
   it('touching a decoy file contains at once, with a critical alert, even for a single first read', async () => {
     const C = data.establishments[2]!.id;
-    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, C, 3, 42));
+    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, (tx2, establishmentId, file) => insertPatientFile(tx2, t.vault, { establishmentId, accountUserId: null, file }), C, 3, 42));
     expect(decoys).toHaveLength(3);
     const g = guardedGate(t.db, { clock: new TestClock() });
     const practitioner = staffActor(data, C, 'practitioner', 0);

@@ -34,7 +34,7 @@ export async function startWebHarness(): Promise<WebHarness> {
   };
   try {
     t = await createTestDatabase();
-    app = await buildApp({ config: testConfig(), db: t.db, logger: createLogger('silent') });
+    app = await buildApp({ config: testConfig(), db: t.db, vault: t.vault, logger: createLogger('silent') });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     browser = await launchBrowser();
     return { url, browser, app, close };

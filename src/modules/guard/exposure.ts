@@ -26,5 +26,19 @@ export interface AccessMeter {
    * (`step_up_required`, `account_contained`) to refuse the request.
    */
   meter(tx: Tx, exposure: Exposure): Promise<void>;
+  /**
+   * Counts a miss — a request refused as not_found, a patient search that found nobody — for the
+   * enumeration signal, in the gate's transaction. 'allow' means: answer the miss as usual.
+   */
+  noteMiss?(tx: Tx, miss: Miss): Promise<'allow' | 'step_up' | 'contain'>;
+}
+
+export interface Miss {
+  actor: Actor;
+  establishmentId: string;
+  role: string | null;
+  kind: 'search_miss' | 'not_found';
+  count?: number;
+  ip?: string | null;
 }
 

@@ -17,7 +17,8 @@ export type { Exposure, AccessMeter } from './exposure.js';
 export { raiseAlert, type AlertInput } from './alerts.js';
 export type { ExplanationSource, RevokeAllForActor, SecurityNotifier } from './meter.js';
 export { actorKeyOf } from './meter.js';
-export { plantDecoys } from './decoys.js';
+export { plantDecoys, type DecoyFileWriter } from './decoys.js';
+import type { DecoyFileWriter } from './decoys.js';
 export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder } from './forward.js';
 export { connectGuardRedis } from './redis.js';
 export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
@@ -35,6 +36,8 @@ export interface GuardModuleDeps {
   explanationSources?: ExplanationSource[];
   revokeAllForActor?: RevokeAllForActor;
   notifier?: SecurityNotifier;
+  /** Writes decoy patient files (records' encrypted writer; app.ts wires it). */
+  writeDecoyFile?: DecoyFileWriter;
   now?: () => Date;
   defaults?: Thresholds;
 }
@@ -51,7 +54,7 @@ export function createGuardModule(deps: GuardModuleDeps) {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.defaults ? { defaults: deps.defaults } : {}),
   });
-  const security = createSecurityService({ db: deps.db, store, counters, ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
+  const security = createSecurityService({ db: deps.db, store, counters, ...(deps.writeDecoyFile ? { writeDecoyFile: deps.writeDecoyFile } : {}), ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
   return {
     meter: m.meter,
     /**

@@ -219,6 +219,7 @@ export function createMeter(deps: GuardDeps) {
   }
 
   const meter: AccessMeter = {
+    noteMiss: (tx, miss) => noteMiss(tx, miss),
     async meter(tx, exposure) {
       const key = actorKeyOf(exposure.actor);
       if (!key) return;
