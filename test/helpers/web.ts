@@ -191,6 +191,14 @@ export async function loginThroughPage(page: Page, base: string, who: { email: s
 export async function checkPage(page: Page, name: string, viewport: { width: number } = DESKTOP): Promise<void> {
   const violations = await seriousAxeViolations(page);
   if (violations.length > 0) throw new Error(`axe on ${name} at ${viewport.width} px: ${JSON.stringify(violations, null, 1)}`);
-  if (await overflowsHorizontally(page)) throw new Error(`${name} scrolls sideways at ${viewport.width} px`);
+  if (await overflowsHorizontally(page)) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(-5)
+        .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    throw new Error(`${name} scrolls sideways at ${viewport.width} px: ${wide.join(', ')}`);
+  }
   await screenshot(page, `${name}-${viewport.width}`);
 }

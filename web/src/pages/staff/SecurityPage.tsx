@@ -205,6 +205,14 @@ function Incidents({ people }: { people: Member[] }) {
 }
 
 const ROLE_ROWS = ['practitioner', 'secretary', 'patient', 'api_key'] as const;
+const COLUMNS = [
+  { kind: 'unexplained', limit: 'stepUp' },
+  { kind: 'unexplained', limit: 'contain' },
+  { kind: 'explained', limit: 'stepUp' },
+  { kind: 'explained', limit: 'contain' },
+] as const;
+type Lim = { stepUp: number; contain: number };
+type RoleLimits = { unexplained?: Record<string, Lim>; explained?: Record<string, Lim> };
 
 function Thresholds() {
   const { t } = useTranslation();
@@ -212,17 +220,20 @@ function Thresholds() {
   const [current, reload] = useLoad(() => endpoints.thresholds(establishment.id), 'thresholds');
   const { error, message, run } = useAction();
   const [values, setValues] = useState<Record<string, string>>({});
-  type Lim = { stepUp: number; contain: number };
-  const effective = current.state === 'done' ? (current.data.effective as { roles?: Record<string, { unexplained?: Record<string, Lim> }> }) : undefined;
-  const limit = (role: string) => effective?.roles?.[role]?.unexplained?.['5m'];
+  const effective = current.state === 'done' ? (current.data.effective as { roles?: Record<string, RoleLimits> }) : undefined;
+  const shown = (role: string, kind: 'unexplained' | 'explained', limit: 'stepUp' | 'contain') => effective?.roles?.[role]?.[kind]?.['5m']?.[limit];
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    const roles: Record<string, unknown> = {};
+    const roles: Record<string, Record<string, { '5m': Partial<Lim> }>> = {};
     for (const role of ROLE_ROWS) {
-      const stepUp = values[`${role}.stepUp`];
-      const contain = values[`${role}.contain`];
-      if (stepUp || contain) roles[role] = { unexplained: { '5m': { ...(stepUp ? { stepUp: Number(stepUp) } : {}), ...(contain ? { contain: Number(contain) } : {}) } } };
+      for (const c of COLUMNS) {
+        const v = values[`${role}.${c.kind}.${c.limit}`];
+        if (!v) continue;
+        const r = (roles[role] ??= {});
+        const w = (r[c.kind] ??= { '5m': {} });
+        w['5m'][c.limit] = Number(v);
+      }
     }
     void run(() => endpoints.setThresholds(establishment.id, { roles }), t('settings.saved')).then((ok) => {
       if (ok) {
@@ -243,27 +254,30 @@ function Thresholds() {
             <thead>
               <tr>
                 <th scope="col">{t('admin.role')}</th>
-                <th scope="col">{t('security.stepUpAt')}</th>
-                <th scope="col">{t('security.containAt')}</th>
+                {COLUMNS.map((c) => (
+                  <th scope="col" key={`${c.kind}.${c.limit}`}>
+                    {t(`security.columns.${c.kind}.${c.limit}`)}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {ROLE_ROWS.map((role) => (
                 <tr key={role}>
                   <th scope="row">{t(`roles.${role}`, { defaultValue: role })}</th>
-                  {(['stepUp', 'contain'] as const).map((k) => (
-                    <td key={k}>
-                      <label className="visually-hidden" htmlFor={`th-${role}-${k}`}>
-                        {t(k === 'stepUp' ? 'security.stepUpFor' : 'security.containFor', { role: t(`roles.${role}`, { defaultValue: role }) })}
+                  {COLUMNS.map((c) => (
+                    <td key={`${c.kind}.${c.limit}`}>
+                      <label className="visually-hidden" htmlFor={`th-${role}-${c.kind}-${c.limit}`}>
+                        {t(`security.columns.${c.kind}.${c.limit}`)} — {t(`roles.${role}`, { defaultValue: role })}
                       </label>
                       <input
-                        id={`th-${role}-${k}`}
+                        id={`th-${role}-${c.kind}-${c.limit}`}
                         type="number"
-                        min={k === 'contain' ? 1 : 0}
+                        min={c.limit === 'contain' ? 1 : 0}
                         className="input input--narrow"
-                        placeholder={String(limit(role)?.[k] ?? '')}
-                        value={values[`${role}.${k}`] ?? ''}
-                        onChange={(e) => setValues({ ...values, [`${role}.${k}`]: e.target.value })}
+                        placeholder={String(shown(role, c.kind, c.limit) ?? '')}
+                        value={values[`${role}.${c.kind}.${c.limit}`] ?? ''}
+                        onChange={(e) => setValues({ ...values, [`${role}.${c.kind}.${c.limit}`]: e.target.value })}
                       />
                     </td>
                   ))}
