@@ -40,6 +40,12 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     return slots[0]!.start;
   }
 
+  /** The records module (patient files, clinical entries) is served: its routes are in the OpenAPI description. */
+  async function recordsServed(): Promise<boolean> {
+    const doc = (await (await fetch(`${h.url}/api/docs`)).json()) as { paths?: Record<string, unknown> };
+    return Object.keys(doc.paths ?? {}).some((p) => p.endsWith('/patients/{pid}/entries'));
+  }
+
   async function agendaReady(page: Page): Promise<void> {
     await page.waitForSelector('[data-testid="agenda"][aria-busy="false"]');
   }
@@ -115,6 +121,34 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     await patient.close();
   });
 
+  it('a practitioner opens the file of a patient they see and writes a prescription with its PDF (records module)', async (ctx) => {
+    if (!(await recordsServed())) return ctx.skip(); // the records module has not landed on this branch yet
+    const doctor = staffOf(h.data, 'practitioner');
+    const account = h.data.patientAccounts[1]!;
+    // The patient who booked with this practitioner in the first test: a care relationship.
+    const { page, cspViolations, close } = await openPage(h.browser);
+    await loginThroughPage(page, h.url, doctor, usedCodes);
+    await page.goto(`${h.url}/pro/patients`);
+    await page.fill('#records-last-name', account.lastName);
+    await page.fill('#records-birth-date', account.birthDate);
+    await page.click('form[role="search"] button[type="submit"]');
+    await page.click('[data-testid="patient-hits"] button >> nth=0');
+    await page.waitForSelector('[data-testid="new-entry"]');
+    await page.selectOption('#entry-kind', 'prescription');
+    await page.fill('#entry-medication', 'Amoxicilline 500 mg');
+    await page.fill('#entry-dose', '1 gélule');
+    await page.fill('#entry-frequency', '3 fois par jour');
+    await page.fill('#entry-duration', '7 jours');
+    await page.fill('#entry-quantity', '1 boîte');
+    await page.click('[data-testid="new-entry"] button[type="submit"]');
+    await page.waitForSelector('[data-testid="entries"] .card:has-text("Amoxicilline")');
+    const pdf = await page.request.get(h.url + (await page.locator('[data-testid="entries"] .card a[download]').first().getAttribute('href'))!);
+    expect(pdf.headers()['content-type']).toContain('application/pdf');
+    await checkPage(page, 'practitioner-patient-file');
+    expect(cspViolations).toEqual([]);
+    await close();
+  });
+
   it('an admin registers a passkey, logs in with it, and uses the admin console', async () => {
     const admin = staffOf(h.data, 'admin');
     const { page, cspViolations, pageErrors, close } = await openPage(h.browser);
@@ -164,13 +198,9 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
   it('a secretary is refused clinical notes (records module)', async (ctx) => {
     const secretary = staffOf(h.data, 'secretary', 1);
     const file = h.data.patientFiles.find((f) => f.establishmentId === secretary.establishmentId)!;
+    if (!(await recordsServed())) return ctx.skip(); // the records module has not landed on this branch yet
     const { page, close } = await openPage(h.browser);
     await loginThroughPage(page, h.url, secretary, usedCodes);
-    const probe = await page.request.get(`${h.url}/api/v1/establishments/${secretary.establishmentId}/patients/${file.id}/entries`);
-    if (probe.status() === 404 && (await probe.json()).code === 'not_found' && !(await probe.text()).includes('patient')) {
-      await close();
-      ctx.skip(); // the records module has not landed on this branch yet
-    }
     await page.goto(`${h.url}/pro/patients`);
     await page.fill('#records-last-name', file.usedName ?? file.birthName);
     await page.fill('#records-birth-date', file.birthDate);

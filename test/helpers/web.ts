@@ -193,10 +193,10 @@ export async function checkPage(page: Page, name: string, viewport: { width: num
   if (violations.length > 0) throw new Error(`axe on ${name} at ${viewport.width} px: ${JSON.stringify(violations, null, 1)}`);
   if (await overflowsHorizontally(page)) {
     const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
+      Array.from(document.querySelectorAll('body *'))
         .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
         .slice(-5)
-        .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`),
+        .map((e) => `${e.tagName.toLowerCase()}.${Array.from(e.classList).join('.')}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`),
     );
     throw new Error(`${name} scrolls sideways at ${viewport.width} px: ${wide.join(', ')}`);
   }
