@@ -75,7 +75,7 @@ function Appointments() {
           </p>
         ) : null}
       </div>
-      {actionError ? <ErrorNotice error={actionError} /> : null}
+      {actionError ? <ChangeRefused error={actionError} /> : null}
       {list.state === 'loading' ? <p className="muted">{t('appointments.loading')}</p> : null}
       {list.state === 'error' ? (
         list.error instanceof ApiError && list.error.status === 404 && list.error.code === 'not_found' ? (
@@ -185,7 +185,7 @@ function Reschedule({ appointment, onClose, onDone }: { appointment: Appointment
   return (
     <dialog ref={dialog} className="dialog dialog--wide" aria-labelledby="move-title" onClose={onClose} data-testid="reschedule-dialog">
       <h2 id="move-title">{t('appointments.rescheduleTitle', { when: formatLongDateTime(appointment.start, lang, zone) })}</h2>
-      {error ? <ErrorNotice error={error} /> : null}
+      {error ? <ChangeRefused error={error} /> : null}
       {slots.state === 'loading' ? <p className="muted">{t('app.loading')}</p> : null}
       {slots.state === 'error' ? <ErrorNotice error={slots.error} /> : null}
       {slots.state === 'done' && slots.data.slots.length === 0 ? <p className="notice notice--info">{t('practitioner.noSlots', { count: 14 })}</p> : null}
@@ -257,4 +257,17 @@ function Waitlist({ onAccepted }: { onAccepted: () => void }) {
       </ul>
     </section>
   );
+}
+
+/** A change refused by the API (403): past the cancellation cut-off, or the motive's rules. */
+function ChangeRefused({ error }: { error: unknown }) {
+  const { t } = useTranslation();
+  if (error instanceof ApiError && error.code === 'forbidden') {
+    return (
+      <div className="notice notice--error" role="alert">
+        <p>{t('appointments.tooLate')}</p>
+      </div>
+    );
+  }
+  return <ErrorNotice error={error} />;
 }
