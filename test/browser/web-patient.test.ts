@@ -13,7 +13,7 @@ interface Profile {
   establishments: Array<{ id: string; city: string; motives: Array<{ id: string; patientKind: string; teleconsult: boolean }> }>;
 }
 
-describe.skipIf(!hasChromium)('web application: the patient portal on the real API', () => {
+describe.skipIf(!hasChromium)('web application: the patient portal on the real API', { timeout: 180_000 }, () => {
   let h: SeededWebHarness;
   let doctor: { id: string; name: string; specialty: string; city: string; motiveId: string };
   let patient: { email: string; password: string; firstName: string; lastName: string };

@@ -10,7 +10,7 @@ import { hasChromium } from '../helpers/browser.js';
 import { staffOf } from '../helpers/app.js';
 import { PHONE, checkPage, freshTotp, loginThroughPage, openPage, startSeededWebHarness, type SeededWebHarness, type TestPage } from '../helpers/web.js';
 
-describe.skipIf(!hasChromium)('web application: the professional space on the real API', () => {
+describe.skipIf(!hasChromium)('web application: the professional space on the real API', { timeout: 180_000 }, () => {
   let h: SeededWebHarness;
   const usedCodes = new Set<string>();
   let officer: TestPage | undefined;
@@ -94,6 +94,12 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     await page.click('[data-testid="opening-hours"] button[type="submit"]');
     await page.waitForSelector('[data-testid="opening-hours"] [role="status"]');
     await checkPage(page, 'staff-settings');
+    await page.click('[data-testid="lang-switch"]');
+    await page.waitForSelector('h1:text("Agenda settings")');
+    expect(await page.textContent('[data-testid="absences"]')).toContain('1 Feb 2027 08:00');
+    await checkPage(page, 'staff-settings-en');
+    await page.click('[data-testid="lang-switch"]');
+    await page.waitForSelector('h1:text("Réglages de l’agenda")');
     await page.click('nav a[href="/pro/patients"]');
     await page.waitForSelector('#records-last-name');
     await checkPage(page, 'staff-patients');
