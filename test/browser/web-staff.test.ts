@@ -257,6 +257,21 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     await checkPage(officer.page, 'security-console-contained');
     await row.locator('button').click();
     await officer.page.waitForSelector('text=Le compte est rétabli.');
+
+    // The incident: who was exposed, the CNIL draft and the patients' letters.
+    const parisMinute = (ms: number) => new Date(ms).toLocaleString('sv-SE', { timeZone: 'Europe/Paris' }).replace(' ', 'T').slice(0, 16);
+    await officer.page.selectOption('#incident-actor', secretary.userId);
+    await officer.page.fill('#incident-from', parisMinute(Date.now() - 3_600_000));
+    await officer.page.fill('#incident-to', parisMinute(Date.now() + 120_000));
+    await officer.page.click('[data-testid="incidents"] form button[type="submit"]');
+    await officer.page.waitForSelector('[data-testid="incident-report"]');
+    // The request that crossed the line was refused: the report counts it among the refusals.
+    expect(await officer.page.textContent('[data-testid="incident-report"]')).toMatch(/\d+ patients exposés, \d+ accès, [1-9]\d* refusés/);
+    await officer.page.click('[data-testid="incident-report"] button:text("Projet de notification CNIL")');
+    await officer.page.waitForSelector('[data-testid="incident-report"] pre.document');
+    await officer.page.click('[data-testid="incident-report"] button:text("Lettres aux patients")');
+    await officer.page.waitForSelector('[data-testid="incident-report"] h4:has-text("lettre")');
+    await checkPage(officer.page, 'security-incident');
     await officer.page.setViewportSize(PHONE);
     await checkPage(officer.page, 'security-console', PHONE);
     await officer.close();
