@@ -129,13 +129,13 @@ export async function startSeededWebHarness(): Promise<SeededWebHarness> {
   };
   try {
     t = await createTestDatabase();
-    const { data } = await seedDemo(t.db);
+    const { data } = await seedDemo(t.db, undefined, t.vault);
     const port = await freePort();
     const config = testConfig({ HYGIE_PUBLIC_URL: `http://localhost:${port}` });
     const identityKey = randomBytes(32);
     const logger = createLogger('silent');
     await sealStoredTotpSecrets({ config, db: t.db, logger, identityKey });
-    app = await buildApp({ config, db: t.db, logger, identityKey });
+    app = await buildApp({ config, db: t.db, vault: t.vault, logger, identityKey });
     await app.listen({ port, host: 'localhost' });
     browser = await launchBrowser();
     return { url: `http://localhost:${port}`, browser, app, data, t, close };
