@@ -116,8 +116,6 @@ export function createIncidentService(deps: { db: Database; store: IncidentStore
 
     /** Queues every affected patient's letter (step-up), audits it per patient, and records the step. */
     async notifyPatients(actor: Actor, establishmentId: string, id: string, lang: Lang) {
-      const send = deps.sendLetter;
-      if (!send) throw new DomainError('service_unavailable', 'Letter delivery is not configured on this instance');
       const found = await officerTx(
         actor,
         establishmentId,
@@ -126,6 +124,9 @@ export function createIncidentService(deps: { db: Database; store: IncidentStore
           const incident = await load(tx, id);
           const est = await store.establishment(tx, establishmentId);
           if (!incident || !est) return null;
+          // Checked once the caller is an officer here and the incident exists: others get 404.
+          const send = deps.sendLetter;
+          if (!send) throw new DomainError('service_unavailable', 'Letter delivery is not configured on this instance');
           for (const p of incident.impact.patients) {
             await send(tx, { establishmentId, incidentId: id, patientId: p.patientId, lang, markdown: patientLetter(incident.impact, p, est, lang) });
           }
