@@ -1,10 +1,47 @@
 // SQL for patients, appointments, holds and the waiting list: every function needs a tenant
 // transaction (withTenant), where row-level security limits it to one establishment.
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { AppointmentStatus } from '../../platform/db/schema.js';
+import type { AppointmentStatus, AppointmentsTable } from '../../platform/db/schema.js';
 import type { Interval } from './availability.js';
 import { range } from './ranges.js';
+
+/** What every new appointment row needs; the rest depends on how it is made (booked, held, generated). */
+export interface NewAppointment {
+  id: string;
+  establishmentId: string;
+  agendaId: string;
+  practitionerId: string;
+  motiveId: string;
+  patientId: string;
+  start: number;
+  end: number;
+  /** End of the busy range: the end plus the motive's buffer. */
+  occupiedUntil: number;
+}
+
+/** The row of a new appointment: one mapping for bookings, holds and generated data. */
+function appointmentValues(row: NewAppointment, rest: Partial<Insertable<AppointmentsTable>> & { status: AppointmentStatus }): Insertable<AppointmentsTable> {
+  return {
+    id: row.id,
+    establishment_id: row.establishmentId,
+    agenda_id: row.agendaId,
+    practitioner_id: row.practitionerId,
+    motive_id: row.motiveId,
+    patient_id: row.patientId,
+    starts_at: new Date(row.start),
+    ends_at: new Date(row.end),
+    period: range({ start: row.start, end: row.occupiedUntil }),
+    booked_by_user_id: null,
+    booked_by: 'staff',
+    cancelled_at: null,
+    cancelled_by: null,
+    idempotency_key: null,
+    idempotency_fingerprint: null,
+    idempotency_response: null,
+    ...rest,
+  };
+}
 
 export function appointmentStore() {
   return {
@@ -82,16 +119,7 @@ export function appointmentStore() {
 
     insertAppointment(
       tx: Tx,
-      row: {
-        id: string;
-        establishmentId: string;
-        agendaId: string;
-        practitionerId: string;
-        motiveId: string;
-        patientId: string;
-        start: number;
-        end: number;
-        occupiedUntil: number;
+      row: NewAppointment & {
         bookedByUserId: string | null;
         bookedBy: 'patient' | 'staff';
         idempotency: { key: string; fingerprint: string; response: unknown } | null;
@@ -99,56 +127,32 @@ export function appointmentStore() {
     ) {
       return tx
         .insertInto('appointments')
-        .values({
-          id: row.id,
-          establishment_id: row.establishmentId,
-          agenda_id: row.agendaId,
-          practitioner_id: row.practitionerId,
-          motive_id: row.motiveId,
-          patient_id: row.patientId,
-          starts_at: new Date(row.start),
-          ends_at: new Date(row.end),
-          period: range({ start: row.start, end: row.occupiedUntil }),
-          status: 'confirmed',
-          booked_by_user_id: row.bookedByUserId,
-          booked_by: row.bookedBy,
-          cancelled_at: null,
-          cancelled_by: null,
-          idempotency_key: row.idempotency?.key ?? null,
-          idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
-          idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
-        })
+        .values(
+          appointmentValues(row, {
+            status: 'confirmed',
+            booked_by_user_id: row.bookedByUserId,
+            booked_by: row.bookedBy,
+            idempotency_key: row.idempotency?.key ?? null,
+            idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
+            idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
+          }),
+        )
         .execute();
     },
 
     /** Bulk insert for generated data sets (demo, scale); no idempotency, booked by staff. */
-    async insertAppointmentRows(
-      tx: Tx,
-      rows: Array<{ id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; status: AppointmentStatus }>,
-    ) {
+    async insertAppointmentRows(tx: Tx, rows: Array<NewAppointment & { status: AppointmentStatus }>) {
       if (rows.length === 0) return;
       await tx
         .insertInto('appointments')
         .values(
-          rows.map((r) => ({
-            id: r.id,
-            establishment_id: r.establishmentId,
-            agenda_id: r.agendaId,
-            practitioner_id: r.practitionerId,
-            motive_id: r.motiveId,
-            patient_id: r.patientId,
-            starts_at: new Date(r.start),
-            ends_at: new Date(r.end),
-            period: range({ start: r.start, end: r.occupiedUntil }),
-            status: r.status,
-            booked_by_user_id: null,
-            booked_by: 'staff' as const,
-            cancelled_at: r.status === 'cancelled' ? new Date(r.start - 86_400_000) : null,
-            cancelled_by: r.status === 'cancelled' ? ('patient' as const) : null,
-            idempotency_key: null,
-            idempotency_fingerprint: null,
-            idempotency_response: null,
-          })),
+          rows.map((r) =>
+            appointmentValues(r, {
+              status: r.status,
+              cancelled_at: r.status === 'cancelled' ? new Date(r.start - 86_400_000) : null,
+              cancelled_by: r.status === 'cancelled' ? ('patient' as const) : null,
+            }),
+          ),
         )
         .execute();
     },
@@ -287,29 +291,10 @@ export function appointmentStore() {
       }
     },
 
-    insertHold(tx: Tx, row: { id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; expiresAt: Date }) {
+    insertHold(tx: Tx, row: NewAppointment & { expiresAt: Date }) {
       return tx
         .insertInto('appointments')
-        .values({
-          id: row.id,
-          establishment_id: row.establishmentId,
-          agenda_id: row.agendaId,
-          practitioner_id: row.practitionerId,
-          motive_id: row.motiveId,
-          patient_id: row.patientId,
-          starts_at: new Date(row.start),
-          ends_at: new Date(row.end),
-          period: range({ start: row.start, end: row.occupiedUntil }),
-          status: 'held',
-          hold_expires_at: row.expiresAt,
-          booked_by_user_id: null,
-          booked_by: 'staff',
-          cancelled_at: null,
-          cancelled_by: null,
-          idempotency_key: null,
-          idempotency_fingerprint: null,
-          idempotency_response: null,
-        })
+        .values(appointmentValues(row, { status: 'held', hold_expires_at: row.expiresAt }))
         .execute();
     },
 
