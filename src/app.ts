@@ -16,6 +16,7 @@ import { directoryRoutes } from './modules/directory/index.js';
 import { createIdentity, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
 import { createMailer, registerMailJobs } from './platform/mail.js';
+import { createLogSmsSender } from './platform/sms.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
@@ -76,7 +77,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(cookie);
 
   const jobs = createJobRunner({ db, logger });
-  registerMailJobs(jobs, createMailer(config, { db, logger }));
+  const mailer = createMailer(config, { db, logger });
+  registerMailJobs(jobs, mailer);
   app.decorate('jobs', jobs);
   app.addHook('onClose', () => jobs.stop());
   const identity = await createIdentity({ config, db, logger, jobs, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
@@ -153,7 +155,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
-  await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
+  const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
+  await app.register(schedulingRoutes({ db, gate: access.gate, now, notices }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);

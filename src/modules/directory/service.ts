@@ -5,7 +5,7 @@ import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import type { DirectoryStore } from './store.js';
-import type { PractitionerCreateBody, PractitionerPatchBody, SpecialtyDto } from './schemas.js';
+import type { EstablishmentPatchBody, PractitionerCreateBody, PractitionerPatchBody, SpecialtyDto } from './schemas.js';
 import { isValidRpps } from './rpps.js';
 
 const invalid = (field: string, message: string) => new DomainError('invalid_request', `${field}: ${message}`, { errors: [{ field, message }] });
@@ -90,14 +90,18 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
       });
     },
 
-    async setTimeZone(actor: Actor, establishmentId: string, timeZone: string) {
+    async updateEstablishment(actor: Actor, establishmentId: string, body: EstablishmentPatchBody) {
       const role = requireAdmin(actor, establishmentId);
-      if (!DateTime.local().setZone(timeZone).isValid || !timeZone.includes('/')) throw invalid('body.timeZone', 'not an IANA time zone such as Europe/Paris');
+      const { timeZone, reminderOffsetsHours } = body;
+      if (timeZone !== undefined && (!DateTime.local().setZone(timeZone).isValid || !timeZone.includes('/'))) throw invalid('body.timeZone', 'not an IANA time zone such as Europe/Paris');
       return db.withTenant(establishmentId, async (tx) => {
-        await store.setTimeZone(tx, establishmentId, timeZone);
+        await store.updateEstablishment(tx, establishmentId, {
+          ...(timeZone !== undefined ? { time_zone: timeZone } : {}),
+          ...(reminderOffsetsHours !== undefined ? { reminder_offsets_hours: [...reminderOffsetsHours].sort((a, b) => b - a) } : {}),
+        });
         await appendAuditEvent(tx, { establishmentId, actor, actorRole: role, action: 'directory.establishment.update', resourceKind: 'establishment', resourceIds: [establishmentId], outcome: 'allowed' });
         const e = (await store.findEstablishment(tx, establishmentId))!;
-        return { id: e.id, name: e.name, city: e.city, postalCode: e.postal_code, timeZone: e.time_zone };
+        return { id: e.id, name: e.name, city: e.city, postalCode: e.postal_code, timeZone: e.time_zone, reminderOffsetsHours: e.reminder_offsets_hours };
       });
     },
   };

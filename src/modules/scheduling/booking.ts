@@ -16,6 +16,7 @@ import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
 import { patientFileForAccount } from './patients.js';
 import { offerFreedSlot } from './waitlist.js';
+import { queueBookedNotices, queueCancelledNotices, queueMovedNotices } from './notices.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -204,6 +205,8 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             bookedBy: byStaff ? 'staff' : 'patient',
             idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
           });
+          // In this transaction: the confirmation and reminders exist if and only if the booking does.
+          await queueBookedNotices(tx, { id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now());
           await audit(tx, actor, { establishmentId, role: byStaff ? (roleIn(actor, establishmentId) ?? null) : null }, 'appointment.book', id, patientId);
           return result;
         });
@@ -235,6 +238,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
           if (deps.now() > deadline) throw new DomainError('forbidden', 'The online cancellation deadline has passed; please call the practice');
         }
         await store.setStatus(tx, appointment.id, 'cancelled', as);
+        await queueCancelledNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start: appointment.starts_at.getTime() }, { notify: true });
         await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.cancel', appointment.id, appointment.patient_id);
         await offerFreedSlot(store, tx, appointment, deps.now());
         return present({ ...appointment, status: 'cancelled' }, agenda.time_zone);
@@ -260,6 +264,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
           }
           await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
+          await queueMovedNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start }, agenda.reminder_offsets_hours, deps.now());
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);
         });

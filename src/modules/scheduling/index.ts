@@ -12,10 +12,16 @@ import { schedulingPlugin } from './routes.js';
 import { schedulingStaffPlugin } from './routes-staff.js';
 import { createWaitlist } from './waitlist.js';
 import { waitlistPlugin } from './routes-waitlist.js';
+import { NOTICE_JOB, noticeHandler } from './notices.js';
+import type { JobRunner } from '../../platform/jobs.js';
+import type { Logger } from '../../platform/log.js';
+import type { Mailer } from '../../platform/mail.js';
+import type { SmsSender } from '../../platform/sms.js';
 
 export { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 export { renderNotice, reminderTimes, DEFAULT_REMINDER_OFFSETS_HOURS, type AppointmentNotice, type NoticeKind } from './messages.js';
 export { OFFER_MINUTES } from './waitlist.js';
+export { NOTICE_JOB } from './notices.js';
 
 /**
  * The gate's evidence of a care relationship from scheduling: an appointment, not cancelled,
@@ -44,6 +50,12 @@ export interface SchedulingDeps {
   gate: AccessGate;
   /** The clock, injectable for tests; epoch milliseconds. */
   now?: () => number;
+  /**
+   * Where confirmations, reminders and offers are sent from: scheduling registers its notice
+   * handler on the job runner. Without it, notices are still queued (with the booking) but sent
+   * by no one in this process.
+   */
+  notices?: { jobs: JobRunner; mailer: Mailer; sms: SmsSender; publicUrl: string; logger?: Logger };
 }
 
 export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
@@ -56,6 +68,10 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
   const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now }));
+  if (deps.notices) {
+    const { jobs, ...senders } = deps.notices;
+    jobs.register(NOTICE_JOB, noticeHandler({ db: deps.db, store, now, ...senders }));
+  }
   return async (app) => {
     await app.register(routes);
     await app.register(staff);

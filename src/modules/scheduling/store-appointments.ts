@@ -175,6 +175,39 @@ export function appointmentStore() {
         .executeTakeFirst();
     },
 
+    /**
+     * What a notice needs, in one round trip: the appointment's state, place and practitioner,
+     * and where to reach the patient (the account's address when the file is linked to one).
+     */
+    findNoticeContext(tx: Tx, appointmentId: string) {
+      return tx
+        .selectFrom('appointments')
+        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
+        .innerJoin('establishments', 'establishments.id', 'appointments.establishment_id')
+        .innerJoin('patients', 'patients.id', 'appointments.patient_id')
+        .leftJoin('users', 'users.id', 'patients.account_user_id')
+        .select((eb) => [
+          'appointments.id',
+          'appointments.patient_id',
+          'appointments.status',
+          'appointments.starts_at',
+          'appointments.ends_at',
+          'appointments.hold_expires_at',
+          'appointments.updated_at',
+          'practitioners.first_name as practitioner_first_name',
+          'practitioners.last_name as practitioner_last_name',
+          'establishments.name as establishment_name',
+          'establishments.address_line',
+          'establishments.postal_code',
+          'establishments.city',
+          'establishments.time_zone',
+          eb.fn.coalesce('users.email', 'patients.email').as('email'),
+          eb.fn.coalesce('users.phone', 'patients.phone').as('phone'),
+        ])
+        .where('appointments.id', '=', appointmentId)
+        .executeTakeFirst();
+    },
+
     setStatus(tx: Tx, appointmentId: string, status: AppointmentStatus, cancelledBy: 'patient' | 'staff' | null) {
       return tx
         .updateTable('appointments')

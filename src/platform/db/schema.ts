@@ -261,12 +261,21 @@ export interface JobsTable {
   last_error: string | null;
   failed_at: Timestamp | null;
   created_at: Timestamp;
+  /** What the job is about (an appointment id), so that it can be withdrawn (0050). */
+  subject: string | null;
 }
 
 export interface MailOutboxTable {
   id: string;
   to_address: string;
   subject: string;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface SmsOutboxTable {
+  id: string;
+  to_number: string;
   text: string;
   created_at: Timestamp;
 }
@@ -577,6 +586,7 @@ export interface DB {
   api_keys: ApiKeysTable;
   jobs: JobsTable;
   mail_outbox: MailOutboxTable;
+  sms_outbox: SmsOutboxTable;
   care_relationships: CareRelationshipsTable;
   break_glass_grants: BreakGlassGrantsTable;
   security_alerts: SecurityAlertsTable;
