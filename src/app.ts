@@ -17,6 +17,7 @@ import { createIdentity, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
 import { createMailer, registerMailJobs } from './platform/mail.js';
 import { createLogSmsSender } from './platform/sms.js';
+import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
@@ -151,12 +152,16 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
-  await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  // Public directory and availability answers, shared by the directory (which invalidates it on
+  // its changes) and scheduling; with Redis, invalidations reach the other instances at once.
+  const publicCache = createPublicCache({ ...(guardDeps?.redis ? { redis: guardDeps.redis } : {}), logger });
+  app.addHook('onClose', () => publicCache.close());
+  await app.register(directoryRoutes({ db, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
-  await app.register(schedulingRoutes({ db, gate: access.gate, now, notices }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, gate: access.gate, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);

@@ -26,7 +26,17 @@ export async function enqueueJob(tx: Tx, job: JobInput): Promise<string> {
 /** Queues several jobs in one statement (one round trip), in the caller's transaction. */
 export async function enqueueJobs(tx: Tx, jobs: readonly JobInput[]): Promise<string[]> {
   if (jobs.length === 0) return [];
-  const rows = jobs.map((job) => ({
+  const rows = jobRows(jobs);
+  await tx.insertInto('jobs').values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The rows of these jobs, for a caller that inserts them in the same statement as the change
+ * that asks for them (a data-modifying CTE): the jobs then exist exactly when that statement does.
+ */
+export function jobRows(jobs: readonly JobInput[]) {
+  return jobs.map((job) => ({
     id: uuidv7(),
     kind: job.kind,
     payload: JSON.stringify(job.payload),
@@ -35,8 +45,6 @@ export async function enqueueJobs(tx: Tx, jobs: readonly JobInput[]): Promise<st
     max_attempts: job.maxAttempts ?? 8,
     subject: job.subject ?? null,
   }));
-  await tx.insertInto('jobs').values(rows).execute();
-  return rows.map((r) => r.id);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { JobRunner } from '../../platform/jobs.js';
 import type { Logger } from '../../platform/log.js';
 import type { Mailer } from '../../platform/mail.js';
 import type { SmsSender } from '../../platform/sms.js';
+import { createPublicCache, type PublicCache } from '../../platform/cache.js';
 
 export { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 export { renderNotice, reminderTimes, DEFAULT_REMINDER_OFFSETS_HOURS, type AppointmentNotice, type NoticeKind } from './messages.js';
@@ -56,18 +57,21 @@ export interface SchedulingDeps {
    * by no one in this process.
    */
   notices?: { jobs: JobRunner; mailer: Mailer; sms: SmsSender; publicUrl: string; logger?: Logger };
+  /** The public cache shared with the directory (which invalidates it on its changes); default: one of its own. */
+  cache?: PublicCache;
 }
 
 export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
   const store = createSchedulingStore();
-  const publicScheduling = createPublicScheduling({ db: deps.db, store, now });
-  const booking = createBooking({ db: deps.db, store, now });
+  const cache = deps.cache ?? createPublicCache();
+  const publicScheduling = createPublicScheduling({ db: deps.db, store, now, cache });
+  const booking = createBooking({ db: deps.db, store, now, cache });
   const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, now });
-  const settings = createAgendaSettings({ db: deps.db, store, now });
+  const settings = createAgendaSettings({ db: deps.db, store, now, cache });
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
-  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now }));
+  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now, cache }));
   if (deps.notices) {
     const { jobs, ...senders } = deps.notices;
     jobs.register(NOTICE_JOB, noticeHandler({ db: deps.db, store, now, ...senders }));

@@ -2,7 +2,8 @@
 // transaction (withTenant), where row-level security limits it to one establishment.
 import { sql, type Insertable } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { AppointmentStatus, AppointmentsTable } from '../../platform/db/schema.js';
+import type { AppointmentStatus, AppointmentsTable, AuditEventsTable } from '../../platform/db/schema.js';
+import type { jobRows } from '../../platform/jobs.js';
 import type { Interval } from './availability.js';
 import { range } from './ranges.js';
 
@@ -137,6 +138,83 @@ export function appointmentStore() {
             idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
           }),
         )
+        .execute();
+    },
+
+    /**
+     * Everything a booking checks, in one round trip: the agenda's absences and openings and the
+     * practitioner's busy time around the slot, whether the booking account's e-mail is verified,
+     * the patient file (the account's, or the one staff named), and whether that patient has an
+     * appointment with this practitioner already (new/known-patient motives). Times in epoch ms.
+     */
+    async loadBookingContext(tx: Tx, q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined }) {
+      const from = new Date(q.window.start);
+      const to = new Date(q.window.end);
+      const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
+      const file =
+        q.patientId !== undefined
+          ? sql`select id from patients where id = ${q.patientId}::uuid`
+          : sql`select id from patients where account_user_id = ${q.userId}::uuid limit 1`;
+      const { rows } = await sql<{
+        exceptions: Array<['absence' | 'opening', number, number]> | null;
+        busy: Array<[number, number, string, number | null]> | null;
+        verified: boolean | null;
+        file_id: string | null;
+        known: boolean;
+      }>`
+        with file as (${file})
+        select
+          (select json_agg(json_build_array(kind, ${ms('lower(period)')}, ${ms('upper(period)')}))
+             from agenda_exceptions where agenda_id = ${q.agendaId}::uuid and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
+          (select json_agg(json_build_array(${ms('lower(period)')}, ${ms('upper(period)')}, appointment_id, ${ms('expires_at')}))
+             from practitioner_busy where practitioner_id = ${q.practitionerId}::uuid and upper(period) > ${from} and lower(period) < ${to}) as busy,
+          (select email_verified_at is not null from users where id = ${q.userId}::uuid) as verified,
+          (select id from file) as file_id,
+          exists (select 1 from appointments where patient_id = (select id from file) and practitioner_id = ${q.practitionerId}::uuid and status <> 'cancelled') as known`.execute(tx);
+      const row = rows[0]!;
+      const busy = (row.busy ?? []).map(([start, end, appointmentId, expiresAt]) => ({
+        start: Number(start),
+        end: Number(end),
+        appointmentId,
+        expiresAt: expiresAt === null ? null : Number(expiresAt),
+      }));
+      return {
+        exceptions: (row.exceptions ?? []).map(([kind, start, end]) => ({ kind, start: Number(start), end: Number(end) })),
+        busy,
+        verified: row.verified === true,
+        patientFileId: row.file_id,
+        known: row.known,
+      };
+    },
+
+    /**
+     * The booking's writes in one statement: the appointment, the jobs it asks for (notices) and
+     * its audit event. If the exclusion constraint refuses the appointment, none of them exists.
+     */
+    async insertBooking(
+      tx: Tx,
+      row: NewAppointment & {
+        bookedByUserId: string | null;
+        bookedBy: 'patient' | 'staff';
+        idempotency: { key: string; fingerprint: string; response: unknown } | null;
+      },
+      jobs: ReturnType<typeof jobRows>,
+      audit: Insertable<AuditEventsTable>,
+    ) {
+      const appointment = appointmentValues(row, {
+        status: 'confirmed',
+        booked_by_user_id: row.bookedByUserId,
+        booked_by: row.bookedBy,
+        idempotency_key: row.idempotency?.key ?? null,
+        idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
+        idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
+      });
+      // jobs is never empty: a booking always asks for its confirmation.
+      await tx
+        .with('booked', (db) => db.insertInto('appointments').values(appointment))
+        .with('queued', (db) => db.insertInto('jobs').values(jobs))
+        .insertInto('audit_events')
+        .values(audit)
         .execute();
     },
 

@@ -12,6 +12,8 @@ import { appendAuditEvent } from '../audit/index.js';
 import { userActor } from './access.js';
 import { patientFileForAccount } from './patients.js';
 import type { SchedulingStore } from './store.js';
+import type { PublicCache } from '../../platform/cache.js';
+import { practitionerTag } from './public.js';
 import { DAY, MINUTE, formatInstant } from './time.js';
 import { queueBookedNotices, queueCancelledNotices, queueOfferNotices } from './notices.js';
 
@@ -67,7 +69,7 @@ export async function offerFreedSlot(store: SchedulingStore, tx: Tx, freed: Free
   return entry.id;
 }
 
-export function createWaitlist(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+export function createWaitlist(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
 
   async function withOwnEntry<T>(actor: Actor, entryId: string, fn: (tx: Tx, entry: NonNullable<Awaited<ReturnType<SchedulingStore['findWaitlistEntry']>>>) => Promise<T>): Promise<T> {
@@ -157,7 +159,8 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
 
     async accept(actor: Actor, entryId: string) {
       const user = userActor(actor);
-      return withOwnEntry(actor, entryId, async (tx, entry) => {
+      let practitionerId: string | undefined;
+      const result = await withOwnEntry(actor, entryId, async (tx, entry) => {
         const now = deps.now();
         if (entry.status !== 'offered' || !entry.offered_appointment_id || !entry.offer_expires_at || entry.offer_expires_at.getTime() <= now) {
           throw new DomainError('conflict', 'There is no open offer on this waiting-list entry');
@@ -177,6 +180,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
         await audit(tx, actor, entry.establishment_id, 'waitlist.accept', [entry.id, entry.offered_appointment_id], entry.patient_id);
         const appointment = (await store.findAppointment(tx, entry.offered_appointment_id))!;
         const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        practitionerId = appointment.practitioner_id;
         await queueBookedNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start: appointment.starts_at.getTime() }, agenda.reminder_offsets_hours, now);
         return {
           id: appointment.id,
@@ -185,15 +189,20 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
           end: formatInstant(appointment.ends_at.getTime(), agenda.time_zone),
         };
       });
+      // The later appointment was cancelled (and maybe offered on): public free time changed.
+      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
+      return result;
     },
 
     async withdraw(actor: Actor, entryId: string) {
+      let practitionerId: string | undefined;
       await withOwnEntry(actor, entryId, async (tx, entry) => {
         if (entry.status !== 'waiting' && entry.status !== 'offered') throw new DomainError('conflict', 'This entry is closed');
         await store.updateWaitlistEntry(tx, entry.id, { status: 'withdrawn', offered_appointment_id: null, offer_expires_at: null });
         if (entry.status === 'offered' && entry.offered_appointment_id) {
           const hold = await store.findAppointment(tx, entry.offered_appointment_id);
           if (hold && hold.status === 'held') {
+            practitionerId = hold.practitioner_id;
             await store.releaseHold(tx, hold.id);
             await queueCancelledNotices(tx, { id: hold.id, establishmentId: hold.establishment_id, start: hold.starts_at.getTime() }, { notify: false });
             await offerFreedSlot(store, tx, hold, deps.now());
@@ -201,6 +210,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
         }
         await audit(tx, actor, entry.establishment_id, 'waitlist.withdraw', [entry.id], entry.patient_id);
       });
+      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
     },
   };
 }
