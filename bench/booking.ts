@@ -2,7 +2,7 @@
 // audit) at 64 connections, on the `seed --scale` data set. Free slots are computed first through
 // the public API, so that most requests can succeed; 409s are counted apart.
 import { sql } from 'kysely';
-import { datasetSize, emit, load, openBenchDatabase, report, startBenchServer } from './scheduling-common.js';
+import { datasetSize, emit, load, openBenchDatabase, report, startBenchServer } from './_scheduling-common.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const db = await openBenchDatabase();

@@ -118,29 +118,6 @@ export function appointmentStore() {
         .executeTakeFirst();
     },
 
-    insertAppointment(
-      tx: Tx,
-      row: NewAppointment & {
-        bookedByUserId: string | null;
-        bookedBy: 'patient' | 'staff';
-        idempotency: { key: string; fingerprint: string; response: unknown } | null;
-      },
-    ) {
-      return tx
-        .insertInto('appointments')
-        .values(
-          appointmentValues(row, {
-            status: 'confirmed',
-            booked_by_user_id: row.bookedByUserId,
-            booked_by: row.bookedBy,
-            idempotency_key: row.idempotency?.key ?? null,
-            idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
-            idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
-          }),
-        )
-        .execute();
-    },
-
     /**
      * Everything a booking checks, in one round trip: the agenda's absences and openings and the
      * practitioner's busy time around the slot, whether the booking account's e-mail is verified,

@@ -13,7 +13,7 @@ export interface BenchServer {
 }
 
 export async function startBenchServer(): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/_scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -71,4 +71,29 @@ export function report(name: string, result: autocannon.Result, extra: Record<st
   emit(`${name}.errors`, result.errors + result.timeouts, 'errors', extra);
   const codes = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
   for (const [code, stat] of Object.entries(codes)) emit(`${name}.status_${code}`, stat.count, 'responses', extra);
+}
+
+/**
+ * A public read bench (search, availability): reads its targets from the `seed --scale` database,
+ * starts the server, sends GETs at 64 connections for BENCH_SECONDS (default 10) with the path
+ * `pathFor(i, targets)` for the i-th request, and reports.
+ */
+export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string): Promise<void> {
+  const db = await openBenchDatabase();
+  const size = await datasetSize(db);
+  const targets = await targetsOf(db);
+  await db.close();
+  if (targets.length === 0) throw new Error(`${name}: no targets: run \`hygie seed --scale\` first`);
+  const server = await startBenchServer();
+  try {
+    let i = 0;
+    const result = await load(server.url, {
+      connections: 64,
+      duration: Number(process.env['BENCH_SECONDS'] ?? 10),
+      setupRequest: (req) => ({ ...req, path: pathFor(i++, targets) }),
+    });
+    report(name, result, { connections: 64, ...size });
+  } finally {
+    await server.stop();
+  }
 }
