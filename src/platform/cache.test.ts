@@ -1,5 +1,23 @@
 import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { createPublicCache } from './cache.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+async function reachable(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+const hasRedis = await reachable();
+if (!hasRedis) console.warn(`[public cache Redis test skipped] no Redis at ${REDIS_URL}`);
 
 describe('public cache', () => {
   it('serves an entry until its TTL, then forgets it', () => {
@@ -49,5 +67,27 @@ describe('public cache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe(1);
     expect(cache.get('c')).toBe(3);
+  });
+
+  it.skipIf(!hasRedis)('tells the other instances through Redis', async () => {
+    const r1 = new Redis(REDIS_URL);
+    const r2 = new Redis(REDIS_URL);
+    const a = createPublicCache({ redis: r1 });
+    const b = createPublicCache({ redis: r2 });
+    try {
+      // Let both subscriptions settle.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      b.set('availability', 'free at 9:00', ['practitioner:42'], b.mark());
+      b.set('other', 'kept', ['practitioner:43'], b.mark());
+      a.invalidate('practitioner:42');
+      for (let i = 0; i < 50 && b.get('availability') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(b.get('availability')).toBeUndefined();
+      expect(b.get('other')).toBe('kept');
+    } finally {
+      await a.close();
+      await b.close();
+      r1.disconnect();
+      r2.disconnect();
+    }
   });
 });
