@@ -17,7 +17,6 @@ async function reachable(): Promise<boolean> {
   }
 }
 const hasRedis = await reachable();
-if (!hasRedis) console.warn(`[public cache Redis test skipped] no Redis at ${REDIS_URL}`);
 
 describe('public cache', () => {
   it('serves an entry until its TTL, then forgets it', () => {
