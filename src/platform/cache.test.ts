@@ -68,6 +68,17 @@ describe('public cache', () => {
     expect(cache.get('c')).toBe(3);
   });
 
+  it('keeps the total weight bounded, whatever the number of keys', () => {
+    const cache = createPublicCache({ maxWeight: 100 });
+    cache.set('a', 'a', [], cache.mark(), 60);
+    cache.set('b', 'b', [], cache.mark(), 30);
+    cache.set('c', 'c', [], cache.mark(), 30);
+    expect(cache.get('a')).toBeUndefined();
+    expect([cache.get('b'), cache.get('c')]).toEqual(['b', 'c']);
+    cache.set('huge', 'x', [], cache.mark(), 101);
+    expect(cache.get('huge')).toBeUndefined();
+  });
+
   it.skipIf(!hasRedis)('tells the other instances through Redis', async () => {
     const r1 = new Redis(REDIS_URL);
     const r2 = new Redis(REDIS_URL);

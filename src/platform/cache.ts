@@ -18,10 +18,13 @@ export interface PublicCache {
   /** The sequence number to pass to set(): take it before reading the database. */
   mark(): number;
   get<T>(key: string): T | undefined;
-  /** Stores a value read after mark() returned `readAt`; it depends on these tags. */
-  set<T>(key: string, value: T, tags: readonly string[], readAt: number): void;
-  /** get(), or load and set(); `tagsOf` names what the value depends on. */
-  through<T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[]): Promise<T>;
+  /**
+   * Stores a value read after mark() returned `readAt`; it depends on these tags. `weight` is its
+   * size in the caller's units (slots, items; default 1), counted against maxWeight.
+   */
+  set<T>(key: string, value: T, tags: readonly string[], readAt: number, weight?: number): void;
+  /** get(), or load and set(); `tagsOf` names what the value depends on, `weightOf` its size. */
+  through<T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[], weightOf?: (value: T) => number): Promise<T>;
   /** Marks the tags changed here and, with Redis, on the other instances. */
   invalidate(...tags: string[]): void;
   /** Everything is stale (a change of directory data that many entries depend on). */
@@ -34,6 +37,7 @@ interface Entry {
   expiresAt: number;
   tags: readonly string[];
   readAt: number;
+  weight: number;
 }
 
 const ALL = '*';
@@ -44,6 +48,11 @@ export interface PublicCacheOptions {
   ttlMs?: number;
   /** Entries kept at most (default 20,000). */
   maxEntries?: number;
+  /**
+   * Total weight kept at most (default 200,000, some tens of MB of slots): keeps memory bounded when callers can choose
+   * what to ask (a 31-day availability weighs its hundreds of slots), whatever the key count.
+   */
+  maxWeight?: number;
   /** Shares invalidations between instances: a connection for publishing; one is duplicated to subscribe. */
   redis?: Redis;
   logger?: Logger;
@@ -54,6 +63,8 @@ export interface PublicCacheOptions {
 export function createPublicCache(options: PublicCacheOptions = {}): PublicCache {
   const ttl = options.ttlMs ?? 5000;
   const max = options.maxEntries ?? 20_000;
+  const maxWeight = options.maxWeight ?? 200_000;
+  let weight = 0;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
   const invalidatedAt = new Map<string, number>();
@@ -66,6 +77,7 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
     if (invalidatedAt.size > 4 * max) {
       invalidatedAt.clear();
       entries.clear();
+      weight = 0;
       invalidatedAt.set(ALL, seq);
     }
   };
@@ -85,6 +97,13 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
     void subscriber.subscribe(CHANNEL).catch(() => undefined);
   }
 
+  const remove = (key: string) => {
+    const e = entries.get(key);
+    if (!e) return;
+    entries.delete(key);
+    weight -= e.weight;
+  };
+
   const fresh = (e: Entry): boolean => {
     if (e.expiresAt <= now()) return false;
     if ((invalidatedAt.get(ALL) ?? 0) > e.readAt) return false;
@@ -98,7 +117,7 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       const e = entries.get(key);
       if (!e) return undefined;
       if (!fresh(e)) {
-        entries.delete(key);
+        remove(key);
         return undefined;
       }
       // Least recently used goes first: re-insert to move to the end.
@@ -106,19 +125,20 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       entries.set(key, e);
       return e.value as T;
     },
-    set<T>(key: string, value: T, tags: readonly string[], readAt: number) {
-      const e: Entry = { value, expiresAt: now() + ttl, tags, readAt };
-      if (!fresh(e)) return;
-      entries.delete(key);
+    set<T>(key: string, value: T, tags: readonly string[], readAt: number, w = 1) {
+      const e: Entry = { value, expiresAt: now() + ttl, tags, readAt, weight: Math.max(1, w) };
+      if (!fresh(e) || e.weight > maxWeight) return;
+      remove(key);
       entries.set(key, e);
-      while (entries.size > max) entries.delete(entries.keys().next().value!);
+      weight += e.weight;
+      while (entries.size > max || weight > maxWeight) remove(entries.keys().next().value!);
     },
-    async through<T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[]): Promise<T> {
+    async through<T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[], weightOf?: (value: T) => number): Promise<T> {
       const hit = cache.get<T>(key);
       if (hit !== undefined) return hit;
       const readAt = cache.mark();
       const value = await load();
-      cache.set(key, value, tagsOf(value), readAt);
+      cache.set(key, value, tagsOf(value), readAt, weightOf?.(value));
       return value;
     },
     invalidate(...tags: string[]) {
@@ -131,6 +151,7 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
     },
     async close() {
       entries.clear();
+      weight = 0;
       if (subscriber) await subscriber.quit().catch(() => undefined);
     },
   };

@@ -70,18 +70,28 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
   const { db, store, cache } = deps;
   return {
     async profile(practitionerId: string) {
-      return cache.through(`profile:${practitionerId}`, () => loadProfile(practitionerId), () => [practitionerTag(practitionerId)]);
+      return cache.through(
+        `profile:${practitionerId}`,
+        () => loadProfile(practitionerId),
+        () => [practitionerTag(practitionerId)],
+        (answer) => answer.establishments.reduce((n, e) => n + 1 + e.motives.length, 1),
+      );
     },
 
     async availability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
       const key = `availability:${practitionerId}:${query.motiveId}:${query.from ?? ''}:${query.to ?? ''}`;
-      return cache.through(key, () => loadAvailability(practitionerId, query), () => [practitionerTag(practitionerId)]);
+      return cache.through(key, () => loadAvailability(practitionerId, query), () => [practitionerTag(practitionerId)], (answer) => answer.slots.length + 1);
     },
 
     async search(query: SearchQuery) {
       if (!query.specialty && !query.near) throw invalid('querystring', 'give a specialty, a place (near) or both');
       const key = `search:${JSON.stringify([query.specialty ?? '', query.near?.trim().toLowerCase() ?? '', query.from ?? '', query.to ?? '', query.teleconsult ?? '', query.limit ?? '', query.cursor ?? ''])}`;
-      return cache.through(key, () => loadSearch(query), (answer) => answer.items.map((i) => practitionerTag(i.practitionerId)));
+      return cache.through(
+        key,
+        () => loadSearch(query),
+        (answer) => answer.items.map((i) => practitionerTag(i.practitionerId)),
+        (answer) => answer.items.reduce((n, i) => n + 1 + i.nextSlots.length, 1),
+      );
     },
   };
 
