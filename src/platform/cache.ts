@@ -49,7 +49,7 @@ export interface PublicCacheOptions {
   /** Entries kept at most (default 20,000). */
   maxEntries?: number;
   /**
-   * Total weight kept at most (default 200,000, some tens of MB of slots): keeps memory bounded when callers can choose
+   * Total weight kept at most (default 400,000: about 50 MB of slots): keeps memory bounded when callers can choose
    * what to ask (a 31-day availability weighs its hundreds of slots), whatever the key count.
    */
   maxWeight?: number;
@@ -63,7 +63,7 @@ export interface PublicCacheOptions {
 export function createPublicCache(options: PublicCacheOptions = {}): PublicCache {
   const ttl = options.ttlMs ?? 5000;
   const max = options.maxEntries ?? 20_000;
-  const maxWeight = options.maxWeight ?? 200_000;
+  const maxWeight = options.maxWeight ?? 400_000;
   let weight = 0;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
