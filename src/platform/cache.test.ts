@@ -85,12 +85,11 @@ describe('public cache', () => {
     const a = createPublicCache({ redis: r1 });
     const b = createPublicCache({ redis: r2 });
     try {
-      // Let both subscriptions settle.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await Promise.all([a.ready(), b.ready()]);
       b.set('availability', 'free at 9:00', ['practitioner:42'], b.mark());
       b.set('other', 'kept', ['practitioner:43'], b.mark());
       a.invalidate('practitioner:42');
-      for (let i = 0; i < 50 && b.get('availability') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 250 && b.get('availability') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(b.get('availability')).toBeUndefined();
       expect(b.get('other')).toBe('kept');
     } finally {

@@ -29,6 +29,8 @@ export interface PublicCache {
   invalidate(...tags: string[]): void;
   /** Everything is stale (a change of directory data that many entries depend on). */
   invalidateAll(): void;
+  /** Resolves once other instances' invalidations are received (at once without Redis). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
   };
 
   let subscriber: Redis | undefined;
+  let subscribed: Promise<void> = Promise.resolve();
   if (options.redis) {
     subscriber = options.redis.duplicate();
     subscriber.on('message', (_channel: string, message: string) => {
@@ -94,7 +97,10 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       }
     });
     subscriber.on('error', (error: unknown) => options.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'public cache subscriber error'));
-    void subscriber.subscribe(CHANNEL).catch(() => undefined);
+    subscribed = subscriber.subscribe(CHANNEL).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   const remove = (key: string) => {
@@ -149,6 +155,7 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
     invalidateAll() {
       cache.invalidate(ALL);
     },
+    ready: () => subscribed,
     async close() {
       entries.clear();
       weight = 0;
