@@ -21,7 +21,7 @@ import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.j
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
-import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
+import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -145,6 +145,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     explanationSources: [appointmentExplanations],
     // Containment revokes every session and API key of the actor at once, in its transaction.
     revokeAllForActor: identity.revokeAllForActor,
+    // What a two-person bulk export can produce; the records module adds its provider here.
+    exportProviders: [appointmentsExport],
     ...guardDeps,
     ...(guardNow ? { now: guardNow } : {}),
   });
@@ -155,6 +157,7 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
+  await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 

@@ -29,6 +29,8 @@ export interface AccessRequest {
   auditAction?: string;
   /** Patients whose genetic results being read name the acting practitioner (records knows). */
   namedOnGenetic?: ReadonlySet<string>;
+  /** A two-person-approved bulk export being downloaded (the guard verifies it in its register). */
+  exportId?: string;
 }
 
 export interface AccessResult<T> {
@@ -153,6 +155,7 @@ export function createAccessGate(deps: {
         explainedPatientIds: explained.map((d) => d.patientId),
         breakGlassPatientIds: viaBreakGlass,
         ip: request.ip ?? null,
+        ...(request.exportId ? { exportId: request.exportId } : {}),
       });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'step_up_required') verdict = 'step_up';

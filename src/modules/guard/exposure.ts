@@ -18,6 +18,11 @@ export interface Exposure {
   /** Patients reached through break-the-glass. */
   breakGlassPatientIds: string[];
   ip: string | null;
+  /**
+   * Set only by the guard's own export download: the two-person-approved export this exposure
+   * belongs to. The meter checks it against the export register before letting it through.
+   */
+  exportId?: string;
 }
 
 export interface AccessMeter {

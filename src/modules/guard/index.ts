@@ -12,6 +12,11 @@ import { createSecurityService } from './security.js';
 import { securityPlugin } from './routes.js';
 import { createGuardStore } from './store.js';
 import type { Thresholds, Verdict } from './signals.js';
+import type { AccessGate } from '../access/index.js';
+import { exportProviders, type ExportProvider } from './export-provider.js';
+import { createExportService } from './exports.js';
+import { createExportStore } from './export-store.js';
+import { exportsPlugin } from './routes.js';
 
 export type { Exposure, AccessMeter } from './exposure.js';
 export { raiseAlert, type AlertInput } from './alerts.js';
@@ -20,6 +25,8 @@ export { actorKeyOf } from './meter.js';
 export { plantDecoys } from './decoys.js';
 export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder } from './forward.js';
 export { connectGuardRedis } from './redis.js';
+export { invalidParam, toCsv, type ExportProvider, type ExportRow, type ExportParams } from './export-provider.js';
+export { EXPORT_DECISION_HOURS, EXPORT_DOWNLOAD_HOURS, MAX_OPEN_EXPORTS, type ExportView } from './exports.js';
 export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
 
 export const passThroughMeter: AccessMeter = {
@@ -37,6 +44,10 @@ export interface GuardModuleDeps {
   notifier?: SecurityNotifier;
   now?: () => Date;
   defaults?: Thresholds;
+  /** What two-person bulk exports can produce (scheduling's appointments; records' files later). */
+  exportProviders?: ExportProvider[];
+  /** Rows one export may hold (default 100,000). */
+  maxExportRows?: number;
 }
 
 export function createGuardModule(deps: GuardModuleDeps) {
@@ -64,6 +75,20 @@ export function createGuardModule(deps: GuardModuleDeps) {
     },
     security,
     routes: securityPlugin(security),
+    /** The export routes, once the access gate exists (the gate needs this module's meter first). */
+    exportRoutes(gate: AccessGate) {
+      const service = createExportService({
+        db: deps.db,
+        gate,
+        store: createExportStore(),
+        guardStore: store,
+        providers: exportProviders(deps.exportProviders ?? []),
+        notifier: deps.notifier,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.maxExportRows ? { maxRows: deps.maxExportRows } : {}),
+      });
+      return exportsPlugin(service);
+    },
     counterKind: counters.kind,
   };
 }

@@ -16,6 +16,7 @@ import { waitlistPlugin } from './routes-waitlist.js';
 export { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 export { renderNotice, reminderTimes, DEFAULT_REMINDER_OFFSETS_HOURS, type AppointmentNotice, type NoticeKind } from './messages.js';
 export { OFFER_MINUTES } from './waitlist.js';
+export { appointmentsExport } from './export.js';
 
 /**
  * The gate's evidence of a care relationship from scheduling: an appointment, not cancelled,

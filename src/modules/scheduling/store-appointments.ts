@@ -235,6 +235,32 @@ export function appointmentStore() {
       return q.orderBy('appointments.starts_at', 'desc').orderBy('appointments.id', 'desc').limit(limit).execute();
     },
 
+    /** Appointments of the establishment in [from, to) (optionally one practitioner), for a two-person-approved export. */
+    listForExport(tx: Tx, q: { from: Date; to: Date; practitionerId: string | null; limit: number }) {
+      let query = tx
+        .selectFrom('appointments')
+        .innerJoin('patients', 'patients.id', 'appointments.patient_id')
+        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
+        .select([
+          'appointments.id',
+          'appointments.starts_at',
+          'appointments.ends_at',
+          'appointments.status',
+          'appointments.motive_id',
+          'appointments.practitioner_id',
+          'practitioners.first_name as practitioner_first_name',
+          'practitioners.last_name as practitioner_last_name',
+          'patients.id as patient_id',
+          'patients.first_names',
+          'patients.birth_name',
+          'patients.used_name',
+        ])
+        .where('appointments.starts_at', '>=', q.from)
+        .where('appointments.starts_at', '<', q.to);
+      if (q.practitionerId) query = query.where('appointments.practitioner_id', '=', q.practitionerId);
+      return query.orderBy('appointments.starts_at').orderBy('appointments.id').limit(q.limit).execute();
+    },
+
     /** A practitioner's appointments in a window, for staff, with the patient's display name. */
     listAgenda(tx: Tx, practitionerId: string, window: Interval, after: { start: Date; id: string } | undefined, limit: number) {
       let q = tx

@@ -556,6 +556,22 @@ export interface GuardDecoysTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface GuardExportsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  params: ColumnType<Record<string, unknown>, string, string>;
+  purpose: string;
+  requested_by: string;
+  requested_at: Timestamp;
+  status: 'pending' | 'approved' | 'rejected' | 'downloaded';
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  expires_at: Timestamp;
+  downloaded_at: Timestamp | null;
+  patient_count: number | null;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -605,4 +621,5 @@ export interface DB {
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
   guard_decoys: GuardDecoysTable;
+  guard_exports: GuardExportsTable;
 }
