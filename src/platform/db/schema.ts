@@ -572,6 +572,13 @@ export interface GuardExportsTable {
   patient_count: number | null;
 }
 
+export interface AuditForwardCursorsTable {
+  destination: 'syslog' | 'webhook';
+  stream: string;
+  last_seq: ColumnType<string, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -622,4 +629,5 @@ export interface DB {
   incident_events: IncidentEventsTable;
   guard_decoys: GuardDecoysTable;
   guard_exports: GuardExportsTable;
+  audit_forward_cursors: AuditForwardCursorsTable;
 }
