@@ -10,7 +10,8 @@ import { isContained, plantDecoys } from '../src/modules/guard/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
-import { filesOf, staffActor } from './helpers/actors.js';
+import { filesOf, patientActor, staffActor } from './helpers/actors.js';
+import { randomUUID } from 'node:crypto';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
 
 let t: TestDatabase;
@@ -162,6 +163,40 @@ describe('escalation at the gate', () => {
     expect(verdicts.slice(11, 20).every((v) => v === 'allow')).toBe(true);
     expect(verdicts[20]).toBe('contain');
     expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(practitioner)))).toBe(true);
+  });
+
+  it('the gate reports ids it finds nowhere: walking random or another establishment\'s ids asks a step-up, then contains', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const secretary = staffActor(data, A, 'secretary');
+    const elsewhere = filesOf(data, data.establishments[1]!.id).map((f) => f.id);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const id = i % 2 === 0 ? randomUUID() : elsewhere[i]!;
+      outcomes.push(await readThrough(g.gate, i > 10 ? withSecondFactor(secretary, clock.now()) : secretary, A, [id]));
+      clock.advance(1000);
+    }
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[8]).toBe('step_up_required');
+    expect(outcomes.slice(11, 20).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[20]).toBe('account_contained');
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(secretary)))).toBe(true);
+    // A real file of the establishment is no miss, and its ordinary reads are unaffected elsewhere.
+    const other = staffActor(data, A, 'practitioner', 4);
+    expect(await readThrough(g.gate, other, A, [filesOf(data, A)[0]!.id])).toBe('allowed');
+  });
+
+  it('a patient asking for other patients\' files counts those as misses too', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const patient = patientActor(data, 0);
+    const own = data.patientFiles.find((f) => f.accountIndex === 0)!;
+    const others = filesOf(data, own.establishmentId).filter((f) => f.accountIndex !== 0).map((f) => f.id);
+    expect(await readThrough(g.gate, patient, own.establishmentId, [own.id])).toBe('allowed');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await readThrough(g.gate, patient, own.establishmentId, [others[i]!]));
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[8]).toBe('step_up_required');
   });
 
   it('off hours halve the lines (the establishment\'s time zone)', async () => {

@@ -113,7 +113,10 @@ export function createAccessGate(deps: {
       breakGlass: breakGlass.has(patientId),
       namedOnGenetic: request.namedOnGenetic?.has(patientId) ?? false,
     }));
-    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass };
+    // Probing, for the guard's enumeration signal: ids this establishment does not hold (random,
+    // or another establishment's) and, for a patient, any file that is not their own.
+    const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)));
+    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
   }
 
   function auditBase(request: Omit<AccessRequest, 'patientIds'>, role: string | null) {
@@ -187,11 +190,17 @@ export function createAccessGate(deps: {
       type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
         const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
-        const { decisions, breakGlass } = await evaluate(tx, ctx, request, request.patientIds);
+        const evaluated = await evaluate(tx, ctx, request, request.patientIds);
+        const { decisions, breakGlass } = evaluated;
         const allowed = decisions.filter((d) => d.allowed);
         const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
         if (denied.length > 0) {
           await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
+        }
+        const { misses } = evaluated;
+        if (misses.length > 0 && meter.noteMiss) {
+          const missVerdict = await meter.noteMiss(tx, { actor: request.actor, role, establishmentId: request.establishmentId, kind: 'not_found', count: misses.length, ip: request.ip ?? null });
+          if (missVerdict !== 'allow') return { kind: 'verdict', verdict: missVerdict };
         }
         if (allowed.length === 0) return { kind: 'refused' };
         const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);

@@ -25,11 +25,26 @@ export interface Exposure {
   exportId?: string;
 }
 
+/** Ids a request named that the gate refused as probing: found nowhere here, or (for a patient) not their own. */
+export interface MissReport {
+  actor: Actor;
+  role: string | null;
+  establishmentId: string;
+  kind: 'not_found';
+  count: number;
+  ip: string | null;
+}
+
 export interface AccessMeter {
   /**
    * Called inside the gate's transaction, before the data is returned. Throws a DomainError
    * (`step_up_required`, `account_contained`) to refuse the request.
    */
   meter(tx: Tx, exposure: Exposure): Promise<void>;
+  /**
+   * Counts the request's misses for the enumeration signal, in the gate's transaction, and
+   * answers the guard's verdict; the gate answers 401/423 instead of 404 when it is not 'allow'.
+   */
+  noteMiss?(tx: Tx, miss: MissReport): Promise<'allow' | 'step_up' | 'contain'>;
 }
 
