@@ -199,6 +199,26 @@ describe('escalation at the gate', () => {
     expect(outcomes[8]).toBe('step_up_required');
   });
 
+  it('a stolen cookie without the second factor: refused at the step-up line, contained after ten more refused crossings, every session revoked', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const C = data.establishments[2]!.id;
+    const secretary = staffActor(data, C, 'secretary');
+    const files = filesOf(data, C).map((f) => f.id).slice(10);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 26; i++) {
+      outcomes.push(await readThrough(g.gate, secretary, C, [files[i]!]));
+      clock.advance(2000);
+    }
+    const first = outcomes.indexOf('step_up_required');
+    expect(first).toBeGreaterThan(5);
+    expect(outcomes.slice(first, first + 10).every((o) => o === 'step_up_required')).toBe(true);
+    expect(outcomes[first + 10]).toBe('account_contained');
+    expect(g.revoked).toContainEqual({ kind: 'user', id: userIdOf(secretary) });
+    const signals = await t.db.withTenant(C, (tx) => tx.selectFrom('contained_actors').select('signals').where('actor_key', '=', `user:${userIdOf(secretary)}`).execute());
+    expect(signals.at(-1)!.signals).toContain('repeated_after_refusal');
+  });
+
   it('off hours halve the lines (the establishment\'s time zone)', async () => {
     const clock = new TestClock(new Date('2026-11-22T21:00:00Z')); // Sunday 22:00 in Paris
     const g = guardedGate(t.db, { clock });

@@ -57,6 +57,8 @@ export interface GuardDeps {
 /** Resource kinds whose writes explain the patients they name (a booking being made). */
 const EXPLAINING_WRITES: ReadonlySet<string> = new Set(['appointment', 'booking']);
 const STEP_UP_GRACE_MS = 5 * 60_000;
+/** Crossings refused while a person's step-up is pending, after which the guard contains. */
+export const REFUSED_CROSSINGS_BEFORE_CONTAIN = 10;
 
 export function actorKeyOf(actor: Actor): string | null {
   if (actor.kind === 'user') return `user:${actor.userId}`;
@@ -204,6 +206,12 @@ export function createMeter(deps: GuardDeps) {
       throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
     }
     if (verdict === 'step_up') {
+      // A person who keeps crossing while the step-up stays unanswered is most likely replaying a
+      // stolen cookie without the second factor: contain it, which also revokes that cookie.
+      if (pending && exposure.actor.kind === 'user' && (await store.countRefusalWhilePending(tx, exposure.establishmentId, key)) >= REFUSED_CROSSINGS_BEFORE_CONTAIN) {
+        await containActor(tx, { establishmentId: exposure.establishmentId, actor: exposure.actor, signals: [...signals, 'repeated_after_refusal'], counts: { refusedWhilePending: REFUSED_CROSSINGS_BEFORE_CONTAIN } });
+        throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      }
       await demandStepUp(tx, exposure.establishmentId, exposure.actor, key, signals, pending);
       throw new DomainError('step_up_required', 'Confirm with your second factor to continue');
     }

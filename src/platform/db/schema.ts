@@ -488,6 +488,7 @@ export interface GuardActorStateTable {
   actor_key: string;
   step_up_demanded_at: Timestamp | null;
   step_up_signals: Generated<string[]>;
+  refused_while_pending: Generated<number>;
 }
 
 export interface GuardDailyTable {

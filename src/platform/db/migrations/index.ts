@@ -15,6 +15,7 @@ import * as m0014 from './0014_incident.js';
 import * as m0015 from './0015_guard_decoys.js';
 import * as m0060 from './0060_guard_exports.js';
 import * as m0061 from './0061_forward_cursors.js';
+import * as m0062 from './0062_guard_refusals.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -38,6 +39,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0015_guard_decoys', m0015],
   ['0060_guard_exports', m0060],
   ['0061_forward_cursors', m0061],
+  ['0062_guard_refusals', m0062],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
