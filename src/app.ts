@@ -13,11 +13,11 @@ import { registerAuthDecision, type Authenticator } from './platform/http/contex
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
-import { createIdentity, type Clock } from './modules/identity/index.js';
+import { createIdentity, securityOfficerEmails, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
-import { createMailer, registerMailJobs } from './platform/mail.js';
+import { createMailer, enqueueMail, registerMailJobs } from './platform/mail.js';
 import { createAccessModule } from './modules/access/index.js';
-import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
+import { allNotifiers, createGuardModule, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
@@ -148,6 +148,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     // What a two-person bulk export can produce; the records module adds its provider here.
     exportProviders: [appointmentsExport],
     ...guardDeps,
+    // Security officers hear of every alert by e-mail too, besides the console and the collectors.
+    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails, enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });

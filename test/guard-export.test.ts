@@ -134,6 +134,13 @@ describe('two-person bulk export', () => {
     const alerts = await t.db.withTenant(A, (tx) => tx.selectFrom('security_alerts').select(['kind', 'details']).where(sql<boolean>`details->>'exportId' = ${id}`).execute());
     expect(alerts.map((a) => a.kind).sort()).toEqual(['export_approved', 'export_downloaded', 'export_requested']);
     expect(notified.map((n) => n.kind)).toEqual(expect.arrayContaining(['export_requested', 'export_approved', 'export_downloaded']));
+    // …and by e-mail, to the establishment's security officers only, with no patient data.
+    const officerEmail = data.staff.find((s) => s.userId === uid(officer()))!.email;
+    const mails = (await t.db.owner.selectFrom('jobs').select('payload').where('kind', '=', 'mail.send').execute()).map((j) => j.payload as { to: string; subject: string; text: string });
+    const alertMails = mails.filter((m) => m.subject.startsWith('[Hygie] Alerte de sécurité'));
+    expect(alertMails.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(alertMails.map((m) => m.to))).toEqual(new Set([officerEmail]));
+    for (const m of alertMails) for (const p of patients) expect(m.text).not.toContain(p);
 
     // The approved export does not count in the secretary's sliding windows.
     const counted = await t.db.withTenant(A, (tx) => tx.selectFrom('guard_exposures').select('patient_id').where('actor_key', '=', `user:${uid(secretary())}`).execute());

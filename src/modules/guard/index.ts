@@ -26,6 +26,7 @@ export { plantDecoys } from './decoys.js';
 export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder, type WebhookForwarder } from './forward.js';
 export { registerForwarding, outboxAlertNotifier, forwardSealedEvents, forwardedEvent, formatAuditSyslog, type Forwarding, type ForwardingTargets, type ForwardedAuditEvent } from './forward-audit.js';
 export { connectGuardRedis } from './redis.js';
+export { officerMailNotifier, alertMail } from './alert-mail.js';
 export { invalidParam, toCsv, type ExportProvider, type ExportRow, type ExportParams } from './export-provider.js';
 export { EXPORT_DECISION_HOURS, EXPORT_DOWNLOAD_HOURS, MAX_OPEN_EXPORTS, type ExportView } from './exports.js';
 export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
