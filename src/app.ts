@@ -22,6 +22,7 @@ import { createIncidentModule, type LetterSender } from './modules/incident/inde
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
+import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,7 +34,7 @@ export interface AppDeps {
    */
   authenticate?: Authenticator;
   /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
-  vault?: Vault;
+  vault: Vault;
   /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
   now?: () => number;
   /**
@@ -56,7 +57,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp({ config, db, logger, authenticate, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, vault, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -146,7 +147,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     // Containment revokes every session and API key of the actor at once, in its transaction.
     revokeAllForActor: identity.revokeAllForActor,
     // What a two-person bulk export can produce; the records module adds its provider here.
-    exportProviders: [appointmentsExport],
+    exportProviders: [appointmentsExport(vault)],
+    writeDecoyFile: (tx, establishmentId, file) => insertPatientFile(tx, vault, { establishmentId, accountUserId: null, file }),
     ...guardDeps,
     // Security officers hear of every alert by e-mail too, besides the console and the collectors.
     notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails, enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
@@ -157,10 +159,11 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
-  await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, gate: access.gate, vault, now }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
+  await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -65,7 +65,7 @@ export async function startServer(
     await auditSealer.start();
     // Demo data only ever goes automatically into an empty *embedded* database; a PostgreSQL
     // database is seeded only on explicit request (`hygie seed --demo`).
-    const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress) : undefined;
+    const seeded = db.kind === 'pglite' && (await isEmptyDatabase(db)) ? await seedDemo(db, options.onSeedProgress, vault) : undefined;
     // The seed writes TOTP secrets as the demo accounts file shows them: seal them before serving.
     await sealStoredTotpSecrets({ config, db, logger });
     // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).

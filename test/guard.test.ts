@@ -7,12 +7,14 @@ import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { isContained, plantDecoys } from '../src/modules/guard/index.js';
+import { insertPatientFile } from '../src/modules/records/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
 import { filesOf, patientActor, staffActor } from './helpers/actors.js';
 import { randomUUID } from 'node:crypto';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { DomainError } from '../src/platform/http/errors.js';
 
 let t: TestDatabase;
 let data: DemoData;
@@ -21,7 +23,7 @@ let B: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;
 });
@@ -219,6 +221,28 @@ describe('escalation at the gate', () => {
     expect(signals.at(-1)!.signals).toContain('repeated_after_refusal');
   });
 
+  it('the gate counts patient searches that find nobody as search misses', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    // A practitioner of B whom no other test here walks (searching is open to practitioners too).
+    const secretary = staffActor(data, B, 'practitioner', 1);
+    const search = async () => {
+      try {
+        await g.gate.list({ actor: secretary, establishmentId: B, action: 'read', resourceKind: 'patient_search', categories: ['identity'], ip: '192.0.2.10' }, async () => [] as Array<{ id: string }>, (r) => r.id);
+        return 'allowed';
+      } catch (error) {
+        if (error instanceof DomainError) return error.code;
+        throw error;
+      }
+    };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await search());
+    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('allowed'));
+    expect(outcomes[8]).toBe('step_up_required');
+    const misses = await t.db.owner.selectFrom('guard_misses').select(['kind']).where('actor_key', '=', `user:${userIdOf(secretary)}`).execute();
+    expect(misses.map((m) => m.kind)).toContain('search_miss');
+  });
+
   it('off hours halve the lines (the establishment\'s time zone)', async () => {
     const clock = new TestClock(new Date('2026-11-22T21:00:00Z')); // Sunday 22:00 in Paris
     const g = guardedGate(t.db, { clock });
@@ -253,7 +277,7 @@ describe('escalation at the gate', () => {
 describe('decoys', () => {
   it('touching a decoy file contains at once, with a critical alert, even for a single first read', async () => {
     const C = data.establishments[2]!.id;
-    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, C, 3, 42));
+    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, (tx2, establishmentId, file) => insertPatientFile(tx2, t.vault, { establishmentId, accountUserId: null, file }), C, 3, 42));
     expect(decoys).toHaveLength(3);
     const g = guardedGate(t.db, { clock: new TestClock() });
     const practitioner = staffActor(data, C, 'practitioner', 0);

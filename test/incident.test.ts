@@ -31,11 +31,12 @@ const started = new Date(Date.now() - 60_000);
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   A = data.establishments[0]!.id;
   app = await buildApp({
     config: testConfig(),
     db: t.db,
+    vault: t.vault,
     logger: createLogger('silent'),
     authenticate: async (request) => {
       if (!current) throw new DomainError('unauthenticated');

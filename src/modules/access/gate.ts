@@ -41,6 +41,12 @@ export interface AccessResult<T> {
 
 type Verdict = 'allow' | 'step_up' | 'contain';
 
+class VerdictError extends Error {
+  constructor(readonly verdict: Verdict) {
+    super(verdict);
+  }
+}
+
 export interface AccessGate {
   /**
    * Authorizes the request's patients, then runs fn with the allowed ids. Throws not_found when
@@ -53,6 +59,13 @@ export interface AccessGate {
    * patients the actor may not see are dropped, the rest is metered and audited, all before the
    * rows leave this function.
    */
+  /**
+   * For creating a patient file: authorizes the actor to write these categories on a new file of
+   * this establishment (as if it existed, with no care relationship), then runs fn, which creates
+   * the file and returns its id; the write is metered and audited under that id. Refusals are
+   * recorded and answered as forbidden (there is no object whose existence could leak).
+   */
+  create(request: Omit<AccessRequest, 'patientIds' | 'action'>, fn: (tx: Tx) => Promise<string>): Promise<string>;
   list<R>(
     request: Omit<AccessRequest, 'patientIds'>,
     fetch: (tx: Tx) => Promise<R[]>,
@@ -143,7 +156,7 @@ export function createAccessGate(deps: {
   ): Promise<Verdict> {
     const patientIds = allowed.map((d) => d.patientId);
     if (patientIds.length === 0) return 'allow';
-    const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result');
+    const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result' || d.basis === 'created');
     const viaBreakGlass = allowed.filter((d) => d.basis === 'break_glass').map((d) => d.patientId);
     let verdict: Verdict = 'allow';
     try {
@@ -215,6 +228,36 @@ export function createAccessGate(deps: {
       return outcome.result;
     },
 
+    async create(request, fn) {
+      type Outcome = { kind: 'ok'; id: string } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
+      const full = { ...request, action: 'write' as const, patientIds: [] };
+      const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
+        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
+        const probe: Subject = { patientId: 'new', exists: true, isSelf: false, careRelationship: false, breakGlass: false, namedOnGenetic: false };
+        const [decision] = decide(ctx, 'write', request.categories, [probe]);
+        if (!decision?.allowed) {
+          await appendAuditEvent(tx, { ...auditBase(full, role), outcome: 'denied' });
+          return { kind: 'refused' } as Outcome;
+        }
+        const id = await fn(tx);
+        // The file is what the actor just typed: explained, yet metered and audited like any write.
+        const verdict = await meterAndRecord(tx, full, role, [{ ...decision, patientId: id, basis: 'created' }], new Map());
+        // A refused write must not persist: throwing rolls the creation back (the refusal is
+        // recorded in a transaction of its own below).
+        if (verdict !== 'allow') throw new VerdictError(verdict);
+        return { kind: 'ok', id } as Outcome;
+      }).catch(async (error: unknown) => {
+        if (!(error instanceof VerdictError)) throw error;
+        await db.withTenant(request.establishmentId, async (tx) => {
+          const { role } = await resolveActor(tx, request.actor, request.establishmentId);
+          await appendAuditEvent(tx, { ...auditBase(full, role), outcome: error.verdict === 'contain' ? 'contained' : 'denied' });
+        });
+        return { kind: 'verdict', verdict: error.verdict } as Outcome;
+      });
+      if (outcome.kind === 'refused') throw new DomainError('forbidden', 'Not allowed to create a patient file here');
+      if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
+      return outcome.id;
+    },
     async list(request, fetch, patientOf, resourceIdOf) {
       type Outcome = { kind: 'ok'; rows: Awaited<ReturnType<typeof fetch>> } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
@@ -228,6 +271,11 @@ export function createAccessGate(deps: {
         const recorded = resourceIdOf ? { ...request, resourceIds: visible.map(resourceIdOf) } : request;
         const verdict = await meterAndRecord(tx, recorded, role, allowed, breakGlass);
         if (verdict !== 'allow') return { kind: 'verdict', verdict };
+        // A patient search that found nobody is a miss (searches that miss: harvesting identities).
+        if (request.resourceKind === 'patient_search' && visible.length === 0) {
+          const missed = (await meter.noteMiss?.(tx, { actor: request.actor, establishmentId: request.establishmentId, role, kind: 'search_miss', count: 1, ip: request.ip ?? null })) ?? 'allow';
+          if (missed !== 'allow') return { kind: 'verdict', verdict: missed };
+        }
         return { kind: 'ok', rows: visible };
       });
       if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);

@@ -56,3 +56,12 @@ export const EstablishmentPatchBody = Type.Object(
   { additionalProperties: false },
 );
 export const EstablishmentView = Type.Object({ id: Uuid, name: Type.String(), city: Type.String(), postalCode: Type.String(), timeZone: Type.String() });
+
+export const EstablishmentStaffView = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  city: Type.String(),
+  postalCode: Type.String(),
+  timeZone: Type.String(),
+  practitioners: Type.Array(Type.Object({ id: Uuid, name: Type.String(), specialty: Type.String(), self: Type.Boolean({ description: "the caller's own practitioner profile" }) })),
+});

@@ -30,7 +30,7 @@ export interface MissReport {
   actor: Actor;
   role: string | null;
   establishmentId: string;
-  kind: 'not_found';
+  kind: 'not_found' | 'search_miss';
   count: number;
   ip: string | null;
 }

@@ -22,7 +22,8 @@ export type { Exposure, AccessMeter, MissReport } from './exposure.js';
 export { raiseAlert, type AlertInput } from './alerts.js';
 export type { ExplanationSource, RevokeAllForActor, SecurityNotifier } from './meter.js';
 export { actorKeyOf } from './meter.js';
-export { plantDecoys } from './decoys.js';
+export { plantDecoys, type DecoyFileWriter } from './decoys.js';
+import type { DecoyFileWriter } from './decoys.js';
 export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder, type WebhookForwarder } from './forward.js';
 export { registerForwarding, outboxAlertNotifier, forwardSealedEvents, forwardedEvent, formatAuditSyslog, type Forwarding, type ForwardingTargets, type ForwardedAuditEvent } from './forward-audit.js';
 export { connectGuardRedis } from './redis.js';
@@ -44,6 +45,8 @@ export interface GuardModuleDeps {
   explanationSources?: ExplanationSource[];
   revokeAllForActor?: RevokeAllForActor;
   notifier?: SecurityNotifier;
+  /** Writes decoy patient files (records' encrypted writer; app.ts wires it). */
+  writeDecoyFile?: DecoyFileWriter;
   now?: () => Date;
   defaults?: Thresholds;
   /** What two-person bulk exports can produce (scheduling's appointments; records' files later). */
@@ -64,7 +67,7 @@ export function createGuardModule(deps: GuardModuleDeps) {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.defaults ? { defaults: deps.defaults } : {}),
   });
-  const security = createSecurityService({ db: deps.db, store, counters, ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
+  const security = createSecurityService({ db: deps.db, store, counters, ...(deps.writeDecoyFile ? { writeDecoyFile: deps.writeDecoyFile } : {}), ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
   return {
     // The gate's refusals of ids found nowhere feed the enumeration signal (bursts of 404s).
     meter: { meter: m.meter.meter, noteMiss: (tx: Tx, miss: MissReport) => m.noteMiss(tx, miss) } satisfies AccessMeter,

@@ -15,6 +15,7 @@ import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
 import { patientFileForAccount } from './patients.js';
+import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -35,7 +36,7 @@ function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-export function createBooking(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+export function createBooking(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number }) {
   const { db, store } = deps;
 
   /**
@@ -181,7 +182,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             if (!patient) throw new DomainError('not_found', 'No such patient file in this establishment');
             patientId = patient.id;
           } else {
-            patientId = await patientFileForAccount(store, tx, establishmentId, user);
+            patientId = await patientFileForAccount(store, deps.vault, tx, establishmentId, user);
           }
           if (motive.patient_kind !== 'all') {
             const known = await store.isKnownPatient(tx, patientId, agenda.practitioner_id);

@@ -6,6 +6,8 @@
 import type { ExportProvider } from '../guard/index.js';
 import { invalidParam } from '../guard/index.js';
 import { appointmentStore } from './store-appointments.js';
+import type { Vault } from '../vault/index.js';
+import { patientDisplayNames } from '../records/index.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,7 +20,8 @@ function day(params: Record<string, string>, field: string): Date {
   return d;
 }
 
-export const appointmentsExport: ExportProvider = {
+/** The provider; patients' names are decrypted by records inside the gate's transaction. */
+export const appointmentsExport = (vault: Vault): ExportProvider => ({
   kind: 'appointments',
   description: "The establishment's appointments between two dates (UTC days, at most a year): time, status, practitioner, patient id and name",
   categories: ['administrative', 'identity'],
@@ -38,6 +41,7 @@ export const appointmentsExport: ExportProvider = {
     const from = new Date(`${q.params['from']}T00:00:00Z`);
     const to = new Date(new Date(`${q.params['to']}T00:00:00Z`).getTime() + 86_400_000);
     const rows = await appointmentStore().listForExport(tx, { from, to, practitionerId: q.params['practitionerId'] ?? null, limit: q.limit });
+    const names = await patientDisplayNames(tx, vault, [...new Set(rows.map((r) => r.patient_id))]);
     return rows.map((r) => ({
       patientId: r.patient_id,
       values: [
@@ -49,8 +53,8 @@ export const appointmentsExport: ExportProvider = {
         r.practitioner_id,
         `${r.practitioner_first_name} ${r.practitioner_last_name}`,
         r.patient_id,
-        `${r.first_names} ${r.used_name ?? r.birth_name}`,
+        names.get(r.patient_id) ?? '',
       ],
     }));
   },
-};
+});

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AccessGate, RelationshipSource } from '../access/index.js';
+import type { Vault } from '../vault/index.js';
 import { createSchedulingStore } from './store.js';
 import { createPublicScheduling } from './public.js';
 import { createBooking } from './booking.js';
@@ -43,6 +44,8 @@ export interface SchedulingDeps {
   db: Database;
   /** The access gate: staff agenda views go through it. */
   gate: AccessGate;
+  /** Patient files are encrypted: first bookings write them and agendas read names through it. */
+  vault: Vault;
   /** The clock, injectable for tests; epoch milliseconds. */
   now?: () => number;
 }
@@ -51,12 +54,12 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
   const store = createSchedulingStore();
   const publicScheduling = createPublicScheduling({ db: deps.db, store, now });
-  const booking = createBooking({ db: deps.db, store, now });
-  const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, now });
+  const booking = createBooking({ db: deps.db, store, vault: deps.vault, now });
+  const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, vault: deps.vault, now });
   const settings = createAgendaSettings({ db: deps.db, store, now });
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
-  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now }));
+  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, vault: deps.vault, now }));
   return async (app) => {
     await app.register(routes);
     await app.register(staff);

@@ -11,6 +11,7 @@ import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { userActor } from './access.js';
 import { patientFileForAccount } from './patients.js';
+import type { Vault } from '../vault/index.js';
 import type { SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant } from './time.js';
 
@@ -65,7 +66,7 @@ export async function offerFreedSlot(store: SchedulingStore, tx: Tx, freed: Free
   return entry.id;
 }
 
-export function createWaitlist(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+export function createWaitlist(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number }) {
   const { db, store } = deps;
 
   async function withOwnEntry<T>(actor: Actor, entryId: string, fn: (tx: Tx, entry: NonNullable<Awaited<ReturnType<SchedulingStore['findWaitlistEntry']>>>) => Promise<T>): Promise<T> {
@@ -99,7 +100,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
       });
       try {
         return await db.withTenant(agenda.establishment_id, async (tx) => {
-          const patientId = await patientFileForAccount(store, tx, agenda.establishment_id, user);
+          const patientId = await patientFileForAccount(store, deps.vault, tx, agenda.establishment_id, user);
           let wantedBefore = new Date(deps.now() + motive.horizon_days * DAY);
           if (body.appointmentId) {
             const current = await store.findAppointment(tx, body.appointmentId);
