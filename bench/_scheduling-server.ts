@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
+import { openVault } from '../src/modules/vault/index.js';
 import { loadConfigFromProcess } from '../src/config.js';
 import { createLogger } from '../src/platform/log.js';
 import { openMigratedDatabase } from '../src/server.js';
@@ -16,7 +17,7 @@ if (!config.databaseUrl) {
   process.exit(2);
 }
 const db = await openMigratedDatabase(config);
-const app = await buildApp({ config, db, logger: createLogger('silent'), authenticate: testAuthenticator(db) });
+const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db) });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);

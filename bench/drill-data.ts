@@ -1,4 +1,4 @@
-// The drill's scaled data set, generated with SQL in seconds: one establishment with 50,000
+// The drill's scaled data set, generated with SQL (and the records module for the encrypted files): one establishment with 50,000
 // patients and 200 staff (150 practitioners, 30 secretaries each working for 5 practitioners,
 // 10 admins, 10 security officers), 200 patient accounts, and about 200,000 appointments from 120
 // days back to 30 days ahead (12 a working day per practitioner; 40 today for the "busy"
@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../src/platform/db/database.js';
 import { enableTenantIsolation } from '../src/platform/db/migrations/rls.js';
+import { insertPatientFile } from '../src/modules/records/index.js';
+import type { Vault } from '../src/modules/vault/index.js';
 
 export const SURNAMES = ['MARTIN', 'BERNARD', 'THOMAS', 'PETIT', 'ROBERT', 'RICHARD', 'DURAND', 'DUBOIS', 'MOREAU', 'LAURENT', 'SIMON', 'MICHEL', 'LEFEBVRE', 'LEROY', 'ROUX', 'DAVID', 'BERTRAND', 'MOREL', 'FOURNIER', 'GIRARD'];
 
@@ -23,7 +25,7 @@ export interface DrillData {
   today: Date;
 }
 
-export async function generateDrillData(db: Database, appRole: string, today: Date, sizes = { patients: 50_000 }): Promise<DrillData> {
+export async function generateDrillData(db: Database, vault: Vault, appRole: string, today: Date, sizes = { patients: 50_000 }): Promise<DrillData> {
   const o = db.owner;
   const establishmentId = uuidv7();
   await o.insertInto('establishments').values({ id: establishmentId, name: 'Hôpital du Drill', address_line: '1 rue du Test', city: 'Lyon', postal_code: '69001' }).execute();
@@ -44,12 +46,25 @@ export async function generateDrillData(db: Database, appRole: string, today: Da
   // Patients: index -> id in a helper table, so appointments can pick from practitioner panels.
   await sql`create table drill_patients (idx integer primary key, id uuid not null)`.execute(o);
   await sql`insert into drill_patients select i, gen_random_uuid() from generate_series(0, ${sizes.patients - 1}) i`.execute(o);
+  // What the scenarios "know" of each patient (a caller's name and birth date) stays in a scratch
+  // table of this bench database; the files themselves are encrypted by records like any other.
+  await sql`create table drill_patient_names (id uuid primary key, birth_name text not null, first_names text not null, sex text not null, birth_date text not null)`.execute(o);
   await sql`
-    insert into patients (id, establishment_id, birth_name, first_names, sex, birth_date, city)
-    select p.id, ${establishmentId}, (${sql.lit(`{${SURNAMES.join(',')}}`)}::text[])[1 + (p.idx % ${SURNAMES.length})] || case when p.idx % 3 = 0 then '' else '-' || p.idx end,
+    insert into drill_patient_names (id, birth_name, first_names, sex, birth_date)
+    select p.id, (${sql.lit(`{${SURNAMES.join(',')}}`)}::text[])[1 + (p.idx % ${SURNAMES.length})] || case when p.idx % 3 = 0 then '' else '-' || p.idx end,
       'Prénom' || p.idx, case when p.idx % 2 = 0 then 'F' else 'M' end,
-      date '1940-01-01' + ((p.idx * 7919) % 25000), 'Lyon'
+      to_char(date '1940-01-01' + ((p.idx * 7919) % 25000), 'YYYY-MM-DD')
     from drill_patients p`.execute(o);
+  const names = (await sql<{ id: string; birth_name: string; first_names: string; sex: 'F' | 'M'; birth_date: string }>`select * from drill_patient_names`.execute(o)).rows;
+  for (let i = 0; i < names.length; i += 1000) {
+    const chunk = names.slice(i, i + 1000);
+    await db.withTenant(establishmentId, async (tx) => {
+      await vault.ensurePatientKeys(tx, establishmentId, chunk.map((p) => p.id));
+      for (const p of chunk) {
+        await insertPatientFile(tx, vault, { id: p.id, establishmentId, accountUserId: null, file: { birthName: p.birth_name, firstNames: p.first_names, sex: p.sex, birthDate: p.birth_date } });
+      }
+    });
+  }
   const accounts = Array.from({ length: 200 }, (_, i) => ({ userId: uuidv7(), idx: (i * 97) % sizes.patients }));
   await o.insertInto('users').values(accounts.map((a, i) => ({ id: a.userId, email: `patient${i}@drill.hygie.example`, first_name: 'Patient', last_name: `P${i}`, email_verified_at: null, password_hash: null, birth_date: null, phone: null, totp_secret: null, disabled_at: null }))).execute();
   const patientAccounts: DrillData['patientAccounts'] = [];

@@ -223,7 +223,7 @@ async function normalDays(k: DrillKit, at8: Date, dayStart: (o: number) => Date)
       }
     }
     const panel = (await sql<{ id: string; birth_name: string; birth_date: string }>`
-      select p.id, p.birth_name, to_char(p.birth_date, 'YYYY-MM-DD') as birth_date from patients p
+      select p.id, p.birth_name, p.birth_date from drill_patient_names p
       where p.id in (select patient_id from drill_appointments where practitioner_user_id = any(${mine}::uuid[]) and start_at < ${dayStart(-1)})
       limit 200`.execute(k.db.owner)).rows;
     for (let call = 0; call < 150 && clock.t < endOfDay; call++) {

@@ -3,6 +3,7 @@
 // a `seed --scale` database.
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
+import { openVault } from '../src/modules/vault/index.js';
 import { loadConfigFromProcess } from '../src/config.js';
 import { createLogger } from '../src/platform/log.js';
 import { openMigratedDatabase } from '../src/server.js';
@@ -12,7 +13,7 @@ import { emit } from './_scheduling-common.js';
 const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent' });
 if (!config.databaseUrl) throw new Error('set DATABASE_URL');
 const db = await openMigratedDatabase(config);
-const app = await buildApp({ config, db, logger: createLogger('silent'), authenticate: testAuthenticator(db) });
+const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db) });
 const { rows: targets } = await sql<{ practitioner_id: string; motive_id: string }>`
   select a.practitioner_id, m.id as motive_id from agendas a join visit_motives m on m.agenda_id = a.id
   where m.label = 'Consultation' order by random() limit 200`.execute(db.owner);

@@ -13,17 +13,18 @@ import { registerAuthDecision, type Authenticator } from './platform/http/contex
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
-import { createIdentity, type Clock } from './modules/identity/index.js';
+import { createIdentity, securityOfficerEmails, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
-import { createMailer, registerMailJobs } from './platform/mail.js';
+import { createMailer, enqueueMail, registerMailJobs } from './platform/mail.js';
 import { createLogSmsSender } from './platform/sms.js';
 import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
-import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
+import { allNotifiers, createGuardModule, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
-import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
+import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
+import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,7 +36,7 @@ export interface AppDeps {
    */
   authenticate?: Authenticator;
   /** Envelope encryption for personal fields (opened by server.ts with the configured key provider). */
-  vault?: Vault;
+  vault: Vault;
   /** The clock of time-dependent modules (scheduling), epoch milliseconds; tests pin it. */
   now?: () => number;
   /**
@@ -58,7 +59,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp({ config, db, logger, authenticate, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, vault, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -148,7 +149,12 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
     explanationSources: [appointmentExplanations],
     // Containment revokes every session and API key of the actor at once, in its transaction.
     revokeAllForActor: identity.revokeAllForActor,
+    // What a two-person bulk export can produce; the records module adds its provider here.
+    exportProviders: [appointmentsExport(vault)],
+    writeDecoyFile: (tx, establishmentId, file) => insertPatientFile(tx, vault, { establishmentId, accountUserId: null, file }),
     ...guardDeps,
+    // Security officers hear of every alert by e-mail too, besides the console and the collectors.
+    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails, enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
@@ -161,9 +167,11 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
   const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
-  await app.register(schedulingRoutes({ db, gate: access.gate, now, notices, cache: publicCache }), { prefix: '/api/v1' });
+  await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
+  await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
+  await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -131,7 +131,9 @@ async function seed(config: Config, args: string[]): Promise<void> {
   const db = await openMigratedDatabase(config);
   const bar = progressBar('Loading demo data');
   try {
-    const { created, data } = await seedDemo(db, bar.onProgress);
+    // The patient files are encrypted with the configured keys (the local key file is created if missing).
+    const vault = await openVault(config, db);
+    const { created, data } = await seedDemo(db, bar.onProgress, vault);
     bar.stop();
     // The seed writes the demo TOTP secrets as the accounts file shows them; seal them now.
     await sealStoredTotpSecrets({ config, db, logger: createLogger('silent') });
@@ -242,7 +244,8 @@ async function seedScaleCommand(config: Config, values: { patients?: string | un
   const db = await openMigratedDatabase(config);
   const bar = progressBar('Generating');
   try {
-    const result = await seedScale(db, { patients, practitioners }, bar.onProgress);
+    const vault = await openVault(config, db);
+    const result = await seedScale(db, vault, { patients, practitioners }, bar.onProgress);
     bar.stop();
     console.log(
       `Loaded ${result.establishments} establishments, ${result.practitioners} practitioners, ${result.patients} patient files ` +

@@ -25,7 +25,7 @@ let B: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   gate = createAccessModule({ db: t.db, meter: passThroughMeter }).gate;
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;
@@ -34,7 +34,7 @@ afterAll(async () => t?.drop());
 
 async function read(actor: Actor, establishmentId: string, patientIds: string[], categories: DataCategory[], g: AccessGate = gate) {
   return g.access({ actor, establishmentId, action: 'read', resourceKind: 'patient', categories, patientIds, ip: '192.0.2.10' }, async (tx, allowed) =>
-    tx.selectFrom('patients').select(['id', 'birth_name']).where('id', 'in', allowed).execute(),
+    tx.selectFrom('patients').select(['id', 'establishment_id']).where('id', 'in', allowed).execute(),
   );
 }
 
@@ -63,7 +63,7 @@ describe('staff roles', () => {
     const secretary = staffActor(data, A, 'secretary');
     const patient = filesOf(data, A)[0]!;
     const r = await read(secretary, A, [patient.id], ['identity', 'contact']);
-    expect(r.value).toEqual([{ id: patient.id, birth_name: patient.birthName }]);
+    expect(r.value).toEqual([{ id: patient.id, establishment_id: A }]);
     const events = await eventsFor(A, patient.id);
     expect(events.at(-1)).toMatchObject({
       action: 'patient.read',
@@ -179,6 +179,7 @@ describe('break-the-glass over HTTP', () => {
     return buildApp({
       config: testConfig(),
       db: t.db,
+      vault: t.vault,
       logger: createLogger('silent'),
       authenticate: async (request) => {
         if (!actor) throw new DomainError('unauthenticated');
@@ -252,14 +253,14 @@ describe('audit and guard inside the transaction', () => {
     try {
       await expect(
         gate.access({ actor: secretary, establishmentId: A, action: 'write', resourceKind: 'patient', categories: ['contact'], patientIds: [patient.id] }, async (tx, allowed) =>
-          tx.updateTable('patients').set({ phone: '+33600000000' }).where('id', 'in', allowed).execute(),
+          tx.updateTable('patients').set({ erased_at: new Date() }).where('id', 'in', allowed).execute(),
         ),
       ).rejects.toThrow(/permission denied/);
     } finally {
       await sql`grant insert on audit_events to ${sql.id(t.config.dbAppRole)}`.execute(t.db.owner);
     }
-    const row = await t.db.owner.selectFrom('patients').select('phone').where('id', '=', patient.id).executeTakeFirstOrThrow();
-    expect(row.phone).toBe(patient.phone);
+    const row = await t.db.owner.selectFrom('patients').select('erased_at').where('id', '=', patient.id).executeTakeFirstOrThrow();
+    expect(row.erased_at).toBeNull();
   });
 
   it('the meter sees every exposure, explained or not, and its refusals stop the data and are recorded', async () => {

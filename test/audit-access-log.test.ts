@@ -12,6 +12,9 @@ import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/platform/log.js';
 import type { Actor } from '../src/platform/http/context.js';
 import type { Database } from '../src/platform/db/database.js';
+import { insertPatientFile as insertRecordsFile } from '../src/modules/records/index.js';
+import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
+import { randomBytes } from 'node:crypto';
 
 async function insertUser(db: Database, firstName: string, lastName: string): Promise<string> {
   const id = uuidv7();
@@ -19,13 +22,13 @@ async function insertUser(db: Database, firstName: string, lastName: string): Pr
   return id;
 }
 
+// Patient files are encrypted (records); this test reads none of their fields back.
+const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+
 async function insertPatientFile(db: Database, establishmentId: string, accountUserId: string | null): Promise<string> {
-  const id = uuidv7();
-  await db.owner
-    .insertInto('patients')
-    .values({ id, establishment_id: establishmentId, account_user_id: accountUserId, birth_name: 'MARTIN', first_names: 'Anne', sex: 'F', birth_date: '1980-01-02' } as never)
-    .execute();
-  return id;
+  return db.withTenant(establishmentId, (tx) =>
+    insertRecordsFile(tx, vault, { establishmentId, accountUserId, file: { birthName: 'MARTIN', firstNames: 'Anne', sex: 'F', birthDate: '1980-01-02' } }),
+  );
 }
 
 function staff(userId: string, establishmentId: string, role: 'practitioner' | 'secretary'): Actor {
@@ -183,7 +186,7 @@ describe('patients access log', () => {
         ['p2', patientActor(p2)],
         ['key', { kind: 'api_key', apiKeyId: uuidv7(), establishmentId: a, scopes: ['*'] }],
       ]);
-      app = await buildApp({ config: t.config, db: t.db, logger: createLogger('silent'), authenticate: testAuthenticator(actors) });
+      app = await buildApp({ config: t.config, db: t.db, vault, logger: createLogger('silent'), authenticate: testAuthenticator(actors) });
     });
     afterAll(async () => app?.close());
 

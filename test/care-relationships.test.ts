@@ -16,7 +16,7 @@ let gate: AccessGate;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await seedDemo(t.db);
+  await seedDemo(t.db, undefined, t.vault);
   gate = createAccessModule({ db: t.db, meter: passThroughMeter, relationshipSources: [appointmentRelationships] }).gate;
 });
 afterAll(async () => t?.drop());

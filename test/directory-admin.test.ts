@@ -80,6 +80,20 @@ describe('practitioners in the directory', () => {
     expect((await app.inject({ method: 'PATCH', url, headers: as(staff['secretaryA']!), payload: { teleconsult: false } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'PATCH', url: `${api}/establishments/${B.establishmentId}/practitioners/${created}`, headers: as(staff['adminB']!), payload: { teleconsult: false } })).statusCode).toBe(404);
   });
+
+  it('GET /establishments/:eid lists its practitioners to members, marks their own profile, and is 404 to anyone else', async () => {
+    const url = `${api}/establishments/${A.establishmentId}`;
+    const own = await app.inject({ method: 'GET', url, headers: as(staff['doctorA']!) });
+    expect(own.statusCode).toBe(200);
+    const body = own.json() as { id: string; timeZone: string; practitioners: Array<{ id: string; self: boolean }> };
+    expect(body).toMatchObject({ id: A.establishmentId, timeZone: expect.any(String) });
+    expect(body.practitioners.map((p) => p.id)).toContain(A.practitionerId);
+    expect(body.practitioners.filter((p) => p.self).map((p) => p.id)).toEqual([created]);
+    const secretary = (await app.inject({ method: 'GET', url, headers: as(staff['secretaryA']!) })).json() as typeof body;
+    expect(secretary.practitioners.some((p) => p.self)).toBe(false);
+    expect((await app.inject({ method: 'GET', url, headers: as(staff['adminB']!) })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url })).statusCode).toBe(401);
+  });
 });
 
 describe('establishment time zone', () => {

@@ -39,7 +39,7 @@ describe.skipIf(!hasRedis)('guard counters in Redis', () => {
   let r2: Redis;
   beforeAll(async () => {
     t = await createTestDatabase();
-    data = (await seedDemo(t.db)).data;
+    data = (await seedDemo(t.db, undefined, t.vault)).data;
     r1 = await connectGuardRedis(REDIS_URL);
     r2 = await connectGuardRedis(REDIS_URL);
     // Demo ids are deterministic: forget counters left by an earlier run.

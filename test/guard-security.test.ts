@@ -25,12 +25,13 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;
   app = await buildApp({
     config: testConfig(),
     db: t.db,
+    vault: t.vault,
     logger: createLogger('silent'),
     authenticate: async (request) => {
       if (!current) throw new DomainError('unauthenticated');

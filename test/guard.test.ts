@@ -7,11 +7,14 @@ import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { isContained, plantDecoys } from '../src/modules/guard/index.js';
+import { insertPatientFile } from '../src/modules/records/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
-import { filesOf, staffActor } from './helpers/actors.js';
+import { filesOf, patientActor, staffActor } from './helpers/actors.js';
+import { randomUUID } from 'node:crypto';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { DomainError } from '../src/platform/http/errors.js';
 
 let t: TestDatabase;
 let data: DemoData;
@@ -20,7 +23,7 @@ let B: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  data = (await seedDemo(t.db)).data;
+  data = (await seedDemo(t.db, undefined, t.vault)).data;
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;
 });
@@ -164,6 +167,82 @@ describe('escalation at the gate', () => {
     expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(practitioner)))).toBe(true);
   });
 
+  it('the gate reports ids it finds nowhere: walking random or another establishment\'s ids asks a step-up, then contains', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const secretary = staffActor(data, A, 'secretary');
+    const elsewhere = filesOf(data, data.establishments[1]!.id).map((f) => f.id);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const id = i % 2 === 0 ? randomUUID() : elsewhere[i]!;
+      outcomes.push(await readThrough(g.gate, i > 10 ? withSecondFactor(secretary, clock.now()) : secretary, A, [id]));
+      clock.advance(1000);
+    }
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[8]).toBe('step_up_required');
+    expect(outcomes.slice(11, 20).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[20]).toBe('account_contained');
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(secretary)))).toBe(true);
+    // A real file of the establishment is no miss, and its ordinary reads are unaffected elsewhere.
+    const other = staffActor(data, A, 'practitioner', 4);
+    expect(await readThrough(g.gate, other, A, [filesOf(data, A)[0]!.id])).toBe('allowed');
+  });
+
+  it('a patient asking for other patients\' files counts those as misses too', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const patient = patientActor(data, 0);
+    const own = data.patientFiles.find((f) => f.accountIndex === 0)!;
+    const others = filesOf(data, own.establishmentId).filter((f) => f.accountIndex !== 0).map((f) => f.id);
+    expect(await readThrough(g.gate, patient, own.establishmentId, [own.id])).toBe('allowed');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await readThrough(g.gate, patient, own.establishmentId, [others[i]!]));
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[8]).toBe('step_up_required');
+  });
+
+  it('a stolen cookie without the second factor: refused at the step-up line, contained after ten more refused crossings, every session revoked', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const C = data.establishments[2]!.id;
+    const secretary = staffActor(data, C, 'secretary');
+    const files = filesOf(data, C).map((f) => f.id).slice(10);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 26; i++) {
+      outcomes.push(await readThrough(g.gate, secretary, C, [files[i]!]));
+      clock.advance(2000);
+    }
+    const first = outcomes.indexOf('step_up_required');
+    expect(first).toBeGreaterThan(5);
+    expect(outcomes.slice(first, first + 10).every((o) => o === 'step_up_required')).toBe(true);
+    expect(outcomes[first + 10]).toBe('account_contained');
+    expect(g.revoked).toContainEqual({ kind: 'user', id: userIdOf(secretary) });
+    const signals = await t.db.withTenant(C, (tx) => tx.selectFrom('contained_actors').select('signals').where('actor_key', '=', `user:${userIdOf(secretary)}`).execute());
+    expect(signals.at(-1)!.signals).toContain('repeated_after_refusal');
+  });
+
+  it('the gate counts patient searches that find nobody as search misses', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    // A practitioner of B whom no other test here walks (searching is open to practitioners too).
+    const secretary = staffActor(data, B, 'practitioner', 1);
+    const search = async () => {
+      try {
+        await g.gate.list({ actor: secretary, establishmentId: B, action: 'read', resourceKind: 'patient_search', categories: ['identity'], ip: '192.0.2.10' }, async () => [] as Array<{ id: string }>, (r) => r.id);
+        return 'allowed';
+      } catch (error) {
+        if (error instanceof DomainError) return error.code;
+        throw error;
+      }
+    };
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await search());
+    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('allowed'));
+    expect(outcomes[8]).toBe('step_up_required');
+    const misses = await t.db.owner.selectFrom('guard_misses').select(['kind']).where('actor_key', '=', `user:${userIdOf(secretary)}`).execute();
+    expect(misses.map((m) => m.kind)).toContain('search_miss');
+  });
+
   it('off hours halve the lines (the establishment\'s time zone)', async () => {
     const clock = new TestClock(new Date('2026-11-22T21:00:00Z')); // Sunday 22:00 in Paris
     const g = guardedGate(t.db, { clock });
@@ -198,7 +277,7 @@ describe('escalation at the gate', () => {
 describe('decoys', () => {
   it('touching a decoy file contains at once, with a critical alert, even for a single first read', async () => {
     const C = data.establishments[2]!.id;
-    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, C, 3, 42));
+    const decoys = await t.db.withTenant(C, (tx) => plantDecoys(tx, (tx2, establishmentId, file) => insertPatientFile(tx2, t.vault, { establishmentId, accountUserId: null, file }), C, 3, 42));
     expect(decoys).toHaveLength(3);
     const g = guardedGate(t.db, { clock: new TestClock() });
     const practitioner = staffActor(data, C, 'practitioner', 0);

@@ -12,7 +12,7 @@ let t: TestDatabase;
 const logger = createLogger('silent');
 
 async function appWith(env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ config: testConfig(env), db: t.db, logger });
+  const app = await buildApp({ config: testConfig(env), db: t.db, vault: t.vault, logger });
   // Routes that exercise the generic machinery (body parsing, validation, error mapping).
   app.post(
     '/api/v1/test/echo',
@@ -214,7 +214,7 @@ describe('X-Forwarded-For from configured proxies only', () => {
 describe('health when the database is gone', () => {
   it('answers 503 degraded instead of failing', async () => {
     const own = await createTestDatabase();
-    const app = await buildApp({ config: testConfig(), db: own.db, logger });
+    const app = await buildApp({ config: testConfig(), db: own.db, vault: own.vault, logger });
     await own.drop();
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(503);

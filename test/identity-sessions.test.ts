@@ -123,7 +123,7 @@ describe('sessions', () => {
   it('sets Secure on cookies when the public URL is https', async () => {
     // A second instance over the same database, configured for https.
     const config = testConfig({ HYGIE_PUBLIC_URL: 'https://rdv.example.fr' });
-    const app = await buildApp({ config, db: h.t.db, logger: createLogger('silent'), identityKey: randomBytes(32) });
+    const app = await buildApp({ config, db: h.t.db, vault: h.t.vault, logger: createLogger('silent'), identityKey: randomBytes(32) });
     try {
       const patient = h.data.patientAccounts[3]!;
       const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: patient.email, password: patient.password } });

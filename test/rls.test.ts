@@ -8,9 +8,7 @@ import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { raiseAlert } from '../src/modules/guard/index.js';
-import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
 import { v7 as uuidv7 } from 'uuid';
-import { randomBytes } from 'node:crypto';
 import { insertIdentityRows } from './helpers/identity-rows.js';
 
 describe('tenant walls', () => {
@@ -20,7 +18,7 @@ describe('tenant walls', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    const { data } = await seedDemo(t.db);
+    const { data, vault } = await seedDemo(t.db, undefined, t.vault);
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
     // One row of every establishment-owned table in each of A and B.
@@ -55,14 +53,39 @@ describe('tenant walls', () => {
           .execute();
         await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
+        await tx
+          .insertInto('guard_exports')
+          .values({ id: uuidv7(), establishment_id: establishmentId, kind: 'appointments', params: '{}', purpose: 'A purpose long enough for the check', requested_by: userId, requested_at: at, status: 'pending', decided_by: null, decided_at: null, expires_at: at, downloaded_at: null, patient_count: null })
+          .execute();
       });
       await insertIdentityRows(t.db, data, establishmentId);
     }
-    // Vault keys (key versions and data keys) for the first patient of each establishment.
-    const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+    // Vault keys (key versions and data keys) for the first patient of each establishment (the
+    // seed already made them: patient files are encrypted).
     for (const establishmentId of [a, b]) {
       const patientId = data.patientFiles.find((f) => f.establishmentId === establishmentId)!.id;
       await t.db.withTenant(establishmentId, (tx) => vault.ensurePatientKeys(tx, establishmentId, [patientId]));
+      // Records: a document, a rectification request and an erasure request (clinical entries come with the seed).
+      const userId = data.staff.find((s) => s.memberships.some((m) => m.establishmentId === establishmentId && m.role === 'secretary'))!.userId;
+      await t.db.withTenant(establishmentId, async (tx) => {
+        const seal = (table: string, column: string, rowId: string, value: string) =>
+          vault.encryptField(tx, { establishmentId, patientId, table, column, rowId }, value) as Promise<string>;
+        const documentId = uuidv7();
+        const content = await vault.encryptBytes(tx, { establishmentId, patientId, table: 'patient_documents', column: 'content_enc', rowId: documentId }, Buffer.from('%PDF-1.4'));
+        await tx
+          .insertInto('patient_documents')
+          .values({ id: documentId, establishment_id: establishmentId, patient_id: patientId, category: 'clinical', media_type: 'application/pdf', byte_size: 8, title_enc: await seal('patient_documents', 'title_enc', documentId, 'Compte rendu'), content_enc: content, uploaded_by_user_id: userId })
+          .execute();
+        const requestId = uuidv7();
+        await tx
+          .insertInto('rectification_requests')
+          .values({ id: requestId, establishment_id: establishmentId, patient_id: patientId, requested_by_user_id: userId, fields: ['phone'], message_enc: await seal('rectification_requests', 'message_enc', requestId, 'Nouveau numéro'), resolved_at: null, resolved_by_user_id: null })
+          .execute();
+        await tx
+          .insertInto('erasure_requests')
+          .values({ id: uuidv7(), establishment_id: establishmentId, patient_id: patientId, reason: 'duplicate', requested_by_user_id: userId, decided_by_user_id: null, decided_at: null })
+          .execute();
+      });
     }
   });
   afterAll(async () => t?.drop());
@@ -76,10 +99,13 @@ describe('tenant walls', () => {
         'audit_events',
         'break_glass_grants',
         'care_relationships',
+        'clinical_entries',
         'contained_actors',
+        'erasure_requests',
         'guard_actor_state',
         'guard_daily',
         'guard_decoys',
+        'guard_exports',
         'guard_exposures',
         'guard_misses',
         'guard_networks',
@@ -88,8 +114,10 @@ describe('tenant walls', () => {
         'incidents',
         'invitations',
         'memberships',
+        'patient_documents',
         'patients',
         'practitioner_establishments',
+        'rectification_requests',
         'security_alerts',
         'vault_data_keys',
         'vault_establishment_keys',

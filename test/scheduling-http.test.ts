@@ -48,7 +48,7 @@ function book(userId: string, body: Json, headers: Record<string, string> = {}) 
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  ({ data } = await seedDemo(t.db));
+  ({ data } = await seedDemo(t.db, undefined, t.vault));
   app = await buildSchedulingTestApp(t);
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;

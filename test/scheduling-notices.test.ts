@@ -39,7 +39,7 @@ const SENSITIVE_MOTIVE = 'Suivi psychiatrique';
 
 function appOn(db: TestDatabase, port: number) {
   const config = { ...testConfig({ SMTP_URL: `smtp://127.0.0.1:${port}` }) };
-  return buildApp({ config, db: db.db, logger: createLogger('silent'), authenticate: testAuthenticator(db.db) });
+  return buildApp({ config, db: db.db, vault: db.vault, logger: createLogger('silent'), authenticate: testAuthenticator(db.db) });
 }
 
 async function jobsOf(appointmentId: string) {

@@ -11,7 +11,7 @@ const progress: Array<[number, number]> = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  result = await seedScale(t.db, { patients: 60, practitioners: 20, accounts: 10 }, (done, total) => progress.push([done, total]));
+  result = await seedScale(t.db, t.vault, { patients: 60, practitioners: 20, accounts: 10 }, (done, total) => progress.push([done, total]));
 });
 afterAll(async () => t?.drop());
 

@@ -27,7 +27,7 @@ const req = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, u
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  ({ data } = await seedDemo(t.db));
+  ({ data } = await seedDemo(t.db, undefined, t.vault));
   app = await buildSchedulingTestApp(t);
   A = data.establishments[0]!.id;
   B = data.establishments[1]!.id;

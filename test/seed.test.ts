@@ -55,7 +55,7 @@ describe('seedDemo on a database', () => {
   let accounts: DemoAccountsFile;
   beforeAll(async () => {
     t = await createTestDatabase();
-    const { created, data } = await seedDemo(t.db);
+    const { created, data } = await seedDemo(t.db, undefined, t.vault);
     expect(created).toBe(true);
     accounts = demoAccounts(data, 'http://127.0.0.1:3000');
   });
@@ -74,7 +74,7 @@ describe('seedDemo on a database', () => {
   });
 
   it('does not load twice, and regenerates the same accounts', async () => {
-    const again = await seedDemo(t.db);
+    const again = await seedDemo(t.db, undefined, t.vault);
     expect(again.created).toBe(false);
     expect(demoAccounts(again.data, 'http://127.0.0.1:3000')).toEqual(accounts);
     expect(Number((await t.db.owner.selectFrom('establishments').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n)).toBe(3);

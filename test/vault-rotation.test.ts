@@ -56,10 +56,11 @@ describe('vault key rotation', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    const { data } = await seedDemo(t.db);
+    // The demo's patient files are encrypted under this test's root key too.
+    vault = createVault({ provider });
+    const { data } = await seedDemo(t.db, undefined, vault);
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
-    vault = createVault({ provider });
     ciphertexts = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, patients.map((p, i) => ({ ctx: ctx(p, a), value: `Patient ${i}` }))));
     ofB = await t.db.withTenant(b, (tx) => vault.encryptField(tx, ctx(patients[0]!, b), 'autre établissement'));
   });
@@ -162,7 +163,9 @@ describe('vault key rotation', () => {
   });
 
   it('gives an establishment that never encrypted anything its first key version', async () => {
-    const c = (await seedDemo(t.db)).data.establishments[2]!.id;
+    // A new establishment: the demo ones all hold encrypted patient files.
+    const c = uuidv7();
+    await t.db.owner.insertInto('establishments').values({ id: c, name: 'Centre sans dossiers', address_line: '1 rue Neuve', city: 'Lyon', postal_code: '69001' }).execute();
     expect(await rotateKeys(t.db, vault, c)).toMatchObject({ fromVersion: null, toVersion: 1, rewrapped: 0, retiredVersions: [] });
     expect(await versions(c)).toEqual([{ version: 1, state: 'active' }]);
   });

@@ -58,14 +58,15 @@ describe('vault', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    ({ data } = await seedDemo(t.db));
+    rootKey = randomBytes(32);
+    provider = createEnvKeyProvider([rootKey]);
+    vault = createVault({ provider });
+    // The demo's patient files are encrypted under this test's root key (a separate cache).
+    ({ data } = await seedDemo(t.db, undefined, createVault({ provider })));
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
     patientsOfA = data.patientFiles.filter((f) => f.establishmentId === a).map((f) => f.id);
     patientOfB = data.patientFiles.find((f) => f.establishmentId === b)!.id;
-    rootKey = randomBytes(32);
-    provider = createEnvKeyProvider([rootKey]);
-    vault = createVault({ provider });
   });
   afterAll(async () => t?.drop());
 
@@ -81,8 +82,8 @@ describe('vault', () => {
     const p = patientsOfA[0]!;
     const stored = await t.db.withTenant(a, async (tx) => {
       const c = await vault.encryptField(tx, field(p), 'DUPONT-LÉGER');
-      await tx.updateTable('patients').set({ birth_name: c! }).where('id', '=', p).execute();
-      return (await tx.selectFrom('patients').select('birth_name').where('id', '=', p).executeTakeFirstOrThrow()).birth_name;
+      await tx.updateTable('patients').set({ birth_name_enc: c! }).where('id', '=', p).execute();
+      return (await tx.selectFrom('patients').select('birth_name_enc').where('id', '=', p).executeTakeFirstOrThrow()).birth_name_enc;
     });
     expect(stored).toMatch(/^hv1:[A-Za-z0-9_-]+$/);
     expect(stored).not.toContain('DUPONT');
@@ -98,12 +99,12 @@ describe('vault', () => {
     const [p, q] = patientsOfA;
     const c = await t.db.withTenant(a, async (tx) => {
       const ct = await vault.encryptField(tx, field(p!), 'MARTIN');
-      await tx.updateTable('patients').set({ birth_name: ct! }).where('id', '=', p!).execute();
+      await tx.updateTable('patients').set({ birth_name_enc: ct! }).where('id', '=', p!).execute();
       // The attacker with SQL access moves the ciphertext to another row and column.
-      await sql`update patients set used_name = (select birth_name from patients where id = ${p!}) where id = ${q!}`.execute(tx);
+      await sql`update patients set used_name_enc = (select birth_name_enc from patients where id = ${p!}) where id = ${q!}`.execute(tx);
       return ct!;
     });
-    const moved = await t.db.withTenant(a, async (tx) => (await tx.selectFrom('patients').select('used_name').where('id', '=', q!).executeTakeFirstOrThrow()).used_name);
+    const moved = await t.db.withTenant(a, async (tx) => (await tx.selectFrom('patients').select('used_name_enc').where('id', '=', q!).executeTakeFirstOrThrow()).used_name_enc);
     expect(moved).toBe(c);
     // Same patient key, other row / column / table: authentication fails.
     expect(await vaultErrorCode(t.db.withTenant(a, (tx) => vault.decryptField(tx, { ...field(p!), rowId: q! }, c)))).toBe('decryption_failed');
@@ -177,7 +178,8 @@ describe('vault', () => {
   });
 
   it('never reuses a data key whose creating transaction rolled back', async () => {
-    const p = patientsOfA[51]!;
+    // A patient with no key yet (the demo files all have theirs since records encrypt them).
+    const p = uuidv7();
     let lost: string | null = null;
     await expect(
       t.db.withTenant(a, async (tx) => {

@@ -2,7 +2,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../platform/db/database.js';
+import { randomBytes } from 'node:crypto';
 import { hashPassword } from '../modules/identity/index.js';
+import { createEnvKeyProvider, createVault, type Vault } from '../modules/vault/index.js';
+import { loadRecordsDemo, planRecordsDemo } from '../modules/records/index.js';
 import { DEMO_SEED, generateDemoData, type DemoData } from './demo-data.js';
 import { demoSchedulingPlan } from './demo-data.js';
 import { loadSchedulingPlan } from '../modules/scheduling/demo.js';
@@ -28,6 +31,8 @@ export type ProgressFn = (done: number, total: number, label: string) => void;
 export interface SeedDemoResult {
   created: boolean;
   data: DemoData;
+  /** The vault the patient data was (or, when not created, would be) encrypted with. */
+  vault: Vault;
 }
 
 /** True when the database holds no establishment at all (the first start of an embedded database). */
@@ -46,9 +51,13 @@ export async function hasDemoData(db: Database): Promise<boolean> {
  * which gives the same ids and passwords). Establishment-owned rows are written through
  * withTenant, so seeding obeys the same row-level security as the server.
  */
-export async function seedDemo(db: Database, onProgress: ProgressFn = () => undefined): Promise<SeedDemoResult> {
+export async function seedDemo(db: Database, onProgress: ProgressFn = () => undefined, vaultIn?: Vault): Promise<SeedDemoResult> {
   const data = generateDemoData(DEMO_SEED);
-  if (await hasDemoData(db)) return { created: false, data };
+  // Without the server's vault (tests), an ephemeral one: the data is as encrypted, under a root
+  // key that only the returned vault holds.
+  const vault = vaultIn ?? createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
+  if (await hasDemoData(db)) return { created: false, data, vault };
+  const recordsPlan = planRecordsDemo(data);
 
   const accounts = data.staff.length + data.patientAccounts.length;
   const schedulingPlan = demoSchedulingPlan(data, Date.now());
@@ -148,33 +157,13 @@ export async function seedDemo(db: Database, onProgress: ProgressFn = () => unde
           .values(practising.map(({ s }) => ({ establishment_id: establishment.id, practitioner_id: s.practitioner!.id })))
           .execute();
       }
-      const files = data.patientFiles.filter((f) => f.establishmentId === establishment.id);
-      await tx
-        .insertInto('patients')
-        .values(
-          files.map((f) => ({
-            id: f.id,
-            establishment_id: f.establishmentId,
-            account_user_id: f.accountIndex === null ? null : data.patientAccounts[f.accountIndex]!.userId,
-            birth_name: f.birthName,
-            first_names: f.firstNames,
-            used_name: f.usedName,
-            sex: f.sex,
-            birth_date: f.birthDate,
-            birth_place_insee: f.birthPlaceInsee,
-            email: f.email,
-            phone: f.phone,
-            address_line1: f.addressLine1,
-            postal_code: f.postalCode,
-            city: f.city,
-          })),
-        )
-        .execute();
-      step('patient files', files.length);
     });
+    // Patient files, insurance, entries and care teams go through the records module: encrypted.
+    const files = await loadRecordsDemo(db, vault, data, recordsPlan, establishment.id);
+    step('patient files', files);
   }
   await loadSchedulingPlan(db, schedulingPlan, (n) => step('appointments', n));
-  return { created: true, data };
+  return { created: true, data, vault };
 }
 
 export function demoAccounts(data: DemoData, baseUrl: string): DemoAccountsFile {

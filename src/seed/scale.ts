@@ -7,6 +7,8 @@ import type { Database } from '../platform/db/database.js';
 import { SPECIALTIES, rppsFromPayload } from '../modules/directory/index.js';
 import { loadSchedulingPlan, planScheduling } from '../modules/scheduling/demo.js';
 import type { ProgressFn } from './demo.js';
+import { insertPatientFile } from '../modules/records/index.js';
+import type { Vault } from '../modules/vault/index.js';
 
 const CITIES = [
   ['Paris', '75011'], ['Paris', '75015'], ['Marseille', '13008'], ['Lyon', '69003'], ['Toulouse', '31000'], ['Nice', '06000'],
@@ -37,7 +39,7 @@ export interface ScaleResult {
   accountUserIds: string[];
 }
 
-export async function seedScale(db: Database, options: ScaleOptions, onProgress: ProgressFn = () => undefined): Promise<ScaleResult> {
+export async function seedScale(db: Database, vault: Vault, options: ScaleOptions, onProgress: ProgressFn = () => undefined): Promise<ScaleResult> {
   const per = options.perEstablishment ?? 8;
   const establishmentCount = Math.max(1, Math.ceil(options.practitioners / per));
   const accountsWanted = Math.min(options.patients, options.accounts ?? 2000);
@@ -100,25 +102,27 @@ export async function seedScale(db: Database, options: ScaleOptions, onProgress:
     id: uuidv7(),
     establishment_id: establishments[i % establishments.length]!.id,
     account_user_id: i < accountUserIds.length ? accountUserIds[i]! : null,
-    birth_name: LAST[(i * 3) % LAST.length]!.toUpperCase(),
-    first_names: FIRST[(i * 5) % FIRST.length]!,
-    used_name: null,
-    sex: (i % 2 === 0 ? 'F' : 'M') as 'F' | 'M',
-    birth_date: `19${String(30 + (i % 70)).padStart(2, '0')}-0${1 + (i % 9)}-2${i % 8}`,
-    birth_place_insee: null,
-    email: null,
-    phone: null,
-    address_line1: null,
-    postal_code: null,
-    city: null,
+    file: {
+      birthName: LAST[(i * 3) % LAST.length]!.toUpperCase(),
+      firstNames: FIRST[(i * 5) % FIRST.length]!,
+      sex: (i % 2 === 0 ? 'F' : 'M') as 'F' | 'M',
+      birthDate: `19${String(30 + (i % 70)).padStart(2, '0')}-0${1 + (i % 9)}-2${i % 8}`,
+    },
   }));
   for (const e of establishments) {
     const mine = patients.filter((p) => p.establishment_id === e.id);
     await db.withTenant(e.id, async (tx) => {
       const here = practitioners.filter((p) => p.establishmentId === e.id);
       if (here.length > 0) await tx.insertInto('practitioner_establishments').values(here.map((p) => ({ establishment_id: e.id, practitioner_id: p.id }))).execute();
-      for (let i = 0; i < mine.length; i += 1000) await tx.insertInto('patients').values(mine.slice(i, i + 1000)).execute();
     });
+    // Patient files are encrypted like any other (one data key each, made in batches).
+    for (let i = 0; i < mine.length; i += 1000) {
+      const chunk = mine.slice(i, i + 1000);
+      await db.withTenant(e.id, async (tx) => {
+        await vault.ensurePatientKeys(tx, e.id, chunk.map((p) => p.id));
+        for (const p of chunk) await insertPatientFile(tx, vault, { id: p.id, establishmentId: e.id, accountUserId: p.account_user_id, file: p.file });
+      });
+    }
     step('patient files', mine.length);
   }
 

@@ -151,6 +151,12 @@ describe.skipIf(!hasChromium)('web application: patient portal in Chromium', () 
     { name: 'login', path: '/connexion', ready: '[data-testid="login-form"]' },
     { name: 'appointments-logged-out', path: '/mes-rendez-vous', ready: '[data-testid="login-required"]' },
     { name: 'staff-logged-out', path: '/pro', ready: '[data-testid="login-required"]' },
+    { name: 'signup', path: '/inscription', ready: '[data-testid="signup-form"]' },
+    { name: 'forgot-password', path: '/forgot-password', ready: '#forgot-email' },
+    { name: 'reset-password', path: '/reset-password', ready: '#reset-password' },
+    { name: 'invitation', path: '/invitation', ready: '#invitation-password' },
+    { name: 'verify-email', path: '/verify-email', ready: '[role="alert"], [role="status"]' },
+    { name: 'account-logged-out', path: '/mon-compte', ready: '[data-testid="login-required"]' },
   ];
 
   for (const viewport of [DESKTOP, PHONE]) {

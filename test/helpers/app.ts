@@ -28,13 +28,13 @@ export interface TestApp {
 
 export async function createTestApp(env: Record<string, string> = {}, options: { routes?: (app: FastifyInstance) => void } = {}): Promise<TestApp> {
   const t = await createTestDatabase();
-  const { data } = await seedDemo(t.db);
+  const { data } = await seedDemo(t.db, undefined, t.vault);
   let now = new Date('2026-03-02T08:00:00Z').getTime();
   const clock: TestClock = { now: () => new Date(now), advance: (ms) => (now += ms) };
   const config = testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000', ...env });
   const identityKey = randomBytes(32);
   await sealStoredTotpSecrets({ config, db: t.db, logger: createLogger('silent'), identityKey });
-  const app = await buildApp({ config, db: t.db, logger: createLogger('silent'), clock: clock.now, identityKey });
+  const app = await buildApp({ config, db: t.db, vault: t.vault, logger: createLogger('silent'), clock: clock.now, identityKey });
   options.routes?.(app);
   await app.ready();
   return {

@@ -7,12 +7,18 @@ import { inject } from 'vitest';
 import { loadConfig, readTestSettings, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrations/index.js';
+import { createEnvKeyProvider, createVault, type Vault } from '../../src/modules/vault/index.js';
 
 export interface TestDatabase {
   db: Database;
   config: Config;
   /** The PostgreSQL URL of this test database, when running on PostgreSQL. */
   url: string | undefined;
+  /**
+   * A vault under an ephemeral root key: the seed (seedDemo(t.db, undefined, t.vault)) and the
+   * apps built over this database share it, so encrypted patient files open.
+   */
+  vault: Vault;
   drop(): Promise<void>;
 }
 
@@ -58,6 +64,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     db,
     config,
     url,
+    vault: createVault({ provider: createEnvKeyProvider([randomBytes(32)]) }),
     async drop() {
       await db.close();
       await dropServerDb();

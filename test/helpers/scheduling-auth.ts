@@ -32,7 +32,8 @@ export async function buildSchedulingTestApp(t: TestDatabase, options: { now?: (
   return buildApp({
     config: t.config,
     db: t.db,
-    logger: createLogger('silent'),
+    vault: t.vault,
+    logger: createLogger(process.env['DEBUG_LOG'] ? 'error' : 'silent'),
     authenticate: testAuthenticator(t.db),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -1,12 +1,17 @@
-// Shared pieces of the web application's browser tests: a served app over a fresh test database,
-// pages that record CSP violations, axe-core checks, screenshots, and API stand-ins for endpoints
-// of modules that a test wants in a given state.
+// Shared pieces of the web application's browser tests: the real server over a fresh (seeded)
+// test database, pages that record CSP violations, axe-core checks, screenshots, logins.
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { generate } from 'otplib';
+import { sealStoredTotpSecrets } from '../../src/modules/identity/index.js';
+import { seedDemo } from '../../src/seed/demo.js';
+import type { DemoData } from '../../src/seed/demo-data.js';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/platform/log.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './db.js';
@@ -34,7 +39,7 @@ export async function startWebHarness(): Promise<WebHarness> {
   };
   try {
     t = await createTestDatabase();
-    app = await buildApp({ config: testConfig(), db: t.db, logger: createLogger('silent') });
+    app = await buildApp({ config: testConfig(), db: t.db, vault: t.vault, logger: createLogger('silent') });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     browser = await launchBrowser();
     return { url, browser, app, close };
@@ -103,32 +108,97 @@ export async function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
 }
 
-export function json(route: Route, status: number, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const type = status >= 400 ? 'application/problem+json' : 'application/json';
-  return route.fulfill({ status, contentType: type, headers, body: JSON.stringify(body) });
+export interface SeededWebHarness extends WebHarness {
+  data: DemoData;
+  t: TestDatabase;
 }
 
-export function problem(status: number, code: string, extra: Record<string, unknown> = {}) {
-  return { type: `https://hygie.example/problems/${code}`, title: code, status, detail: code, code, ...extra };
+/**
+ * The real server over a fresh database with the demo data, on `localhost` (WebAuthn's relying
+ * party) and a random port, serving the built web app, with the real clock (the browser's TOTP
+ * codes and the seeded appointments around today must agree). One per test file.
+ */
+export async function startSeededWebHarness(): Promise<SeededWebHarness> {
+  let t: TestDatabase | undefined;
+  let app: FastifyInstance | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await app?.close();
+    await t?.drop();
+  };
+  try {
+    t = await createTestDatabase();
+    const { data } = await seedDemo(t.db, undefined, t.vault);
+    const port = await freePort();
+    const config = testConfig({ HYGIE_PUBLIC_URL: `http://localhost:${port}` });
+    const identityKey = randomBytes(32);
+    const logger = createLogger('silent');
+    await sealStoredTotpSecrets({ config, db: t.db, logger, identityKey });
+    app = await buildApp({ config, db: t.db, vault: t.vault, logger, identityKey });
+    await app.listen({ port, host: 'localhost' });
+    browser = await launchBrowser();
+    return { url: `http://localhost:${port}`, browser, app, data, t, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
-export const PATIENT = {
-  user: { id: '0190f0a0-0000-7000-8000-000000000001', email: 'camille.durand@example.fr', firstName: 'Camille', lastName: 'Durand', memberships: [] },
-  csrfToken: 'csrf-patient-token',
-};
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, 'localhost', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
-export const PRACTITIONER = {
-  user: {
-    id: '0190f0a0-0000-7000-8000-000000000002',
-    email: 'dr.martin@example.fr',
-    firstName: 'Jean',
-    lastName: 'Martin',
-    memberships: [{ establishmentId: '0190f0a0-0000-7000-8000-0000000000e1', role: 'practitioner' }],
-  },
-  csrfToken: 'csrf-staff-token',
-};
+/** The current TOTP code of a secret, computed as an authenticator app would (otplib). */
+export async function currentTotp(secret: string): Promise<string> {
+  return generate({ secret });
+}
 
-/** Answers `GET /api/v1/auth/me` as the given user (or 401 when undefined). */
-export async function signedInAs(page: Page, me: unknown): Promise<void> {
-  await page.route('**/api/v1/auth/me', (route) => (me ? json(route, 200, me) : json(route, 401, problem(401, 'unauthenticated'))));
+/** Waits until the next 30-second TOTP step when the current one was already used (a code works once). */
+export async function freshTotp(secret: string, used: Set<string>): Promise<string> {
+  for (;;) {
+    const code = await currentTotp(secret);
+    if (!used.has(`${secret}:${code}`)) {
+      used.add(`${secret}:${code}`);
+      return code;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Logs a demo account in through the login page (password, then a TOTP code for staff). */
+export async function loginThroughPage(page: Page, base: string, who: { email: string; password: string; totpSecret?: string }, usedCodes = new Set<string>()): Promise<void> {
+  await page.goto(`${base}/connexion`);
+  await page.fill('#login-email', who.email);
+  await page.fill('#login-password', who.password);
+  await page.click('[data-testid="login-form"] button[type="submit"]');
+  if (who.totpSecret) {
+    await page.waitForSelector('[data-testid="mfa-form"]');
+    await page.fill('#login-code', await freshTotp(who.totpSecret, usedCodes));
+    await page.click('[data-testid="mfa-form"] button[type="submit"]');
+  }
+  await page.waitForSelector('[data-testid="account-name"]');
+}
+
+/** Asserts no serious or critical axe violation, no sideways scrolling, and saves a screenshot. */
+export async function checkPage(page: Page, name: string, viewport: { width: number } = DESKTOP): Promise<void> {
+  const violations = await seriousAxeViolations(page);
+  if (violations.length > 0) throw new Error(`axe on ${name} at ${viewport.width} px: ${JSON.stringify(violations, null, 1)}`);
+  if (await overflowsHorizontally(page)) {
+    const wide = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(-5)
+        .map((e) => `${e.tagName.toLowerCase()}.${Array.from(e.classList).join('.')}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    throw new Error(`${name} scrolls sideways at ${viewport.width} px: ${wide.join(', ')}`);
+  }
+  await screenshot(page, `${name}-${viewport.width}`);
 }

@@ -10,6 +10,10 @@ import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SearchResultsPage } from './pages/SearchResultsPage';
 import { StaffPage } from './pages/StaffPage';
+import { PractitionerPage } from './pages/PractitionerPage';
+import { SignupPage } from './pages/SignupPage';
+import { AccountPage } from './pages/AccountPage';
+import { ForgotPasswordPage, InvitationPage, ResetPasswordPage, VerifyEmailPage } from './pages/TokenPages';
 import { useSession } from './session';
 import { paths } from './paths';
 
@@ -29,7 +33,15 @@ export function App() {
           <Routes>
             <Route path={paths.home} element={<HomePage />} />
             <Route path={paths.search} element={<SearchResultsPage />} />
+            <Route path={paths.practitionerPattern} element={<PractitionerPage />} />
             <Route path={paths.login} element={<LoginPage />} />
+            <Route path={paths.loginAlias} element={<LoginPage />} />
+            <Route path={paths.signup} element={<SignupPage />} />
+            <Route path={paths.account} element={<AccountPage />} />
+            <Route path={paths.verifyEmail} element={<VerifyEmailPage />} />
+            <Route path={paths.resetPassword} element={<ResetPasswordPage />} />
+            <Route path={paths.forgotPassword} element={<ForgotPasswordPage />} />
+            <Route path={paths.invitation} element={<InvitationPage />} />
             <Route path={paths.appointments} element={<AppointmentsPage />} />
             <Route path={paths.accessLog} element={<AccessLogPage />} />
             <Route path={`${paths.staff}/*`} element={<StaffPage />} />

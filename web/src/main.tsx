@@ -7,6 +7,7 @@ import { SessionProvider } from './session';
 import './styles/base.css';
 import './styles/layout.css';
 import './styles/components.css';
+import './styles/workspace.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('#root is missing from index.html');

@@ -29,6 +29,8 @@ export interface AccessRequest {
   auditAction?: string;
   /** Patients whose genetic results being read name the acting practitioner (records knows). */
   namedOnGenetic?: ReadonlySet<string>;
+  /** A two-person-approved bulk export being downloaded (the guard verifies it in its register). */
+  exportId?: string;
 }
 
 export interface AccessResult<T> {
@@ -38,6 +40,12 @@ export interface AccessResult<T> {
 }
 
 type Verdict = 'allow' | 'step_up' | 'contain';
+
+class VerdictError extends Error {
+  constructor(readonly verdict: Verdict) {
+    super(verdict);
+  }
+}
 
 export interface AccessGate {
   /**
@@ -51,6 +59,13 @@ export interface AccessGate {
    * patients the actor may not see are dropped, the rest is metered and audited, all before the
    * rows leave this function.
    */
+  /**
+   * For creating a patient file: authorizes the actor to write these categories on a new file of
+   * this establishment (as if it existed, with no care relationship), then runs fn, which creates
+   * the file and returns its id; the write is metered and audited under that id. Refusals are
+   * recorded and answered as forbidden (there is no object whose existence could leak).
+   */
+  create(request: Omit<AccessRequest, 'patientIds' | 'action'>, fn: (tx: Tx) => Promise<string>): Promise<string>;
   list<R>(
     request: Omit<AccessRequest, 'patientIds'>,
     fetch: (tx: Tx) => Promise<R[]>,
@@ -111,7 +126,10 @@ export function createAccessGate(deps: {
       breakGlass: breakGlass.has(patientId),
       namedOnGenetic: request.namedOnGenetic?.has(patientId) ?? false,
     }));
-    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass };
+    // Probing, for the guard's enumeration signal: ids this establishment does not hold (random,
+    // or another establishment's) and, for a patient, any file that is not their own.
+    const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)));
+    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
   }
 
   function auditBase(request: Omit<AccessRequest, 'patientIds'>, role: string | null) {
@@ -138,7 +156,7 @@ export function createAccessGate(deps: {
   ): Promise<Verdict> {
     const patientIds = allowed.map((d) => d.patientId);
     if (patientIds.length === 0) return 'allow';
-    const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result');
+    const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result' || d.basis === 'created');
     const viaBreakGlass = allowed.filter((d) => d.basis === 'break_glass').map((d) => d.patientId);
     let verdict: Verdict = 'allow';
     try {
@@ -153,6 +171,7 @@ export function createAccessGate(deps: {
         explainedPatientIds: explained.map((d) => d.patientId),
         breakGlassPatientIds: viaBreakGlass,
         ip: request.ip ?? null,
+        ...(request.exportId ? { exportId: request.exportId } : {}),
       });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'step_up_required') verdict = 'step_up';
@@ -184,11 +203,17 @@ export function createAccessGate(deps: {
       type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
         const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
-        const { decisions, breakGlass } = await evaluate(tx, ctx, request, request.patientIds);
+        const evaluated = await evaluate(tx, ctx, request, request.patientIds);
+        const { decisions, breakGlass } = evaluated;
         const allowed = decisions.filter((d) => d.allowed);
         const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
         if (denied.length > 0) {
           await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
+        }
+        const { misses } = evaluated;
+        if (misses.length > 0 && meter.noteMiss) {
+          const missVerdict = await meter.noteMiss(tx, { actor: request.actor, role, establishmentId: request.establishmentId, kind: 'not_found', count: misses.length, ip: request.ip ?? null });
+          if (missVerdict !== 'allow') return { kind: 'verdict', verdict: missVerdict };
         }
         if (allowed.length === 0) return { kind: 'refused' };
         const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
@@ -203,6 +228,36 @@ export function createAccessGate(deps: {
       return outcome.result;
     },
 
+    async create(request, fn) {
+      type Outcome = { kind: 'ok'; id: string } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
+      const full = { ...request, action: 'write' as const, patientIds: [] };
+      const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
+        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
+        const probe: Subject = { patientId: 'new', exists: true, isSelf: false, careRelationship: false, breakGlass: false, namedOnGenetic: false };
+        const [decision] = decide(ctx, 'write', request.categories, [probe]);
+        if (!decision?.allowed) {
+          await appendAuditEvent(tx, { ...auditBase(full, role), outcome: 'denied' });
+          return { kind: 'refused' } as Outcome;
+        }
+        const id = await fn(tx);
+        // The file is what the actor just typed: explained, yet metered and audited like any write.
+        const verdict = await meterAndRecord(tx, full, role, [{ ...decision, patientId: id, basis: 'created' }], new Map());
+        // A refused write must not persist: throwing rolls the creation back (the refusal is
+        // recorded in a transaction of its own below).
+        if (verdict !== 'allow') throw new VerdictError(verdict);
+        return { kind: 'ok', id } as Outcome;
+      }).catch(async (error: unknown) => {
+        if (!(error instanceof VerdictError)) throw error;
+        await db.withTenant(request.establishmentId, async (tx) => {
+          const { role } = await resolveActor(tx, request.actor, request.establishmentId);
+          await appendAuditEvent(tx, { ...auditBase(full, role), outcome: error.verdict === 'contain' ? 'contained' : 'denied' });
+        });
+        return { kind: 'verdict', verdict: error.verdict } as Outcome;
+      });
+      if (outcome.kind === 'refused') throw new DomainError('forbidden', 'Not allowed to create a patient file here');
+      if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
+      return outcome.id;
+    },
     async list(request, fetch, patientOf, resourceIdOf) {
       type Outcome = { kind: 'ok'; rows: Awaited<ReturnType<typeof fetch>> } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
@@ -216,6 +271,11 @@ export function createAccessGate(deps: {
         const recorded = resourceIdOf ? { ...request, resourceIds: visible.map(resourceIdOf) } : request;
         const verdict = await meterAndRecord(tx, recorded, role, allowed, breakGlass);
         if (verdict !== 'allow') return { kind: 'verdict', verdict };
+        // A patient search that found nobody is a miss (searches that miss: harvesting identities).
+        if (request.resourceKind === 'patient_search' && visible.length === 0) {
+          const missed = (await meter.noteMiss?.(tx, { actor: request.actor, establishmentId: request.establishmentId, role, kind: 'search_miss', count: 1, ip: request.ip ?? null })) ?? 'allow';
+          if (missed !== 'allow') return { kind: 'verdict', verdict: missed };
+        }
         return { kind: 'ok', rows: visible };
       });
       if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);

@@ -30,7 +30,8 @@ export interface Subject {
   namedOnGenetic: boolean;
 }
 
-export type Basis = 'self' | 'administrative' | 'care_relationship' | 'break_glass' | 'named_on_result' | 'scope' | 'system';
+/** Why an access is allowed. `created`: the actor has just written the file (nothing existing is exposed). */
+export type Basis = 'self' | 'administrative' | 'care_relationship' | 'break_glass' | 'named_on_result' | 'scope' | 'system' | 'created';
 
 export interface Decision {
   patientId: string;

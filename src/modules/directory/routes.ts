@@ -6,6 +6,7 @@ import {
   EstablishmentParams,
   EstablishmentPatchBody,
   EstablishmentPractitionerParams,
+  EstablishmentStaffView,
   EstablishmentView,
   PractitionerCreateBody,
   PractitionerPatchBody,
@@ -47,6 +48,15 @@ export function directoryPlugin(service: DirectoryService): FastifyPluginAsync {
         schema: { tags: ['directory'], summary: "Change a practitioner's specialty, languages or teleconsultation (admin, or the practitioner)", params: EstablishmentPractitionerParams, body: PractitionerPatchBody, response: { 200: PractitionerView } },
       },
       async (request) => service.patchPractitioner(actorOf(request), request.params.eid, request.params.pid, request.body),
+    );
+
+    app.get(
+      '/establishments/:eid',
+      {
+        config: { auth: 'session' },
+        schema: { tags: ['directory'], summary: 'The establishment and its practitioners, for its staff (the web workspace picks agendas here)', params: EstablishmentParams, response: { 200: EstablishmentStaffView } },
+      },
+      async (request) => service.describeEstablishment(actorOf(request), request.params.eid),
     );
 
     app.patch(

@@ -66,11 +66,13 @@ export const EstablishmentPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type EstablishmentPatchBody = Static<typeof EstablishmentPatchBody>;
-export const EstablishmentView = Type.Object({
+export const EstablishmentView = Type.Object({ id: Uuid, name: Type.String(), city: Type.String(), postalCode: Type.String(), timeZone: Type.String(), reminderOffsetsHours: Type.Array(Type.Integer()) });
+
+export const EstablishmentStaffView = Type.Object({
   id: Uuid,
   name: Type.String(),
   city: Type.String(),
   postalCode: Type.String(),
   timeZone: Type.String(),
-  reminderOffsetsHours: Type.Array(Type.Integer()),
+  practitioners: Type.Array(Type.Object({ id: Uuid, name: Type.String(), specialty: Type.String(), self: Type.Boolean({ description: "the caller's own practitioner profile" }) })),
 });

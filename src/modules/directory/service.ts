@@ -100,6 +100,33 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
       });
     },
 
+    /**
+     * The establishment as its staff see it: name, place, time zone and practitioners (directory
+     * data, public anyway), with the caller's own practitioner profile marked. Members only; any
+     * other establishment is 404.
+     */
+    async describeEstablishment(actor: Actor, establishmentId: string) {
+      if (roleIn(actor, establishmentId) === undefined) throw new DomainError('not_found');
+      return db.withTenant(establishmentId, async (tx) => {
+        const e = await store.findEstablishment(tx, establishmentId);
+        if (!e) throw new DomainError('not_found');
+        const practitioners = await store.listPractitionersOf(tx, establishmentId);
+        return {
+          id: e.id,
+          name: e.name,
+          city: e.city,
+          postalCode: e.postal_code,
+          timeZone: e.time_zone,
+          practitioners: practitioners.map((p) => ({
+            id: p.id,
+            name: `${p.first_name} ${p.last_name}`,
+            specialty: p.specialty_code,
+            self: actor.kind === 'user' && p.user_id === actor.userId,
+          })),
+        };
+      });
+    },
+
     async updateEstablishment(actor: Actor, establishmentId: string, body: EstablishmentPatchBody) {
       const role = requireAdmin(actor, establishmentId);
       const { timeZone, reminderOffsetsHours } = body;

@@ -50,6 +50,18 @@ export function createDirectoryStore() {
       return tx.selectFrom('establishments').select(['id', 'name', 'city', 'postal_code', 'time_zone', 'reminder_offsets_hours']).where('id', '=', id).executeTakeFirst();
     },
 
+    /** The practitioners of the establishment in the transaction's tenant, by name. */
+    listPractitionersOf(tx: Tx, establishmentId: string) {
+      return tx
+        .selectFrom('practitioner_establishments as pe')
+        .innerJoin('practitioners as p', 'p.id', 'pe.practitioner_id')
+        .select(['p.id', 'p.user_id', 'p.first_name', 'p.last_name', 'p.specialty_code'])
+        .where('pe.establishment_id', '=', establishmentId)
+        .orderBy('p.last_name')
+        .orderBy('p.first_name')
+        .execute();
+    },
+
     updateEstablishment(tx: Tx, id: string, patch: { time_zone?: string; reminder_offsets_hours?: number[] }) {
       return tx.updateTable('establishments').set(patch).where('id', '=', id).execute();
     },

@@ -7,7 +7,7 @@ import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { requireRecentSecondFactor } from '../access/index.js';
 import { raiseAlert } from './alerts.js';
-import { plantDecoys } from './decoys.js';
+import { plantDecoys, type DecoyFileWriter } from './decoys.js';
 import type { CounterStore } from './counters.js';
 import type { GuardStore } from './store.js';
 import { DEFAULT_THRESHOLDS, mergeThresholds, WINDOWS, type Limits, type Thresholds } from './signals.js';
@@ -15,7 +15,7 @@ import type { ThresholdOverrides } from './schemas.js';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: DomainError };
 
-export function createSecurityService(deps: { db: Database; store: GuardStore; counters: CounterStore; now?: () => Date; defaults?: Thresholds }) {
+export function createSecurityService(deps: { db: Database; store: GuardStore; counters: CounterStore; writeDecoyFile?: DecoyFileWriter; now?: () => Date; defaults?: Thresholds }) {
   const { db, store } = deps;
   const now = deps.now ?? (() => new Date());
   const defaults = deps.defaults ?? DEFAULT_THRESHOLDS;
@@ -101,7 +101,8 @@ export function createSecurityService(deps: { db: Database; store: GuardStore; c
     /** Plants decoy files (step-up); answers their count only, so the decoys' ids stay with the database. */
     async plantDecoys(actor: Actor, establishmentId: string, count: number) {
       return asOfficer(actor, establishmentId, 'security.decoys.plant', { stepUp: true }, async (tx) => {
-        const ids = await plantDecoys(tx, establishmentId, count);
+        if (!deps.writeDecoyFile) throw new Error('planting decoys needs the records module\'s file writer');
+        const ids = await plantDecoys(tx, deps.writeDecoyFile, establishmentId, count);
         await appendAuditEvent(tx, { establishmentId, actor, actorRole: 'security_officer', action: 'security.decoys.plant', resourceKind: 'guard_decoy', outcome: 'allowed' });
         return { planted: ids.length };
       });

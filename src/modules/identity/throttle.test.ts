@@ -51,8 +51,9 @@ describe.skipIf(!hasRedis)('throttle shared through Redis', () => {
     const a = createThrottle({ redisUrl: `redis://127.0.0.1:${port}` });
     const b = createThrottle({ redisUrl: `redis://127.0.0.1:${port}` });
     try {
-      // The clients connect in the background; give them a moment before counting.
-      await new Promise((r) => setTimeout(r, 200));
+      // The clients connect in the background: count only once both share the store (until then
+      // each would count in its own in-memory insurance limiter).
+      await Promise.all([a.ready(), b.ready()]);
       const keys = [['ip', `203.0.113.${port % 250}`]] as Array<['ip', string]>;
       for (let i = 0; i < POLICIES.ip.free - 1; i++) await (i % 2 === 0 ? a : b).fail(keys);
       await expect(b.assertOpen(keys)).resolves.toBeUndefined();

@@ -54,6 +54,8 @@ export interface Throttle {
   fail(keys: Array<[Bucket, string]>): Promise<void>;
   /** Clears buckets after a success (the user proved who they are). */
   reset(keys: Array<[Bucket, string]>): Promise<void>;
+  /** Resolves once the shared store (Redis) is connected; at once for the in-memory store. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,17 @@ export function createThrottle(config: Pick<Config, 'redisUrl'>): Throttle {
         await counters.get(bucket)!.delete(key);
         await blocks.get(bucket)!.delete(key);
       }
+    },
+    async ready() {
+      const client = redis;
+      if (!client || client.status === 'ready') return;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('Redis did not become ready within 10 s')), 10_000);
+        client.once('ready', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
     async close() {
       redis?.disconnect();

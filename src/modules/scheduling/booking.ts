@@ -15,6 +15,7 @@ import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
 import { patientFileForAccount } from './patients.js';
+import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
 import { bookedNoticeJobs, queueCancelledNotices, queueMovedNotices } from './notices.js';
 import { jobRows } from '../../platform/jobs.js';
@@ -38,7 +39,7 @@ function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-export function createBooking(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
+export function createBooking(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
 
   /** Exceptions and busy time around a slot: the window checkSlot needs loaded. */
@@ -202,8 +203,8 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; now:
             if (!context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
             patientId = context.patientFileId;
           } else {
-            // An account's first booking here creates its patient file.
-            patientId = context.patientFileId ?? (await patientFileForAccount(store, tx, establishmentId, user));
+            // An account's first booking here creates its (encrypted) patient file.
+            patientId = context.patientFileId ?? (await patientFileForAccount(store, deps.vault, tx, establishmentId, user));
           }
           const known = context.patientFileId !== null && context.known;
           if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');

@@ -96,7 +96,16 @@ export function planScheduling(
   }
   // Account holders first, so that every one of them gets appointments.
   for (const list of filesByEstablishment.values()) list.sort((a, b) => Number(b.hasAccount) - Number(a.hasAccount));
-  const cursorByEstablishment = new Map<string, number>();
+  // Each practitioner sees a panel of the establishment's patients (a third of them, or all where
+  // fewer practitioners practise), so that most patients have no care relationship with most
+  // practitioners, as in a real establishment.
+  const agendasPerEstablishment = new Map<string, number>();
+  const ordinalOfAgenda = input.agendas.map((a) => {
+    const n = agendasPerEstablishment.get(a.establishmentId) ?? 0;
+    agendasPerEstablishment.set(a.establishmentId, n + 1);
+    return n;
+  });
+  const cursorByAgenda = new Map<number, number>();
   // A practitioner with agendas in two establishments is one person: five-minute buckets already
   // taken elsewhere are skipped (the exclusion constraint would refuse them anyway).
   const takenBuckets = new Map<string, Set<number>>();
@@ -126,7 +135,9 @@ export function planScheduling(
     const agenda: PlannedAgenda = { id: newId(options.now - 365 * DAY), establishmentId: a.establishmentId, practitionerId: a.practitionerId, timeZone, weeklyHours, motives, absences };
     agendas.push(agenda);
 
-    const files = filesByEstablishment.get(a.establishmentId) ?? [];
+    const everyone = filesByEstablishment.get(a.establishmentId) ?? [];
+    const panels = Math.max(1, Math.min(3, agendasPerEstablishment.get(a.establishmentId) ?? 1));
+    const files = everyone.filter((_, i) => i % panels === ordinalOfAgenda[index]! % panels);
     if (files.length === 0) return;
     // One patient in two agendas waits for an earlier slot.
     if (index % 2 === 0) {
@@ -145,8 +156,8 @@ export function planScheduling(
       for (let b = Math.floor(slot.start / BUCKET); b < Math.ceil(slot.end / BUCKET); b++) buckets.push(b);
       if (buckets.some((b) => taken.has(b))) continue;
       for (const b of buckets) taken.add(b);
-      const cursor = cursorByEstablishment.get(a.establishmentId) ?? 0;
-      cursorByEstablishment.set(a.establishmentId, cursor + 1);
+      const cursor = cursorByAgenda.get(index) ?? 0;
+      cursorByAgenda.set(index, cursor + 1);
       const patient = files[cursor % files.length]!;
       const roll = random();
       appointments.push({

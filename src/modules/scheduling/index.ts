@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AccessGate, RelationshipSource } from '../access/index.js';
+import type { Vault } from '../vault/index.js';
 import { createSchedulingStore } from './store.js';
 import { createPublicScheduling } from './public.js';
 import { createBooking } from './booking.js';
@@ -23,6 +24,7 @@ export { freeSlots, openTime, type Interval, type WeeklyHours } from './availabi
 export { renderNotice, reminderTimes, DEFAULT_REMINDER_OFFSETS_HOURS, type AppointmentNotice, type NoticeKind } from './messages.js';
 export { OFFER_MINUTES } from './waitlist.js';
 export { NOTICE_JOB } from './notices.js';
+export { appointmentsExport } from './export.js';
 
 /**
  * The gate's evidence of a care relationship from scheduling: an appointment, not cancelled,
@@ -49,6 +51,8 @@ export interface SchedulingDeps {
   db: Database;
   /** The access gate: staff agenda views go through it. */
   gate: AccessGate;
+  /** Patient files are encrypted: first bookings write them and agendas read names through it. */
+  vault: Vault;
   /** The clock, injectable for tests; epoch milliseconds. */
   now?: () => number;
   /**
@@ -66,15 +70,15 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const store = createSchedulingStore();
   const cache = deps.cache ?? createPublicCache();
   const publicScheduling = createPublicScheduling({ db: deps.db, store, now, cache });
-  const booking = createBooking({ db: deps.db, store, now, cache });
-  const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, now });
+  const booking = createBooking({ db: deps.db, store, vault: deps.vault, now, cache });
+  const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, vault: deps.vault, now });
   const settings = createAgendaSettings({ db: deps.db, store, now, cache });
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
-  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, now, cache }));
+  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, vault: deps.vault, now, cache }));
   if (deps.notices) {
     const { jobs, ...senders } = deps.notices;
-    jobs.register(NOTICE_JOB, noticeHandler({ db: deps.db, store, now, ...senders }));
+    jobs.register(NOTICE_JOB, noticeHandler({ db: deps.db, store, vault: deps.vault, now, ...senders }));
   }
   return async (app) => {
     await app.register(routes);

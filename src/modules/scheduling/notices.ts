@@ -16,6 +16,8 @@ import { appendAuditEvent } from '../audit/index.js';
 import { appointmentIcs } from './ics.js';
 import { DEFAULT_REMINDER_OFFSETS_HOURS, reminderTimes, renderNotice, type NoticeKind } from './messages.js';
 import type { SchedulingStore } from './store.js';
+import type { Vault } from '../vault/index.js';
+import { patientContacts } from '../records/index.js';
 
 export const NOTICE_JOB = 'scheduling.notice';
 
@@ -109,6 +111,8 @@ export interface NoticeDeps {
   store: SchedulingStore;
   mailer: Mailer;
   sms: SmsSender;
+  /** Opens the contact of a patient file without an account (records encrypts it). */
+  vault: Vault;
   /** Base of the link to the patient's appointments page. */
   publicUrl: string;
   now: () => number;
@@ -127,7 +131,8 @@ export function noticeHandler(deps: NoticeDeps): JobHandler {
     const found = await deps.db.withTenant(p.establishmentId, async (tx) => {
       const a = await deps.store.findNoticeContext(tx, p.appointmentId);
       if (!a || !stillWanted(p, a, now)) return undefined;
-      const to = p.channel === 'mail' ? a.email : a.phone;
+      const own = a.email === null && a.phone === null ? (await patientContacts(tx, deps.vault, [a.patient_id])).get(a.patient_id) : undefined;
+      const to = p.channel === 'mail' ? (a.email ?? own?.email) : (a.phone ?? own?.phone);
       if (!to) return undefined;
       // The patient's access history shows that their contact was read to send this notice.
       await appendAuditEvent(tx, {

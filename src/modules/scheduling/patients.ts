@@ -1,28 +1,29 @@
 // Patient files seen from scheduling: an account gets a minimal file at an establishment on its
-// first booking or waiting-list entry there. The records module owns patient files and should
-// take this over when it encrypts them.
-import { v7 as uuidv7 } from 'uuid';
+// first booking or waiting-list entry there, written (encrypted) by the records module.
 import type { Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import type { UserActor } from './access.js';
 import type { SchedulingStore } from './store.js';
+import type { Vault } from '../vault/index.js';
+import { insertPatientFile } from '../records/index.js';
 
 /** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */
-export async function patientFileForAccount(store: SchedulingStore, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
+export async function patientFileForAccount(store: SchedulingStore, vault: Vault, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
   const existing = await store.findPatientFileOfAccount(tx, actor.userId);
   if (existing) return existing.id;
   const account = await store.findAccount(tx, actor.userId);
   if (!account || account.birth_date === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
-  const id = uuidv7();
-  await store.insertPatientFileForAccount(tx, {
-    id,
+  // Identity as the account holder declared it: provisional until staff check it (INS rules).
+  return insertPatientFile(tx, vault, {
     establishmentId,
-    userId: actor.userId,
-    lastName: account.last_name,
-    firstName: account.first_name,
-    birthDate: account.birth_date,
-    email: account.email,
-    phone: account.phone,
+    accountUserId: actor.userId,
+    file: {
+      birthName: account.last_name.toUpperCase(),
+      firstNames: account.first_name,
+      sex: 'X',
+      birthDate: account.birth_date,
+      email: account.email,
+      phone: account.phone,
+    },
   });
-  return id;
 }

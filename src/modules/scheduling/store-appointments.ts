@@ -67,35 +67,6 @@ export function appointmentStore() {
         .executeTakeFirst();
     },
 
-    /**
-     * A minimal patient file for an account booking at an establishment for the first time.
-     * The records module owns patient files; this is the one write scheduling makes to them.
-     */
-    insertPatientFileForAccount(
-      tx: Tx,
-      row: { id: string; establishmentId: string; userId: string; lastName: string; firstName: string; birthDate: string; email: string; phone: string | null },
-    ) {
-      return tx
-        .insertInto('patients')
-        .values({
-          id: row.id,
-          establishment_id: row.establishmentId,
-          account_user_id: row.userId,
-          birth_name: row.lastName.toUpperCase(),
-          first_names: row.firstName,
-          used_name: null,
-          sex: 'X',
-          birth_date: row.birthDate,
-          birth_place_insee: null,
-          email: row.email,
-          phone: row.phone,
-          address_line1: null,
-          postal_code: null,
-          city: null,
-        })
-        .execute();
-    },
-
     async isKnownPatient(tx: Tx, patientId: string, practitionerId: string): Promise<boolean> {
       const row = await tx
         .selectFrom('appointments')
@@ -241,7 +212,7 @@ export function appointmentStore() {
         .innerJoin('establishments', 'establishments.id', 'appointments.establishment_id')
         .innerJoin('patients', 'patients.id', 'appointments.patient_id')
         .leftJoin('users', 'users.id', 'patients.account_user_id')
-        .select((eb) => [
+        .select([
           'appointments.id',
           'appointments.patient_id',
           'appointments.status',
@@ -256,8 +227,9 @@ export function appointmentStore() {
           'establishments.postal_code',
           'establishments.city',
           'establishments.time_zone',
-          eb.fn.coalesce('users.email', 'patients.email').as('email'),
-          eb.fn.coalesce('users.phone', 'patients.phone').as('phone'),
+          // The account's contact; a file without an account has its own, encrypted (records).
+          'users.email as email',
+          'users.phone as phone',
         ])
         .where('appointments.id', '=', appointmentId)
         .executeTakeFirst();
@@ -327,22 +299,33 @@ export function appointmentStore() {
       return q.orderBy('appointments.starts_at', 'desc').orderBy('appointments.id', 'desc').limit(limit).execute();
     },
 
-    /** A practitioner's appointments in a window, for staff, with the patient's display name. */
-    listAgenda(tx: Tx, practitionerId: string, window: Interval, after: { start: Date; id: string } | undefined, limit: number) {
-      let q = tx
+    /** Appointments of the establishment in [from, to) (optionally one practitioner), for a two-person-approved export. */
+    listForExport(tx: Tx, q: { from: Date; to: Date; practitionerId: string | null; limit: number }) {
+      let query = tx
         .selectFrom('appointments')
-        .innerJoin('patients', 'patients.id', 'appointments.patient_id')
+        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
         .select([
           'appointments.id',
           'appointments.starts_at',
           'appointments.ends_at',
           'appointments.status',
           'appointments.motive_id',
-          'patients.id as patient_id',
-          'patients.first_names',
-          'patients.birth_name',
-          'patients.used_name',
+          'appointments.practitioner_id',
+          'practitioners.first_name as practitioner_first_name',
+          'practitioners.last_name as practitioner_last_name',
+          'appointments.patient_id',
         ])
+        .where('appointments.starts_at', '>=', q.from)
+        .where('appointments.starts_at', '<', q.to);
+      if (q.practitionerId) query = query.where('appointments.practitioner_id', '=', q.practitionerId);
+      return query.orderBy('appointments.starts_at').orderBy('appointments.id').limit(q.limit).execute();
+    },
+
+    /** A practitioner's appointments in a window, for staff (names come from records, encrypted). */
+    listAgenda(tx: Tx, practitionerId: string, window: Interval, after: { start: Date; id: string } | undefined, limit: number) {
+      let q = tx
+        .selectFrom('appointments')
+        .select(['appointments.id', 'appointments.starts_at', 'appointments.ends_at', 'appointments.status', 'appointments.motive_id', 'appointments.patient_id'])
         .where('appointments.practitioner_id', '=', practitionerId)
         .where('appointments.starts_at', '>=', new Date(window.start))
         .where('appointments.starts_at', '<', new Date(window.end));

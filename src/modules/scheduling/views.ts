@@ -11,8 +11,10 @@ import { appointmentIcs } from './ics.js';
 import type { SchedulingStore } from './store.js';
 import type { AppointmentView } from './schemas.js';
 import { decodeCursor, encodeCursor, formatInstant, windowFrom } from './time.js';
+import type { Vault } from '../vault/index.js';
+import { patientDisplayNames } from '../records/index.js';
 
-export function createAppointmentViews(deps: { db: Database; store: SchedulingStore; booking: Booking; gate: AccessGate; now: () => number }) {
+export function createAppointmentViews(deps: { db: Database; store: SchedulingStore; booking: Booking; gate: AccessGate; vault: Vault; now: () => number }) {
   const { db, store } = deps;
   return {
     async myAppointments(actor: Actor, query: { limit?: number; cursor?: string }) {
@@ -115,7 +117,11 @@ export function createAppointmentViews(deps: { db: Database; store: SchedulingSt
           const window = windowFrom(query, agenda.time_zone, deps.now(), 1, 31);
           const rows = await store.listAgenda(tx, query.practitionerId, window, after, limit + 1);
           hasMore = rows.length > limit;
-          return rows.slice(0, limit);
+          const shown = rows.slice(0, limit);
+          // Names are decrypted here, inside the gate's transaction: the gate then drops the rows
+          // of patients the actor may not see before anything leaves.
+          const names = await patientDisplayNames(tx, deps.vault, [...new Set(shown.map((r) => r.patient_id))]);
+          return shown.map((r) => ({ ...r, patient_name: names.get(r.patient_id) ?? '' }));
         },
         (r) => r.patient_id,
         (r) => r.id,
@@ -128,7 +134,7 @@ export function createAppointmentViews(deps: { db: Database; store: SchedulingSt
           end: formatInstant(r.ends_at.getTime(), timeZone),
           status: r.status,
           motiveId: r.motive_id,
-          patient: { id: r.patient_id, name: `${r.first_names} ${r.used_name ?? r.birth_name}` },
+          patient: { id: r.patient_id, name: r.patient_name },
         })),
         nextCursor: hasMore && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null,
       };

@@ -11,6 +11,7 @@ import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { userActor } from './access.js';
 import { patientFileForAccount } from './patients.js';
+import type { Vault } from '../vault/index.js';
 import type { SchedulingStore } from './store.js';
 import type { PublicCache } from '../../platform/cache.js';
 import { practitionerTag } from './public.js';
@@ -69,7 +70,7 @@ export async function offerFreedSlot(store: SchedulingStore, tx: Tx, freed: Free
   return entry.id;
 }
 
-export function createWaitlist(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
+export function createWaitlist(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
 
   async function withOwnEntry<T>(actor: Actor, entryId: string, fn: (tx: Tx, entry: NonNullable<Awaited<ReturnType<SchedulingStore['findWaitlistEntry']>>>) => Promise<T>): Promise<T> {
@@ -103,7 +104,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; now
       });
       try {
         return await db.withTenant(agenda.establishment_id, async (tx) => {
-          const patientId = await patientFileForAccount(store, tx, agenda.establishment_id, user);
+          const patientId = await patientFileForAccount(store, deps.vault, tx, agenda.establishment_id, user);
           let wantedBefore = new Date(deps.now() + motive.horizon_days * DAY);
           if (body.appointmentId) {
             const current = await store.findAppointment(tx, body.appointmentId);

@@ -46,6 +46,16 @@ export interface OpenOptions {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * `date` columns come back as 'YYYY-MM-DD' text, as the schema types them: node-postgres would make
+ * a Date at local midnight, which shifts the day in any time zone west of UTC.
+ */
+const DATE_OID = 1082;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   const databaseUrl = 'databaseUrl' in options ? options.databaseUrl : config.databaseUrl;
   if (databaseUrl !== undefined) {
@@ -53,6 +63,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
       connectionString: databaseUrl,
       max: options.poolSize ?? 10,
       application_name: 'hygie',
+      types,
     });
     // A connection error on an idle client must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
@@ -76,7 +87,7 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
       ...(options.pgliteLoadDataDir ? { loadDataDir: options.pgliteLoadDataDir } : {}),
     });
     // PGlite is one backend: a pool of one serialises transactions instead of interleaving them.
-    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 });
+    const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0, types });
     pool.on('error', () => undefined);
     const db = makeDatabase('pglite', pool, config.dbAppRole, async () => {
       await pglite.close();

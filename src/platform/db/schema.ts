@@ -78,22 +78,93 @@ export interface PractitionerEstablishmentsTable {
   practitioner_id: string;
 }
 
+/**
+ * A patient's administrative file in one establishment. Every personal field is a vault
+ * ciphertext ("hv1:…", *_enc) bound to this row and its column; bi_* are blind indexes. Read and
+ * write it only through the records module.
+ */
 export interface PatientsTable {
   id: string;
   establishment_id: string;
   account_user_id: string | null;
-  birth_name: string;
-  first_names: string;
-  used_name: string | null;
-  sex: 'F' | 'M' | 'X';
-  birth_date: DateOnly;
-  birth_place_insee: string | null;
-  email: string | null;
-  phone: string | null;
-  address_line1: string | null;
-  postal_code: string | null;
-  city: string | null;
+  birth_name_enc: string;
+  first_names_enc: string;
+  used_name_enc: string | null;
+  sex_enc: string;
+  birth_date_enc: string;
+  birth_place_insee_enc: string | null;
+  ins_enc: string | null;
+  identity_status_enc: string;
+  email_enc: string | null;
+  phone_enc: string | null;
+  address_enc: string | null;
+  general_practitioner_enc: string | null;
+  base_insurance_enc: string | null;
+  complementary_insurance_enc: string | null;
+  bi_last_name: string;
+  bi_used_name: string | null;
+  bi_birth_date: string;
+  bi_ins: string | null;
   created_at: Generated<Timestamp>;
+  updated_at: Timestamp;
+  erased_at: Timestamp | null;
+}
+
+export type ClinicalEntryKind = 'note' | 'prescription' | 'certificate' | 'death_certificate' | 'genetic_result';
+
+/** One version of a clinical entry (append-only: no UPDATE or DELETE for anyone). */
+export interface ClinicalEntriesTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  entry_id: string;
+  version: number;
+  kind: ClinicalEntryKind;
+  author_user_id: string;
+  created_at: Generated<Timestamp>;
+  released_to_patient: Generated<boolean>;
+  named_user_ids: Generated<string[]>;
+  content_enc: string;
+  confidential_enc: string | null;
+}
+
+export interface PatientDocumentsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  category: 'administrative' | 'clinical';
+  media_type: string;
+  byte_size: number;
+  title_enc: string;
+  content_enc: Buffer;
+  uploaded_by_user_id: string;
+  released_to_patient: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface RectificationRequestsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  requested_by_user_id: string;
+  fields: string[];
+  message_enc: string;
+  status: Generated<'open' | 'done' | 'rejected'>;
+  created_at: Generated<Timestamp>;
+  resolved_at: Timestamp | null;
+  resolved_by_user_id: string | null;
+}
+
+export interface ErasureRequestsTable {
+  id: string;
+  establishment_id: string;
+  patient_id: string;
+  reason: 'patient_request' | 'created_in_error' | 'duplicate';
+  requested_by_user_id: string;
+  status: Generated<'pending' | 'approved' | 'refused'>;
+  created_at: Generated<Timestamp>;
+  decided_by_user_id: string | null;
+  decided_at: Timestamp | null;
 }
 
 export interface AuditEventsTable {
@@ -497,6 +568,7 @@ export interface GuardActorStateTable {
   actor_key: string;
   step_up_demanded_at: Timestamp | null;
   step_up_signals: Generated<string[]>;
+  refused_while_pending: Generated<number>;
 }
 
 export interface GuardDailyTable {
@@ -565,6 +637,29 @@ export interface GuardDecoysTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface GuardExportsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  params: ColumnType<Record<string, unknown>, string, string>;
+  purpose: string;
+  requested_by: string;
+  requested_at: Timestamp;
+  status: 'pending' | 'approved' | 'rejected' | 'downloaded';
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  expires_at: Timestamp;
+  downloaded_at: Timestamp | null;
+  patient_count: number | null;
+}
+
+export interface AuditForwardCursorsTable {
+  destination: 'syslog' | 'webhook';
+  stream: string;
+  last_seq: ColumnType<string, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -574,6 +669,10 @@ export interface DB {
   practitioners: PractitionersTable;
   practitioner_establishments: PractitionerEstablishmentsTable;
   patients: PatientsTable;
+  clinical_entries: ClinicalEntriesTable;
+  patient_documents: PatientDocumentsTable;
+  rectification_requests: RectificationRequestsTable;
+  erasure_requests: ErasureRequestsTable;
   audit_events: AuditEventsTable;
   user_devices: UserDevicesTable;
   sessions: SessionsTable;
@@ -615,4 +714,6 @@ export interface DB {
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
   guard_decoys: GuardDecoysTable;
+  guard_exports: GuardExportsTable;
+  audit_forward_cursors: AuditForwardCursorsTable;
 }

@@ -14,7 +14,22 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  * than a catch-all, so that an unknown URL keeps its problem+json 404 and no route hides in a
  * wildcard.
  */
-export const CLIENT_SECTIONS = ['recherche', 'connexion', 'mes-rendez-vous', 'mes-acces', 'pro'] as const;
+export const CLIENT_SECTIONS = [
+  'recherche',
+  'praticien',
+  'connexion',
+  'inscription',
+  'mes-rendez-vous',
+  'mes-acces',
+  'mon-compte',
+  'pro',
+  // Pages the identity module's e-mails link to (src/modules/identity/accounts.ts, staff.ts).
+  'verify-email',
+  'reset-password',
+  'forgot-password',
+  'invitation',
+  'login',
+] as const;
 
 export function webRoot(): string {
   const built = path.join(repoRoot, 'web/dist');

@@ -19,9 +19,17 @@ export interface CurrentUser {
   memberships: Membership[];
 }
 
+export interface SecondFactors {
+  totp: boolean;
+  passkeys: number;
+  recoveryCodesLeft: number;
+  passkeyRequired: boolean;
+}
+
 export interface MeResponse {
   user: CurrentUser;
   csrfToken: string;
+  secondFactors?: SecondFactors;
 }
 
 export interface Specialty {
@@ -75,14 +83,218 @@ export interface Appointment {
 export interface AccessLogEntry {
   at: string;
   actor: { name: string; role: StaffRole; specialty?: string };
-  establishment: string | { id?: string; name: string; timeZone?: string };
+  establishment: string | null | { id?: string; name: string; timeZone?: string };
   action: string;
+  categories?: string[];
   reason?: string;
 }
 
 export type LoginResult =
   | { status: 'ok' }
+  | { status: 'mfa_enrolment_required' }
   | { status: 'mfa_required'; challengeId: string; methods: Array<'totp' | 'webauthn' | (string & {})> };
+
+export interface Motive {
+  id: string;
+  label: string;
+  durationMinutes: number;
+  teleconsult: boolean;
+  patientKind: 'all' | 'new_only' | 'known_only';
+}
+
+export interface PractitionerProfile {
+  id: string;
+  name: string;
+  specialty: { code: string; label: string; labelEn: string };
+  languages: string[];
+  teleconsult: boolean;
+  establishments: Array<{ id: string; name: string; addressLine: string; city: string; postalCode: string; timeZone: string; motives: Motive[] }>;
+}
+
+export interface Booked {
+  id: string;
+  status: string;
+  start: string;
+  end: string;
+}
+
+export interface WaitlistEntry {
+  id: string;
+  practitionerId: string;
+  motiveId: string;
+  status: 'waiting' | 'offered';
+  wantedBefore: string;
+  offer: { appointmentId: string; start: string; end: string; expiresAt: string } | null;
+}
+
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+  newDevice: boolean;
+  newIp: boolean;
+}
+
+export interface EstablishmentForStaff {
+  id: string;
+  name: string;
+  city: string;
+  postalCode: string;
+  timeZone: string;
+  practitioners: Array<{ id: string; name: string; specialty: string; self: boolean }>;
+}
+
+export interface AgendaItem {
+  id: string;
+  start: string;
+  end: string;
+  status: string;
+  motiveId: string;
+  patient: { id: string; name: string };
+}
+
+export type Weekday = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday';
+export type WeeklyHours = Partial<Record<Weekday, Array<{ start: string; end: string }>>>;
+
+export interface Schedule {
+  practitionerId: string;
+  establishmentId: string;
+  timeZone: string;
+  weeklyHours: WeeklyHours;
+  published: boolean;
+}
+
+export interface StaffMotive {
+  id: string;
+  practitionerId: string;
+  label: string;
+  durationMinutes: number;
+  bufferMinutes: number;
+  patientKind: 'all' | 'new_only' | 'known_only';
+  teleconsult: boolean;
+  minNoticeMinutes: number;
+  horizonDays: number;
+  cancelCutoffHours: number;
+  active: boolean;
+}
+
+export interface AgendaException {
+  id: string;
+  practitionerId: string;
+  kind: 'absence' | 'opening';
+  start: string;
+  end: string;
+}
+
+export interface Member {
+  userId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  role: StaffRole;
+  disabled: boolean;
+  secondFactors: { totp: boolean; passkeys: number };
+}
+
+export interface Approval {
+  id: string;
+  kind: string;
+  targetUserId: string | null;
+  invitationId: string | null;
+  role: StaffRole | null;
+  requestedBy: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface ApiKeyScope {
+  scope: string;
+  practitionerIds?: string[];
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+  allowedIps: string[];
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revoked: boolean;
+}
+
+export interface SecurityAlert {
+  id: string;
+  kind: string;
+  severity: 'info' | 'warning' | 'critical';
+  actorUserId: string | null;
+  patientIds: string[];
+  details: Record<string, string | number | boolean | null>;
+  createdAt: string;
+  resolvedAt: string | null;
+  resolvedByUserId: string | null;
+}
+
+export interface Thresholds {
+  effective: Record<string, unknown>;
+  overrides: Record<string, unknown>;
+}
+
+export interface IncidentReport {
+  id: string;
+  establishmentId: string;
+  actor: { kind: string; userId?: string; apiKeyId?: string };
+  window: { from: string; to: string };
+  patients: Array<{ patientId: string; categories: string[]; accesses: number; firstAt: string; lastAt: string }>;
+  byCategory: Array<{ category: string; patients: number; accesses: number }>;
+  totals: { patients: number; accesses: number; refused: number; refusedAfterContainment: number };
+  containments: Array<{ containedAt: string; releasedAt: string | null; signals: string[] }>;
+  detectedAt: string;
+  notificationDeadline: string;
+  timeline: Array<{ at: string; kind: string; detail?: string }>;
+  clock: { hours: number; deadline: string; cnilNotifiedAt: string | null; overdue: boolean };
+}
+
+export interface PatientHit {
+  id: string;
+  name: string;
+  birthYear: number;
+  city: string | null;
+}
+
+export interface Address {
+  line1: string;
+  postalCode: string;
+  city: string;
+}
+
+/** The administrative file as the records module answers it: sections the role may not see are absent. */
+export interface PatientFile {
+  id: string;
+  establishmentId: string;
+  accountLinked: boolean;
+  identity?: { birthName: string; firstNames: string; usedName: string | null; sex: 'F' | 'M' | 'X'; birthDate: string; ins: string | null; identityStatus: string };
+  contact?: { email: string | null; phone: string | null; address: Address | null };
+  insurance?: {
+    base: { scheme: string; fund?: string | null; memberNumber: string } | null;
+    complementary: { insurer: string; memberNumber: string } | null;
+  };
+}
+
+export type EntryKind = 'note' | 'prescription' | 'certificate' | 'death_certificate' | 'genetic_result';
+
+export interface ClinicalEntry {
+  id: string;
+  version: number;
+  kind: EntryKind;
+  authorUserId: string;
+  createdAt: string;
+  content: Record<string, unknown>;
+}
 
 export interface Page<T> {
   items: T[];
@@ -110,10 +322,94 @@ export const endpoints = {
   searchPractitioners: (q: SearchQuery, signal?: AbortSignal) =>
     api.get<Page<PractitionerHit>>('/search/practitioners', { query: { ...q }, signal }),
 
-  myAppointments: () => api.get<Page<Appointment>>('/me/appointments'),
-  cancelAppointment: (id: string) => api.post<Appointment>(`/appointments/${encodeURIComponent(id)}/cancel`),
+  signup: (body: { email: string; password: string; firstName: string; lastName: string; birthDate: string; phone?: string }) =>
+    api.post<unknown>('/auth/signup', body),
+  verifyEmail: (token: string) => api.post<unknown>('/auth/email/verify', { token }),
+  sessions: () => api.get<{ items: SessionInfo[] }>('/auth/sessions'),
+  endSession: (id: string) => api.delete<unknown>(`/auth/sessions/${seg(id)}`),
+  totpSetup: () => api.post<{ secret: string; otpauthUrl: string }>('/auth/mfa/totp/setup'),
+  totpConfirm: (code: string) => api.post<{ status: string; recoveryCodes?: string[] }>('/auth/mfa/totp/confirm', { code }),
+  recoveryCodes: () => api.post<{ recoveryCodes: string[] }>('/auth/mfa/recovery-codes'),
+  stepUpOptions: () => api.post<{ challengeId: string; options: PublicKeyCredentialRequestOptionsJSON }>('/auth/step-up/options', {}, { noStepUp: true }),
+  acceptInvitation: (token: string, password?: string) =>
+    api.post<{ status: string; establishmentId: string; role: StaffRole; newAccount: boolean }>('/auth/invitations/accept', password ? { token, password } : { token }),
+
+  practitioner: (id: string, signal?: AbortSignal) => api.get<PractitionerProfile>(`/practitioners/${seg(id)}`, { signal }),
+  availability: (id: string, motiveId: string, from: string, to: string, signal?: AbortSignal) =>
+    api.get<{ slots: Slot[] }>(`/practitioners/${seg(id)}/availability`, { query: { motiveId, from, to }, signal }),
+  book: (body: { practitionerId: string; motiveId: string; start: string; patientId?: string }, idempotencyKey: string) =>
+    api.post<Booked>('/appointments', body, { headers: { 'Idempotency-Key': idempotencyKey } }),
+  myAppointments: (cursor?: string) => api.get<Page<Appointment>>('/me/appointments', { query: { cursor } }),
+  cancelAppointment: (id: string) => api.post<Booked>(`/appointments/${seg(id)}/cancel`),
+  rescheduleAppointment: (id: string, start: string) => api.post<Booked>(`/appointments/${seg(id)}/reschedule`, { start }),
   myAccessLog: (cursor?: string) => api.get<Page<AccessLogEntry>>('/me/access-log', { query: { cursor } }),
+  myExport: () => api.get<unknown>('/me/export'),
+  myWaitlist: () => api.get<{ items: WaitlistEntry[] }>('/me/waitlist'),
+  joinWaitlist: (body: { practitionerId: string; motiveId: string; appointmentId?: string }) => api.post<{ id: string }>('/waitlist', body),
+  leaveWaitlist: (id: string) => api.delete<unknown>(`/waitlist/${seg(id)}`),
+  acceptOffer: (id: string) => api.post<Booked>(`/waitlist/${seg(id)}/accept`),
+
+  // Staff workspace, under /establishments/:eid. Patient identities never go into a URL: only ids.
+  establishment: (eid: string) => api.get<EstablishmentForStaff>(`/establishments/${seg(eid)}`),
+  setTimeZone: (eid: string, timeZone: string) => api.patch<unknown>(`/establishments/${seg(eid)}`, { timeZone }),
+  agenda: (eid: string, practitionerId: string, from: string, to: string, cursor?: string) =>
+    api.get<Page<AgendaItem>>(`/establishments/${seg(eid)}/agenda`, { query: { practitionerId, from, to, limit: 50, cursor } }),
+  noShow: (eid: string, id: string) => api.post<Booked>(`/establishments/${seg(eid)}/appointments/${seg(id)}/no-show`),
+  schedule: (eid: string, pid: string) => api.get<Schedule>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/schedule`),
+  saveSchedule: (eid: string, pid: string, weeklyHours: WeeklyHours, published: boolean) =>
+    api.put<Schedule>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/schedule`, { weeklyHours, published }),
+  motives: (eid: string, pid: string) => api.get<{ items: StaffMotive[] }>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/motives`),
+  createMotive: (eid: string, pid: string, body: { label: string; durationMinutes: number; teleconsult?: boolean }) =>
+    api.post<StaffMotive>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/motives`, body),
+  withdrawMotive: (eid: string, id: string) => api.delete<unknown>(`/establishments/${seg(eid)}/motives/${seg(id)}`),
+  absences: (eid: string, pid: string) => api.get<{ items: AgendaException[] }>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/absences`),
+  addAbsence: (eid: string, pid: string, start: string, end: string) =>
+    api.post<AgendaException>(`/establishments/${seg(eid)}/practitioners/${seg(pid)}/absences`, { start, end }),
+  removeAbsence: (eid: string, id: string) => api.delete<unknown>(`/establishments/${seg(eid)}/absences/${seg(id)}`),
+
+  // Records (API.md, "Patient records"): exact search by last name and birth date.
+  // The contract puts the exact terms in the query string of this fetch; they never reach the
+  // address bar, history or server logs (the server logs paths without their query).
+  searchPatients: (eid: string, lastName: string, birthDate: string) =>
+    api.get<{ items: PatientHit[] }>(`/establishments/${seg(eid)}/patients`, { query: { lastName, birthDate } }),
+  patient: (eid: string, pid: string) => api.get<PatientFile>(`/establishments/${seg(eid)}/patients/${seg(pid)}`),
+  entries: (eid: string, pid: string) => api.get<{ items: ClinicalEntry[] }>(`/establishments/${seg(eid)}/patients/${seg(pid)}/entries`),
+  addEntry: (eid: string, pid: string, body: { kind: EntryKind } & Record<string, unknown>) =>
+    api.post<{ id: string }>(`/establishments/${seg(eid)}/patients/${seg(pid)}/entries`, body),
+  breakGlass: (eid: string, pid: string, reason: string) => api.post<unknown>(`/establishments/${seg(eid)}/patients/${seg(pid)}/break-glass`, { reason }),
+
+  // Admin console.
+  members: (eid: string) => api.get<{ items: Member[] }>(`/establishments/${seg(eid)}/members`),
+  invite: (eid: string, body: { email: string; firstName: string; lastName: string; role: StaffRole }) =>
+    api.post<{ invitationId: string; status: 'sent' | 'pending_approval'; approvalId?: string }>(`/establishments/${seg(eid)}/invitations`, body),
+  setRole: (eid: string, uid: string, role: StaffRole) => api.put<{ status: string; approvalId?: string }>(`/establishments/${seg(eid)}/members/${seg(uid)}/role`, { role }),
+  removeMember: (eid: string, uid: string) => api.delete<unknown>(`/establishments/${seg(eid)}/members/${seg(uid)}`),
+  revokeMemberSessions: (eid: string, uid: string) => api.post<{ revoked: number }>(`/establishments/${seg(eid)}/members/${seg(uid)}/sessions/revoke`),
+  resetMemberMfa: (eid: string, uid: string) => api.post<{ status: string; approvalId?: string }>(`/establishments/${seg(eid)}/members/${seg(uid)}/mfa-reset`),
+  approvals: (eid: string) => api.get<{ items: Approval[] }>(`/establishments/${seg(eid)}/approvals`),
+  approve: (eid: string, id: string) => api.post<unknown>(`/establishments/${seg(eid)}/approvals/${seg(id)}/approve`),
+  reject: (eid: string, id: string) => api.post<unknown>(`/establishments/${seg(eid)}/approvals/${seg(id)}/reject`),
+  apiKeys: (eid: string) => api.get<{ items: ApiKeyInfo[] }>(`/establishments/${seg(eid)}/api-keys`),
+  createApiKey: (eid: string, body: { name: string; scopes: ApiKeyScope[]; allowedIps?: string[] }) =>
+    api.post<{ id: string; key: string }>(`/establishments/${seg(eid)}/api-keys`, body),
+  revokeApiKey: (eid: string, id: string) => api.delete<unknown>(`/establishments/${seg(eid)}/api-keys/${seg(id)}`),
+
+  // Security console.
+  alerts: (eid: string, status: 'open' | 'resolved' | 'all' = 'open') => api.get<Page<SecurityAlert>>(`/establishments/${seg(eid)}/security/alerts`, { query: { status, limit: 50 } }),
+  resolveAlert: (eid: string, id: string) => api.post<unknown>(`/establishments/${seg(eid)}/security/alerts/${seg(id)}/resolve`),
+  release: (eid: string, uid: string) => api.post<{ userId: string; released: number }>(`/establishments/${seg(eid)}/security/users/${seg(uid)}/release`),
+  thresholds: (eid: string) => api.get<Thresholds>(`/establishments/${seg(eid)}/security/thresholds`),
+  setThresholds: (eid: string, overrides: Record<string, unknown>) => api.put<Thresholds>(`/establishments/${seg(eid)}/security/thresholds`, overrides),
+  openIncident: (eid: string, body: { actorUserId?: string; apiKeyId?: string; from: string; to: string }) =>
+    api.post<IncidentReport>(`/establishments/${seg(eid)}/security/incidents`, body),
+  incident: (eid: string, id: string) => api.get<IncidentReport>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}`),
+  incidentNotification: (eid: string, id: string, lang: Lang) =>
+    api.get<{ lang: string; markdown: string }>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/notification`, { query: { lang } }),
+  incidentLetters: (eid: string, id: string, lang: Lang) =>
+    api.get<Page<{ patientId: string; lang: string; markdown: string }>>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/letters`, { query: { lang, limit: 50 } }),
 };
+
+const seg = (s: string) => encodeURIComponent(s);
 
 /** Splits a WebAuthn options answer into the options and the flow fields to send back on verify. */
 export function unwrapWebAuthnOptions<O extends object>(answer: WebAuthnOptionsAnswer<O>): { options: O; flow: Record<string, unknown> } {

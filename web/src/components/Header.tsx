@@ -22,7 +22,7 @@ export function Header() {
           {user ? (
             <div className="account">
               <span className="account__name" data-testid="account-name">
-                {t('nav.account', { name: displayName(user) })}
+                {t('nav.signedInAs', { name: displayName(user) })}
               </span>
               <button
                 type="button"
@@ -54,6 +54,9 @@ export function Header() {
                 </li>
                 <li>
                   <NavLink to={paths.accessLog}>{t('nav.accessLog')}</NavLink>
+                </li>
+                <li>
+                  <NavLink to={paths.account}>{t('nav.account')}</NavLink>
                 </li>
                 {isStaff(user) ? (
                   <li>

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, setStepUpHandler } from '../api/client';
 import { endpoints } from '../api/endpoints';
 import { ErrorNotice } from './ErrorNotice';
+import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
 import { CodeInput } from './CodeInput';
 
 export function StepUpDialog() {
@@ -58,6 +59,22 @@ export function StepUpDialog() {
     }
   };
 
+  // Admins and security officers with a passkey confirm with it (their TOTP may be turned off).
+  const withPasskey = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { challengeId, options } = await endpoints.stepUpOptions();
+      const response = await startAuthentication({ optionsJSON: options });
+      await endpoints.stepUp({ challengeId, response });
+      finish(true);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <dialog
       ref={dialog}
@@ -89,6 +106,11 @@ export function StepUpDialog() {
             {t('stepUp.cancel')}
           </button>
         </div>
+        {browserSupportsWebAuthn() ? (
+          <button type="button" className="button button--link" onClick={() => void withPasskey()} disabled={busy} data-testid="step-up-passkey">
+            {t('stepUp.passkey')}
+          </button>
+        ) : null}
       </form>
     </dialog>
   );

@@ -56,3 +56,10 @@ export function formatTime(value: string | Date, lang: Language, timeZone = DEFA
   if (!d) return '';
   return formatter(lang, timeZone, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
+
+/** "mardi 24 novembre" for a local calendar day (YYYY-MM-DD): the day is already local, so UTC noon. */
+export function formatDay(day: string, lang: Language, withYear = false): string {
+  const d = toDate(`${day}T12:00:00Z`);
+  if (!d) return day;
+  return formatter(lang, 'UTC', { weekday: 'long', day: 'numeric', month: 'long', ...(withYear ? { year: 'numeric' } : {}) }).format(d);
+}

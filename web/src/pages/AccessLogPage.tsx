@@ -18,8 +18,8 @@ export function AccessLogPage() {
 }
 
 export function describeAccess(entry: AccessLogEntry, t: TFunction, lang: Language): { who: string; what: string; when: string } {
-  const establishment = typeof entry.establishment === 'string' ? entry.establishment : entry.establishment.name;
-  const zone = (typeof entry.establishment === 'object' ? entry.establishment.timeZone : undefined) ?? DEFAULT_TIME_ZONE;
+  const establishment = typeof entry.establishment === 'string' ? entry.establishment : (entry.establishment?.name ?? '');
+  const zone = (typeof entry.establishment === 'object' && entry.establishment ? entry.establishment.timeZone : undefined) ?? DEFAULT_TIME_ZONE;
   const qualification = entry.actor.specialty ?? t(`roles.${entry.actor.role}`, { defaultValue: entry.actor.role });
   const who = [entry.actor.name, qualification, establishment].filter((part) => part && part.length > 0).join(', ');
   const what = t(`actions.${entry.action}`, { defaultValue: t('actions.unknown') });
@@ -67,7 +67,7 @@ function AccessLog() {
         <ol className="access-log" aria-label={t('accessLog.listLabel')} data-testid="access-log">
           {items.map((entry, index) => {
             const { who, what, when } = describeAccess(entry, t, lang);
-            const urgent = entry.action === 'break_glass';
+            const urgent = entry.action === 'break_glass' || entry.action === 'access.break_glass';
             return (
               <li key={`${entry.at}-${index}`} className={urgent ? 'access-log__item access-log__item--urgent' : 'access-log__item'}>
                 <p>

@@ -2,7 +2,7 @@
 // (WebAuthn), on its own or as the second factor.
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useLocation, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { browserSupportsWebAuthn, startAuthentication, WebAuthnError } from '@simplewebauthn/browser';
 import { ApiError } from '../api/client';
 import { endpoints, unwrapWebAuthnOptions, type LoginResult } from '../api/endpoints';
@@ -11,6 +11,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { Page } from '../components/Page';
 import { displayName, isStaff, useSession } from '../session';
 import { paths } from '../paths';
+import { readReturnState } from '../booking';
 
 type Step = { kind: 'password' } | { kind: 'mfa'; challengeId: string; methods: string[] };
 type Failure = { kind: 'api'; error: unknown } | { kind: 'text'; key: string } | undefined;
@@ -30,15 +31,19 @@ export function LoginPage() {
 
   const done = async () => {
     const next = await refresh();
-    const from = (location.state as { from?: string } | null)?.from;
+    const back = readReturnState(location.state);
     const fallback = next.status === 'authenticated' && isStaff(next.user) ? paths.staff : paths.appointments;
-    void navigate(from ?? fallback, { replace: true });
+    void navigate(back?.from ?? fallback, { replace: true, state: back?.resume ? { resume: back.resume } : null });
   };
 
   const handle = async (result: LoginResult) => {
     if (result.status === 'mfa_required') {
       setCode('');
       setStep({ kind: 'mfa', challengeId: result.challengeId, methods: result.methods });
+    } else if (result.status === 'mfa_enrolment_required') {
+      // Staff without a second factor yet: the account page enrols one.
+      await refresh();
+      void navigate(paths.account, { replace: true });
     } else {
       await done();
     }
@@ -162,6 +167,12 @@ export function LoginPage() {
         </p>
         {passkeyButton}
       </form>
+      <p className="form-links">
+        <Link to={paths.signup} state={location.state}>
+          {t('login.noAccount')}
+        </Link>{' '}
+        · <Link to={paths.forgotPassword}>{t('login.forgot')}</Link>
+      </p>
     </Page>
   );
 }

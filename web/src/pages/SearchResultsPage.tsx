@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { endpoints, type PractitionerHit, type Specialty } from '../api/endpoints';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -8,6 +8,7 @@ import { SearchForm, specialtyLabel, useSpecialties } from '../components/Search
 import { currentLanguage } from '../i18n';
 import { DEFAULT_TIME_ZONE, formatSlot } from '../i18n/format';
 import { useLoad } from '../useLoad';
+import { paths } from '../paths';
 
 const MAX_SLOTS_SHOWN = 4;
 
@@ -63,7 +64,9 @@ function ResultList({ items, specialties }: { items: PractitionerHit[]; specialt
           const spec = typeof hit.specialty === 'string' ? specialtyLabel(specialties, hit.specialty) : (hit.specialty.label ?? specialtyLabel(specialties, hit.specialty.code));
           return (
             <li key={hit.practitionerId} className="card">
-              <h2 className="card__title">{hit.name}</h2>
+              <h2 className="card__title">
+                <Link to={paths.practitioner(hit.practitionerId)}>{hit.name}</Link>
+              </h2>
               <p className="card__subtitle">{spec}</p>
               <p className="card__meta">
                 {hit.establishment.name} — {hit.establishment.postalCode} {hit.establishment.city}
@@ -73,7 +76,12 @@ function ResultList({ items, specialties }: { items: PractitionerHit[]; specialt
                 <ul className="slots">
                   {hit.nextSlots.slice(0, MAX_SLOTS_SHOWN).map((slot) => (
                     <li key={slot.start}>
-                      <time dateTime={slot.start}>{formatSlot(slot.start, lang, zone)}</time>
+                      <Link
+                        to={paths.practitioner(hit.practitionerId)}
+                        state={slot.motiveId ? { resume: { practitionerId: hit.practitionerId, establishmentId: hit.establishment.id, motiveId: slot.motiveId, start: slot.start } } : null}
+                      >
+                        <time dateTime={slot.start}>{formatSlot(slot.start, lang, zone)}</time>
+                      </Link>
                     </li>
                   ))}
                 </ul>

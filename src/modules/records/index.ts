@@ -1,0 +1,85 @@
+// The records module's public face: patient files (encrypted), clinical entries, documents and
+// the patients' GDPR rights. Other modules import only this file.
+import type { FastifyPluginAsync } from 'fastify';
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { AccessGate } from '../access/index.js';
+import type { Vault } from '../vault/index.js';
+import { createPatientService, insertPatientFile as insertFile, patientDisplayNames as displayNames } from './patients.js';
+import { patientRoutes } from './routes.js';
+import { createEntryService } from './entries.js';
+import { createEntryPdf } from './entry-pdf.js';
+import { entryRoutes } from './entry-routes.js';
+import { createGdprService, type ExportSection } from './gdpr.js';
+import { gdprRoutes } from './gdpr-routes.js';
+import { createDocumentService } from './documents.js';
+import { documentRoutes } from './document-routes.js';
+import { createRecordsStore } from './store.js';
+import { BLIND, openPatientRows, type PatientFile } from './patient-codec.js';
+
+export { isValidNir, nirKey, nirProblem, withNirKey, compactNir } from './ins.js';
+export type { PatientFile, Address, BaseInsurance, ComplementaryInsurance, GeneralPractitioner } from './patient-codec.js';
+export { sectionsFor } from './patients.js';
+export { retentionEnd } from './retention.js';
+export type { ExportSection } from './gdpr.js';
+export { planRecordsDemo, loadRecordsDemo, DEMO_DIAGNOSES, DEMO_MEDICATIONS, DEMO_GENETIC, DEMO_DEATH_CAUSE, type RecordsDemoPlan } from './demo.js';
+
+export interface RecordsDeps {
+  db: Database;
+  vault: Vault;
+  gate: AccessGate;
+  now?: () => Date;
+  /** Sections other modules add to the patient's export (the audit module's access log). */
+  exportSections?: ExportSection[];
+}
+
+export function createRecordsModule(deps: RecordsDeps) {
+  const store = createRecordsStore();
+  const patients = createPatientService({ gate: deps.gate, vault: deps.vault, store });
+  const entries = createEntryService({ db: deps.db, gate: deps.gate, vault: deps.vault, store });
+  const entryPdf = createEntryPdf({ db: deps.db, gate: deps.gate, vault: deps.vault, store });
+  const documents = createDocumentService({ db: deps.db, gate: deps.gate, vault: deps.vault });
+  const gdpr = createGdprService({ db: deps.db, gate: deps.gate, vault: deps.vault, store, patients, entries, documents, ...(deps.now ? { now: deps.now } : {}), exportSections: deps.exportSections ?? [] });
+  const routes: FastifyPluginAsync = async (app) => {
+    await app.register(patientRoutes(patients));
+    await app.register(entryRoutes(entries, entryPdf));
+    await app.register(gdprRoutes(gdpr));
+    await app.register(documentRoutes(documents));
+  };
+  return { patients, entries, entryPdf, gdpr, documents, routes };
+}
+
+export type RecordsModule = ReturnType<typeof createRecordsModule>;
+
+/**
+ * Creates a patient file in the caller's tenant transaction, which must already be authorized
+ * (scheduling's first booking of an account holder, the demo seed). Returns the new id.
+ */
+export function insertPatientFile(
+  tx: Tx,
+  vault: Vault,
+  input: { establishmentId: string; accountUserId: string | null; file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>; id?: string },
+): Promise<string> {
+  return insertFile(tx, { vault, store: createRecordsStore() }, input);
+}
+
+/**
+ * Ids of live files matching an exact last name and birth date through the blind indexes, in a
+ * transaction the gate has opened (the drill's search; the HTTP search is the patient service's).
+ */
+export async function searchPatientIds(tx: Tx, vault: Vault, establishmentId: string, q: { lastName: string; birthDate: string }, limit: number): Promise<string[]> {
+  const index = await vault.blindIndexer(tx, establishmentId);
+  return createRecordsStore().searchPatients(tx, { lastName: index(BLIND.lastName, [{ name: q.lastName }]), birthDate: index(BLIND.birthDate, [{ date: q.birthDate }]) }, limit);
+}
+
+/** E-mail and phone of files, in a transaction where reading their contact is already justified (notices). */
+export async function patientContacts(tx: Tx, vault: Vault, patientIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
+  const store = createRecordsStore();
+  const rows = await store.findPatients(tx, patientIds, ['email_enc', 'phone_enc']);
+  const opened = await openPatientRows(tx, vault, rows as never, new Set(['contact']));
+  return new Map(rows.map((r, i) => [r.id, { email: opened[i]!.email ?? null, phone: opened[i]!.phone ?? null }]));
+}
+
+/** "Firstnames NAME" of files, in a transaction where the gate has authorized reading their identity. */
+export function patientDisplayNames(tx: Tx, vault: Vault, patientIds: string[]): Promise<Map<string, string>> {
+  return displayNames(tx, { vault, store: createRecordsStore() }, patientIds);
+}
