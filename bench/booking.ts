@@ -2,7 +2,7 @@
 // audit) at 64 connections, on the `seed --scale` data set. Free slots are computed first through
 // the public API, so that most requests can succeed; 409s are counted apart.
 import { sql } from 'kysely';
-import { datasetSize, emit, load, openBenchDatabase, report, startBenchServer } from './scheduling-common.js';
+import { datasetSize, emit, loadAndReport, openBenchDatabase, startBenchServer } from './_scheduling-common.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const db = await openBenchDatabase();
@@ -28,7 +28,7 @@ try {
   // Interleave practitioners so that concurrent requests rarely queue on one practitioner.
   targets.sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : x.practitionerId < y.practitionerId ? -1 : 1));
   let i = 0;
-  const result = await load(server.url, {
+  const result = await loadAndReport(server, 'booking', {
     connections: 64,
     duration: seconds,
     method: 'POST',
@@ -38,8 +38,7 @@ try {
       i++;
       return { ...req, path: '/api/v1/appointments', method: 'POST', headers: { 'content-type': 'application/json', 'x-test-user': userId }, body: JSON.stringify(t) };
     },
-  });
-  report('booking', result, { connections: 64, freeSlotsOffered: targets.length, ...size });
+  }, { connections: 64, freeSlotsOffered: targets.length, ...size });
   emit('booking.succeeded_per_s', result['2xx'] / seconds, 'bookings/s', { ...size });
 } finally {
   await server.stop();

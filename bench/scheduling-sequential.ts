@@ -8,7 +8,7 @@ import { loadConfigFromProcess } from '../src/config.js';
 import { createLogger } from '../src/platform/log.js';
 import { openMigratedDatabase } from '../src/server.js';
 import { testAuthenticator } from '../test/helpers/scheduling-auth.js';
-import { emit } from './scheduling-common.js';
+import { emit } from './_scheduling-common.js';
 
 const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent' });
 if (!config.databaseUrl) throw new Error('set DATABASE_URL');

@@ -13,15 +13,17 @@ import { registerAuthDecision, type Authenticator } from './platform/http/contex
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
-import { createIdentity, type Clock } from './modules/identity/index.js';
+import { createIdentity, securityOfficerEmails, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
-import { createMailer, registerMailJobs } from './platform/mail.js';
+import { createMailer, enqueueMail, registerMailJobs } from './platform/mail.js';
+import { createLogSmsSender } from './platform/sms.js';
+import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
-import { createGuardModule, type GuardModuleDeps } from './modules/guard/index.js';
+import { allNotifiers, createGuardModule, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
-import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
+import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
 import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
 
 export interface AppDeps {
@@ -77,7 +79,8 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(cookie);
 
   const jobs = createJobRunner({ db, logger });
-  registerMailJobs(jobs, createMailer(config, { db, logger }));
+  const mailer = createMailer(config, { db, logger });
+  registerMailJobs(jobs, mailer);
   app.decorate('jobs', jobs);
   app.addHook('onClose', () => jobs.stop());
   const identity = await createIdentity({ config, db, logger, jobs, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
@@ -146,17 +149,27 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
     explanationSources: [appointmentExplanations],
     // Containment revokes every session and API key of the actor at once, in its transaction.
     revokeAllForActor: identity.revokeAllForActor,
+    // What a two-person bulk export can produce; the records module adds its provider here.
+    exportProviders: [appointmentsExport(vault)],
     writeDecoyFile: (tx, establishmentId, file) => insertPatientFile(tx, vault, { establishmentId, accountUserId: null, file }),
     ...guardDeps,
+    // Security officers hear of every alert by e-mail too, besides the console and the collectors.
+    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails, enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
-  await app.register(directoryRoutes({ db }), { prefix: '/api/v1' });
+  // Public directory and availability answers, shared by the directory (which invalidates it on
+  // its changes) and scheduling; with Redis, invalidations reach the other instances at once.
+  const publicCache = createPublicCache({ ...(guardDeps?.redis ? { redis: guardDeps.redis } : {}), logger });
+  app.addHook('onClose', () => publicCache.close());
+  await app.register(directoryRoutes({ db, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
   await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
-  await app.register(schedulingRoutes({ db, gate: access.gate, vault, now }), { prefix: '/api/v1' });
+  const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
+  await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
+  await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   await registerWeb(app);

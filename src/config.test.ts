@@ -20,9 +20,18 @@ describe('loadConfig', () => {
     });
   });
 
-  it('reads the syslog collector for security alerts, tcp:// or tls:// only', () => {
+  it('reads the syslog collector for security alerts, tcp://, tls:// or udp://', () => {
     expect(loadConfig({ HYGIE_SYSLOG_URL: 'tls://siem.example.fr:6514' }).syslogUrl).toBe('tls://siem.example.fr:6514');
-    expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'udp://siem:514' })).toThrow(/HYGIE_SYSLOG_URL/);
+    expect(loadConfig({ HYGIE_SYSLOG_URL: 'udp://siem:514' }).syslogUrl).toBe('udp://siem:514');
+    expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'http://siem:514' })).toThrow(/HYGIE_SYSLOG_URL/);
+  });
+
+  it('forwards audit events only to configured collectors it is told to', () => {
+    const secret = 'x'.repeat(32);
+    expect(loadConfig({}).forwardAudit).toEqual([]);
+    expect(loadConfig({ HYGIE_SYSLOG_URL: 'tcp://siem:601', HYGIE_WEBHOOK_URL: 'https://soc.example.fr/h', HYGIE_WEBHOOK_SECRET: secret, HYGIE_FORWARD_AUDIT: 'syslog, webhook' }).forwardAudit).toEqual(['syslog', 'webhook']);
+    expect(() => loadConfig({ HYGIE_FORWARD_AUDIT: 'syslog' })).toThrow(/HYGIE_SYSLOG_URL is not set/);
+    expect(() => loadConfig({ HYGIE_SYSLOG_URL: 'tcp://siem:601', HYGIE_FORWARD_AUDIT: 'kafka' })).toThrow(/HYGIE_FORWARD_AUDIT/);
   });
 
   it('reads the alert webhook with its signing secret, both or neither', () => {

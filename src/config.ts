@@ -46,10 +46,12 @@ export interface Config {
   /** File to which every signed audit checkpoint is appended, to keep them outside the database
    * (HYGIE_AUDIT_CHECKPOINTS_FILE, optional; ideally on another disk or an append-only mount). */
   auditCheckpointsFile: string | undefined;
-  /** Collector for security alerts (HYGIE_SYSLOG_URL: tcp://host:port or tls://host:port, RFC 5424; optional). */
+  /** Collector for security alerts (HYGIE_SYSLOG_URL: tcp://, tls:// or udp://host:port, RFC 5424; optional). */
   syslogUrl: string | undefined;
   /** Webhook receiving security alerts, signed with HMAC-SHA256 (HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET, both or neither). */
   webhook: { url: string; secret: string } | undefined;
+  /** Collectors that also receive every sealed audit event (HYGIE_FORWARD_AUDIT: "syslog", "webhook" or both; default none). */
+  forwardAudit: Array<'syslog' | 'webhook'>;
 }
 
 /** Key material read from the environment: never serialised, printed or logged. */
@@ -137,8 +139,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const checkpointsText = get('HYGIE_AUDIT_CHECKPOINTS_FILE');
   const auditCheckpointsFile = checkpointsText === undefined ? undefined : path.resolve(cwd, checkpointsText);
   const syslogUrl = get('HYGIE_SYSLOG_URL');
-  if (syslogUrl !== undefined && !isUrlWithProtocol(syslogUrl, ['tcp:', 'tls:'])) {
-    problems.push('HYGIE_SYSLOG_URL must be a tcp:// or tls:// URL');
+  if (syslogUrl !== undefined && !isUrlWithProtocol(syslogUrl, ['tcp:', 'tls:', 'udp:'])) {
+    problems.push('HYGIE_SYSLOG_URL must be a tcp://, tls:// or udp:// URL');
   }
 
   const webhookUrl = get('HYGIE_WEBHOOK_URL');
@@ -146,6 +148,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (webhookUrl !== undefined && !isUrlWithProtocol(webhookUrl, ['http:', 'https:'])) problems.push('HYGIE_WEBHOOK_URL must be an http:// or https:// URL');
   if ((webhookUrl === undefined) !== (webhookSecret === undefined)) problems.push('HYGIE_WEBHOOK_URL and HYGIE_WEBHOOK_SECRET go together');
   else if (webhookSecret !== undefined && webhookSecret.length < 32) problems.push('HYGIE_WEBHOOK_SECRET must be at least 32 characters');
+
+  const forwardText = get('HYGIE_FORWARD_AUDIT');
+  const forwardAudit = (forwardText ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '') as Array<'syslog' | 'webhook'>;
+  for (const d of forwardAudit) {
+    if (d !== 'syslog' && d !== 'webhook') problems.push('HYGIE_FORWARD_AUDIT is a comma-separated list of "syslog" and "webhook"');
+    else if (d === 'syslog' && syslogUrl === undefined) problems.push('HYGIE_FORWARD_AUDIT names syslog but HYGIE_SYSLOG_URL is not set');
+    else if (d === 'webhook' && webhookUrl === undefined) problems.push('HYGIE_FORWARD_AUDIT names webhook but HYGIE_WEBHOOK_URL is not set');
+  }
 
   const defaultPublicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
   const publicUrl = (get('HYGIE_PUBLIC_URL') ?? defaultPublicUrl).replace(/\/+$/, '');
@@ -189,6 +199,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     auditCheckpointsFile,
     syslogUrl,
     webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
+    forwardAudit: [...new Set(forwardAudit)],
   };
 }
 

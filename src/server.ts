@@ -8,7 +8,7 @@ import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
-import { allNotifiers, connectGuardRedis, createSyslogForwarder, createWebhookForwarder } from './modules/guard/index.js';
+import { connectGuardRedis, createSyslogForwarder, createWebhookForwarder, outboxAlertNotifier, registerForwarding } from './modules/guard/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
 import { sealStoredTotpSecrets } from './modules/identity/index.js';
@@ -70,15 +70,20 @@ export async function startServer(
     await sealStoredTotpSecrets({ config, db, logger });
     // Guard counters shared by every instance when REDIS_URL is set (PostgreSQL otherwise).
     const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
-    // Security alerts also go to the external collector when HYGIE_SYSLOG_URL is set. At merge,
-    // identity's e-mail notifier joins it through allNotifiers().
+    // Security alerts also go to the external collectors (HYGIE_SYSLOG_URL, HYGIE_WEBHOOK_URL), and
+    // the sealed audit events too with HYGIE_FORWARD_AUDIT: through the job outbox, at least once.
+    // At merge, identity's e-mail notifier joins the alert notifier through allNotifiers().
     const syslog = config.syslogUrl ? createSyslogForwarder(config.syslogUrl) : undefined;
     const webhook = config.webhook ? createWebhookForwarder(config.webhook.url, config.webhook.secret) : undefined;
-    const app = await buildApp({ config, db, logger, vault, guard: { redis, notifier: allNotifiers(syslog, webhook) } });
+    const targets = { syslog, webhook };
+    const app = await buildApp({ config, db, logger, vault, guard: { redis, notifier: outboxAlertNotifier(targets) } });
+    const forwarding = registerForwarding(app.jobs, { db, targets, auditEvents: config.forwardAudit });
+    app.addHook('onClose', async () => forwarding.stop());
     if (syslog) app.addHook('onClose', async () => syslog.close());
     if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
     await app.listen({ port: config.port, host: config.host });
     app.jobs.start();
+    forwarding.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

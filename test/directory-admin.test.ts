@@ -108,4 +108,17 @@ describe('establishment time zone', () => {
     expect((await app.inject({ method: 'PATCH', url, headers: as(staff['secretaryA']!), payload: { timeZone: 'Europe/Paris' } })).statusCode).toBe(403);
     expect((await app.inject({ method: 'PATCH', url, headers: as(staff['adminB']!), payload: { timeZone: 'Europe/Paris' } })).statusCode).toBe(404);
   });
+
+  it('an admin sets when reminders go out; out-of-range or repeated hours are refused', async () => {
+    const url = `${api}/establishments/${A.establishmentId}`;
+    const ok = await app.inject({ method: 'PATCH', url, headers: as(staff['adminA']!), payload: { reminderOffsetsHours: [2, 48] } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ reminderOffsetsHours: [48, 2] });
+    for (const bad of [[0], [721], [24, 24], [], [1, 2, 3, 4, 5, 6]]) {
+      const res = await app.inject({ method: 'PATCH', url, headers: as(staff['adminA']!), payload: { reminderOffsetsHours: bad } });
+      expect(res.json(), JSON.stringify(bad)).toMatchObject({ code: 'invalid_request' });
+    }
+    expect((await app.inject({ method: 'PATCH', url, headers: as(staff['adminA']!), payload: {} })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'PATCH', url, headers: as(staff['secretaryA']!), payload: { reminderOffsetsHours: [24] } })).statusCode).toBe(403);
+  });
 });

@@ -11,7 +11,8 @@ import { insertPatientFile } from '../src/modules/records/index.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
-import { filesOf, staffActor } from './helpers/actors.js';
+import { filesOf, patientActor, staffActor } from './helpers/actors.js';
+import { randomUUID } from 'node:crypto';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
 import { DomainError } from '../src/platform/http/errors.js';
 
@@ -166,29 +167,68 @@ describe('escalation at the gate', () => {
     expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(practitioner)))).toBe(true);
   });
 
-  it('the gate itself counts refused ids: the ninth unknown id in 5 minutes asks a step-up instead of a 404', async () => {
+  it('the gate reports ids it finds nowhere: walking random or another establishment\'s ids asks a step-up, then contains', async () => {
     const clock = new TestClock();
     const g = guardedGate(t.db, { clock });
-    const practitioner = staffActor(data, A, 'practitioner', 4);
+    const secretary = staffActor(data, A, 'secretary');
+    const elsewhere = filesOf(data, data.establishments[1]!.id).map((f) => f.id);
     const outcomes: string[] = [];
-    // Ids of files that do not exist here (another establishment's, or none at all): each is a 404.
-    const foreign = filesOf(data, B).map((f) => f.id);
-    for (let i = 0; i < 9; i++) outcomes.push(await readThrough(g.gate, practitioner, A, [foreign[i]!]));
-    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill('not_found'));
+    for (let i = 0; i < 25; i++) {
+      const id = i % 2 === 0 ? randomUUID() : elsewhere[i]!;
+      outcomes.push(await readThrough(g.gate, i > 10 ? withSecondFactor(secretary, clock.now()) : secretary, A, [id]));
+      clock.advance(1000);
+    }
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
     expect(outcomes[8]).toBe('step_up_required');
-    const misses = await t.db.owner.selectFrom('guard_misses').select(['kind']).where('actor_key', '=', `user:${userIdOf(practitioner)}`).execute();
-    expect(misses.length).toBeGreaterThanOrEqual(9);
-    expect(misses.every((m) => m.kind === 'not_found')).toBe(true);
+    expect(outcomes.slice(11, 20).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[20]).toBe('account_contained');
+    expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(secretary)))).toBe(true);
+    // A real file of the establishment is no miss, and its ordinary reads are unaffected elsewhere.
+    const other = staffActor(data, A, 'practitioner', 4);
+    expect(await readThrough(g.gate, other, A, [filesOf(data, A)[0]!.id])).toBe('allowed');
+  });
+
+  it('a patient asking for other patients\' files counts those as misses too', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const patient = patientActor(data, 0);
+    const own = data.patientFiles.find((f) => f.accountIndex === 0)!;
+    const others = filesOf(data, own.establishmentId).filter((f) => f.accountIndex !== 0).map((f) => f.id);
+    expect(await readThrough(g.gate, patient, own.establishmentId, [own.id])).toBe('allowed');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 9; i++) outcomes.push(await readThrough(g.gate, patient, own.establishmentId, [others[i]!]));
+    expect(outcomes.slice(0, 8).every((o) => o === 'not_found')).toBe(true);
+    expect(outcomes[8]).toBe('step_up_required');
+  });
+
+  it('a stolen cookie without the second factor: refused at the step-up line, contained after ten more refused crossings, every session revoked', async () => {
+    const clock = new TestClock();
+    const g = guardedGate(t.db, { clock });
+    const C = data.establishments[2]!.id;
+    const secretary = staffActor(data, C, 'secretary');
+    const files = filesOf(data, C).map((f) => f.id).slice(10);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 26; i++) {
+      outcomes.push(await readThrough(g.gate, secretary, C, [files[i]!]));
+      clock.advance(2000);
+    }
+    const first = outcomes.indexOf('step_up_required');
+    expect(first).toBeGreaterThan(5);
+    expect(outcomes.slice(first, first + 10).every((o) => o === 'step_up_required')).toBe(true);
+    expect(outcomes[first + 10]).toBe('account_contained');
+    expect(g.revoked).toContainEqual({ kind: 'user', id: userIdOf(secretary) });
+    const signals = await t.db.withTenant(C, (tx) => tx.selectFrom('contained_actors').select('signals').where('actor_key', '=', `user:${userIdOf(secretary)}`).execute());
+    expect(signals.at(-1)!.signals).toContain('repeated_after_refusal');
   });
 
   it('the gate counts patient searches that find nobody as search misses', async () => {
     const clock = new TestClock();
     const g = guardedGate(t.db, { clock });
-    const C = data.establishments[2]!.id;
-    const secretary = staffActor(data, C, 'secretary', 0);
+    // A practitioner of B whom no other test here walks (searching is open to practitioners too).
+    const secretary = staffActor(data, B, 'practitioner', 1);
     const search = async () => {
       try {
-        await g.gate.list({ actor: secretary, establishmentId: C, action: 'read', resourceKind: 'patient_search', categories: ['identity'], ip: '192.0.2.10' }, async () => [] as Array<{ id: string }>, (r) => r.id);
+        await g.gate.list({ actor: secretary, establishmentId: B, action: 'read', resourceKind: 'patient_search', categories: ['identity'], ip: '192.0.2.10' }, async () => [] as Array<{ id: string }>, (r) => r.id);
         return 'allowed';
       } catch (error) {
         if (error instanceof DomainError) return error.code;

@@ -71,7 +71,7 @@ describe('hygie incident report', () => {
       expect(r.stdout).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}","patientId/);
       const [establishmentDir] = await readdir(out);
       const letters = await readdir(path.join(out, establishmentDir!, 'letters'));
-      expect(letters.sort()).toEqual(read.map((id) => `${id}.fr.md`).sort());
+      expect(letters.sort()).toEqual(read.flatMap((id) => [`${id}.fr.md`, `${id}.fr.pdf`]).sort());
     });
   });
 });

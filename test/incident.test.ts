@@ -16,6 +16,7 @@ import { writeIncidentReport } from '../src/modules/incident/index.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
 import { filesOf, staffActor } from './helpers/actors.js';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { pdfPages } from './helpers/pdf.js';
 
 let t: TestDatabase;
 let data: DemoData;
@@ -133,6 +134,36 @@ describe('impact report', () => {
     expect(audit[0]!.purpose).toBe('breach_notification');
   });
 
+  it('serves each letter and the CNIL draft as PDF to security officers only; a patient the incident does not list is 404', async () => {
+    const opened = await call(officer(), 'POST', 'incidents', { actorUserId: uid(scraper), from: started.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+    const id = opened.body.id as string;
+    const base = `/api/v1/establishments/${A}/security/incidents/${id}`;
+    current = officer();
+    for (const pid of read) {
+      const res = await app.inject({ method: 'GET', url: `${base}/letters/${pid}/pdf` });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['cache-control']).toBe('no-store');
+      const text = (await pdfPages(res.rawPayload)).flat().join(' ');
+      expect(text).toContain(`dossier patient ${pid}`);
+      for (const other of read) if (other !== pid) expect(text).not.toContain(other);
+    }
+    const en = await app.inject({ method: 'GET', url: `${base}/letters/${[...read][0]}/pdf?lang=en` });
+    expect((await pdfPages(en.rawPayload)).flat().join(' ')).toContain('What was seen');
+    const cnil = await app.inject({ method: 'GET', url: `${base}/notification/pdf` });
+    expect(cnil.statusCode).toBe(200);
+    expect((await pdfPages(cnil.rawPayload)).flat().join(' ')).toContain('Nature de la violation');
+    // A patient the scraper never read, and another establishment's officer.
+    expect((await app.inject({ method: 'GET', url: `${base}/letters/${refusedOnly[0]}/pdf` })).statusCode).toBe(404);
+    current = staffActor(data, data.establishments[1]!.id, 'security_officer', 0, new Date());
+    expect((await app.inject({ method: 'GET', url: `${base}/letters/${[...read][0]}/pdf` })).statusCode).toBe(403);
+    for (const role of ['secretary', 'practitioner', 'admin'] as const) {
+      current = staffActor(data, A, role, 0, new Date());
+      expect((await app.inject({ method: 'GET', url: `${base}/letters/${[...read][0]}/pdf` })).statusCode).toBe(403);
+      expect((await app.inject({ method: 'GET', url: `${base}/notification/pdf` })).statusCode).toBe(403);
+    }
+  });
+
   it('refuses other roles, and 404s an unknown incident', async () => {
     const body = { actorUserId: uid(scraper), from: started.toISOString(), to: new Date().toISOString() };
     for (const role of ['practitioner', 'secretary', 'admin'] as const) {
@@ -150,9 +181,20 @@ describe('impact report', () => {
       const { reports, files } = await writeIncidentReport(t.db, { actorEmail: email, from: started, to: new Date(Date.now() + 60_000), out });
       expect(reports).toHaveLength(1);
       expect(reports[0]!.patients.map((p) => p.patientId)).toEqual([...read].sort());
-      expect(files).toHaveLength(2 + read.size);
+      expect(files).toHaveLength(3 + 2 * read.size);
       const dir = path.join(out, A);
-      expect((await readdir(path.join(dir, 'letters'))).sort()).toEqual([...read].sort().map((id) => `${id}.fr.md`));
+      expect((await readdir(path.join(dir, 'letters'))).sort()).toEqual([...read].sort().flatMap((id) => [`${id}.fr.md`, `${id}.fr.pdf`]));
+      // Each PDF letter is that patient's: their file reference, their categories, nobody else's.
+      for (const id of read) {
+        const text = (await pdfPages(await readFile(path.join(dir, 'letters', `${id}.fr.pdf`)))).flat().join(' ');
+        expect(text).toContain(`dossier patient ${id}`);
+        expect(text).toContain('identité (nom, prénoms, sexe, date de naissance)');
+        expect(text).toContain('coordonnées (adresse, téléphone, e-mail)');
+        expect(text).not.toContain('données de santé');
+        for (const other of read) if (other !== id) expect(text).not.toContain(other);
+        expect((await stat(path.join(dir, 'letters', `${id}.fr.pdf`))).mode & 0o777).toBe(0o600);
+      }
+      expect((await pdfPages(await readFile(path.join(dir, 'cnil-notification.fr.pdf')))).flat().join(' ')).toContain(`${read.size} patients`);
       expect(JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')).totals.patients).toBe(read.size);
       expect((await stat(path.join(dir, 'report.json'))).mode & 0o777).toBe(0o600);
     } finally {

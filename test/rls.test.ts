@@ -53,6 +53,10 @@ describe('tenant walls', () => {
           .execute();
         await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
+        await tx
+          .insertInto('guard_exports')
+          .values({ id: uuidv7(), establishment_id: establishmentId, kind: 'appointments', params: '{}', purpose: 'A purpose long enough for the check', requested_by: userId, requested_at: at, status: 'pending', decided_by: null, decided_at: null, expires_at: at, downloaded_at: null, patient_count: null })
+          .execute();
       });
       await insertIdentityRows(t.db, data, establishmentId);
     }
@@ -101,6 +105,7 @@ describe('tenant walls', () => {
         'guard_actor_state',
         'guard_daily',
         'guard_decoys',
+        'guard_exports',
         'guard_exposures',
         'guard_misses',
         'guard_networks',

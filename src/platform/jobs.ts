@@ -15,21 +15,47 @@ export interface JobInput {
   runAt?: Date;
   /** Attempts before the job is marked failed (default 8). */
   maxAttempts?: number;
+  /** What the job is about (an appointment id), for withdrawJobs(); never personal data. */
+  subject?: string;
 }
 
 export async function enqueueJob(tx: Tx, job: JobInput): Promise<string> {
-  const id = uuidv7();
-  await tx
-    .insertInto('jobs')
-    .values({
-      id,
-      kind: job.kind,
-      payload: JSON.stringify(job.payload),
-      ...(job.runAt ? { run_at: job.runAt } : {}),
-      ...(job.maxAttempts ? { max_attempts: job.maxAttempts } : {}),
-    })
-    .execute();
-  return id;
+  return (await enqueueJobs(tx, [job]))[0]!;
+}
+
+/** Queues several jobs in one statement (one round trip), in the caller's transaction. */
+export async function enqueueJobs(tx: Tx, jobs: readonly JobInput[]): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const rows = jobRows(jobs);
+  await tx.insertInto('jobs').values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The rows of these jobs, for a caller that inserts them in the same statement as the change
+ * that asks for them (a data-modifying CTE): the jobs then exist exactly when that statement does.
+ */
+export function jobRows(jobs: readonly JobInput[]) {
+  return jobs.map((job) => ({
+    id: uuidv7(),
+    kind: job.kind,
+    payload: JSON.stringify(job.payload),
+    // One multi-row insert needs the same columns on every row: defaults are spelled out.
+    run_at: job.runAt ?? sql<Date>`now()`,
+    max_attempts: job.maxAttempts ?? 8,
+    subject: job.subject ?? null,
+  }));
+}
+
+/**
+ * Withdraws the queued jobs of these kinds about a subject (the reminders of an appointment that
+ * was cancelled or moved), in the caller's transaction. A job already claimed by a worker may
+ * still run: its handler re-checks that it is still wanted.
+ */
+export async function withdrawJobs(tx: Tx, subject: string, kinds: readonly string[]): Promise<number> {
+  if (kinds.length === 0) return 0;
+  const result = await tx.deleteFrom('jobs').where('subject', '=', subject).where('kind', 'in', kinds).where('failed_at', 'is', null).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface JobContext {

@@ -15,6 +15,14 @@ export interface MailMessage {
   text: string;
   /** A stable name for logs and metrics ('identity.password_reset'); never personal data. */
   template: string;
+  /** Files sent with the message (a calendar file); the development transport keeps the text only. */
+  attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+  filename: string;
+  content: string;
+  contentType: string;
 }
 
 export interface Mailer {
@@ -33,7 +41,7 @@ export function createMailer(config: Config, deps: { db: Database; logger: Logge
     const transport: Transporter = nodemailer.createTransport(config.smtpUrl);
     return {
       async send(message) {
-        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text });
+        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, attachments: message.attachments ?? [] });
         deps.logger.info({ template: message.template, messageId: info.messageId }, 'mail sent');
       },
     };
@@ -42,7 +50,7 @@ export function createMailer(config: Config, deps: { db: Database; logger: Logge
   const transport: Transporter = nodemailer.createTransport({ jsonTransport: true });
   return {
     async send(message) {
-      const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text });
+      const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, attachments: message.attachments ?? [] });
       await deps.db.withPlatform((tx) =>
         tx.insertInto('mail_outbox').values({ id: uuidv7(), to_address: message.to.toLowerCase(), subject: message.subject, text: message.text }).execute(),
       );

@@ -29,6 +29,8 @@ export interface AccessRequest {
   auditAction?: string;
   /** Patients whose genetic results being read name the acting practitioner (records knows). */
   namedOnGenetic?: ReadonlySet<string>;
+  /** A two-person-approved bulk export being downloaded (the guard verifies it in its register). */
+  exportId?: string;
 }
 
 export interface AccessResult<T> {
@@ -124,7 +126,10 @@ export function createAccessGate(deps: {
       breakGlass: breakGlass.has(patientId),
       namedOnGenetic: request.namedOnGenetic?.has(patientId) ?? false,
     }));
-    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass };
+    // Probing, for the guard's enumeration signal: ids this establishment does not hold (random,
+    // or another establishment's) and, for a patient, any file that is not their own.
+    const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)));
+    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
   }
 
   function auditBase(request: Omit<AccessRequest, 'patientIds'>, role: string | null) {
@@ -166,6 +171,7 @@ export function createAccessGate(deps: {
         explainedPatientIds: explained.map((d) => d.patientId),
         breakGlassPatientIds: viaBreakGlass,
         ip: request.ip ?? null,
+        ...(request.exportId ? { exportId: request.exportId } : {}),
       });
     } catch (error) {
       if (error instanceof DomainError && error.code === 'step_up_required') verdict = 'step_up';
@@ -197,17 +203,19 @@ export function createAccessGate(deps: {
       type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
         const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
-        const { decisions, breakGlass } = await evaluate(tx, ctx, request, request.patientIds);
+        const evaluated = await evaluate(tx, ctx, request, request.patientIds);
+        const { decisions, breakGlass } = evaluated;
         const allowed = decisions.filter((d) => d.allowed);
         const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
         if (denied.length > 0) {
           await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
         }
-        if (allowed.length === 0) {
-          // A refusal is a miss for the guard's enumeration signal (bursts of ids answered 404).
-          const verdict = (await meter.noteMiss?.(tx, { actor: request.actor, establishmentId: request.establishmentId, role, kind: 'not_found', count: denied.length, ip: request.ip ?? null })) ?? 'allow';
-          return verdict === 'allow' ? { kind: 'refused' } : { kind: 'verdict', verdict };
+        const { misses } = evaluated;
+        if (misses.length > 0 && meter.noteMiss) {
+          const missVerdict = await meter.noteMiss(tx, { actor: request.actor, role, establishmentId: request.establishmentId, kind: 'not_found', count: misses.length, ip: request.ip ?? null });
+          if (missVerdict !== 'allow') return { kind: 'verdict', verdict: missVerdict };
         }
+        if (allowed.length === 0) return { kind: 'refused' };
         const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
         if (verdict !== 'allow') return { kind: 'verdict', verdict };
         const allowedIds = allowed.map((d) => d.patientId);
@@ -265,7 +273,7 @@ export function createAccessGate(deps: {
         if (verdict !== 'allow') return { kind: 'verdict', verdict };
         // A patient search that found nobody is a miss (searches that miss: harvesting identities).
         if (request.resourceKind === 'patient_search' && visible.length === 0) {
-          const missed = (await meter.noteMiss?.(tx, { actor: request.actor, establishmentId: request.establishmentId, role, kind: 'search_miss', ip: request.ip ?? null })) ?? 'allow';
+          const missed = (await meter.noteMiss?.(tx, { actor: request.actor, establishmentId: request.establishmentId, role, kind: 'search_miss', count: 1, ip: request.ip ?? null })) ?? 'allow';
           if (missed !== 'allow') return { kind: 'verdict', verdict: missed };
         }
         return { kind: 'ok', rows: visible };

@@ -44,9 +44,14 @@ export interface AuditEventInput {
 }
 
 /**
- * Appends one event in the given transaction. The transaction must be scoped to the event's
- * establishment (withTenant) or, for the platform stream, be a platform transaction.
+ * The row of one event, for a caller that writes it in the same statement as the change it
+ * records (the booking's single insert). Same rules as appendAuditEvent: the statement must run
+ * in a transaction scoped to the event's establishment.
  */
+export function auditEventRow(event: AuditEventInput): Insertable<AuditEventsTable> {
+  return toRow(event);
+}
+
 function toRow(event: AuditEventInput): Insertable<AuditEventsTable> {
   const actor = event.actor;
   return {

@@ -1,5 +1,6 @@
 // The directory module's public face: establishments, practitioners, specialties.
 import type { Database, Tx } from '../../platform/db/database.js';
+import type { PublicCache } from '../../platform/cache.js';
 import { createDirectoryStore } from './store.js';
 import { createDirectoryService } from './service.js';
 import { directoryPlugin } from './routes.js';
@@ -7,8 +8,8 @@ import { directoryPlugin } from './routes.js';
 export { SPECIALTIES, type Specialty } from './specialties.js';
 export { isValidRpps, rppsFromPayload } from './rpps.js';
 
-export function directoryRoutes(deps: { db: Database }) {
-  const service = createDirectoryService({ db: deps.db, store: createDirectoryStore() });
+export function directoryRoutes(deps: { db: Database; cache?: PublicCache }) {
+  const service = createDirectoryService({ db: deps.db, store: createDirectoryStore(), ...(deps.cache ? { cache: deps.cache } : {}) });
   return directoryPlugin(service);
 }
 

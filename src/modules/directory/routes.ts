@@ -63,9 +63,9 @@ export function directoryPlugin(service: DirectoryService): FastifyPluginAsync {
       '/establishments/:eid',
       {
         config: { auth: 'session' },
-        schema: { tags: ['directory'], summary: "Set the establishment's time zone (admin)", params: EstablishmentParams, body: EstablishmentPatchBody, response: { 200: EstablishmentView } },
+        schema: { tags: ['directory'], summary: "Set the establishment's time zone or reminder times (admin)", params: EstablishmentParams, body: EstablishmentPatchBody, response: { 200: EstablishmentView } },
       },
-      async (request) => service.setTimeZone(actorOf(request), request.params.eid, request.body.timeZone),
+      async (request) => service.updateEstablishment(actorOf(request), request.params.eid, request.body),
     );
   };
 }

@@ -52,10 +52,21 @@ export const PractitionerView = Type.Object({
 });
 
 export const EstablishmentPatchBody = Type.Object(
-  { timeZone: Type.String({ minLength: 3, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris' }) },
-  { additionalProperties: false },
+  {
+    timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64, description: 'IANA time zone, e.g. Europe/Paris' })),
+    reminderOffsetsHours: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 720 }), {
+        minItems: 1,
+        maxItems: 5,
+        uniqueItems: true,
+        description: 'hours before an appointment at which reminders are sent (default [168, 24]); applies to appointments booked or moved afterwards',
+      }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
-export const EstablishmentView = Type.Object({ id: Uuid, name: Type.String(), city: Type.String(), postalCode: Type.String(), timeZone: Type.String() });
+export type EstablishmentPatchBody = Static<typeof EstablishmentPatchBody>;
+export const EstablishmentView = Type.Object({ id: Uuid, name: Type.String(), city: Type.String(), postalCode: Type.String(), timeZone: Type.String(), reminderOffsetsHours: Type.Array(Type.Integer()) });
 
 export const EstablishmentStaffView = Type.Object({
   id: Uuid,

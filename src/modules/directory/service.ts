@@ -1,11 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import { DateTime } from 'luxon';
-import type { Database } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { PublicCache } from '../../platform/cache.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import type { DirectoryStore } from './store.js';
-import type { PractitionerCreateBody, PractitionerPatchBody, SpecialtyDto } from './schemas.js';
+import type { EstablishmentPatchBody, PractitionerCreateBody, PractitionerPatchBody, SpecialtyDto } from './schemas.js';
 import { isValidRpps } from './rpps.js';
 
 const invalid = (field: string, message: string) => new DomainError('invalid_request', `${field}: ${message}`, { errors: [{ field, message }] });
@@ -27,8 +28,17 @@ export function checkRpps(rpps: string): void {
   if (!isValidRpps(rpps)) throw invalid('body.rpps', 'the check digit (the 11th) does not match the first ten digits');
 }
 
-export function createDirectoryService(deps: { db: Database; store: DirectoryStore }) {
+export function createDirectoryService(deps: { db: Database; store: DirectoryStore; cache?: PublicCache }) {
   const { db, store } = deps;
+  /**
+   * Every write here changes what public search and profiles show (names, specialties, time
+   * zones), so the public cache forgets everything once it commits; such changes are rare.
+   */
+  async function write<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = await db.withTenant(establishmentId, fn);
+    deps.cache?.invalidateAll();
+    return result;
+  }
   const view = (p: { id: string; first_name: string; last_name: string; rpps: string; specialty_code: string; languages: string[]; teleconsult: boolean }) => ({
     id: p.id,
     firstName: p.first_name,
@@ -50,7 +60,7 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
     async createPractitioner(actor: Actor, establishmentId: string, body: PractitionerCreateBody) {
       const role = requireAdmin(actor, establishmentId);
       checkRpps(body.rpps);
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         if (!(await store.specialtyExists(tx, body.specialty))) throw invalid('body.specialty', 'not a specialty of GET /api/v1/specialties');
         // The RPPS directory is public: saying that a number is already listed reveals nothing.
         if (await store.findPractitionerByRpps(tx, body.rpps)) throw new DomainError('conflict', 'A practitioner with this RPPS number is already in the directory');
@@ -74,7 +84,7 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
     async patchPractitioner(actor: Actor, establishmentId: string, practitionerId: string, body: PractitionerPatchBody) {
       const role = roleIn(actor, establishmentId);
       if (role === undefined) throw new DomainError('not_found');
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         if (!(await store.practisesIn(tx, establishmentId, practitionerId))) throw new DomainError('not_found');
         const current = (await store.findPractitioner(tx, practitionerId))!;
         const self = actor.kind === 'user' && current.user_id === actor.userId;
@@ -117,14 +127,18 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
       });
     },
 
-    async setTimeZone(actor: Actor, establishmentId: string, timeZone: string) {
+    async updateEstablishment(actor: Actor, establishmentId: string, body: EstablishmentPatchBody) {
       const role = requireAdmin(actor, establishmentId);
-      if (!DateTime.local().setZone(timeZone).isValid || !timeZone.includes('/')) throw invalid('body.timeZone', 'not an IANA time zone such as Europe/Paris');
-      return db.withTenant(establishmentId, async (tx) => {
-        await store.setTimeZone(tx, establishmentId, timeZone);
+      const { timeZone, reminderOffsetsHours } = body;
+      if (timeZone !== undefined && (!DateTime.local().setZone(timeZone).isValid || !timeZone.includes('/'))) throw invalid('body.timeZone', 'not an IANA time zone such as Europe/Paris');
+      return write(establishmentId, async (tx) => {
+        await store.updateEstablishment(tx, establishmentId, {
+          ...(timeZone !== undefined ? { time_zone: timeZone } : {}),
+          ...(reminderOffsetsHours !== undefined ? { reminder_offsets_hours: [...reminderOffsetsHours].sort((a, b) => b - a) } : {}),
+        });
         await appendAuditEvent(tx, { establishmentId, actor, actorRole: role, action: 'directory.establishment.update', resourceKind: 'establishment', resourceIds: [establishmentId], outcome: 'allowed' });
         const e = (await store.findEstablishment(tx, establishmentId))!;
-        return { id: e.id, name: e.name, city: e.city, postalCode: e.postal_code, timeZone: e.time_zone };
+        return { id: e.id, name: e.name, city: e.city, postalCode: e.postal_code, timeZone: e.time_zone, reminderOffsetsHours: e.reminder_offsets_hours };
       });
     },
   };

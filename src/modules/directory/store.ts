@@ -47,7 +47,7 @@ export function createDirectoryStore() {
     },
 
     findEstablishment(tx: Tx, id: string) {
-      return tx.selectFrom('establishments').select(['id', 'name', 'city', 'postal_code', 'time_zone']).where('id', '=', id).executeTakeFirst();
+      return tx.selectFrom('establishments').select(['id', 'name', 'city', 'postal_code', 'time_zone', 'reminder_offsets_hours']).where('id', '=', id).executeTakeFirst();
     },
 
     /** The practitioners of the establishment in the transaction's tenant, by name. */
@@ -62,8 +62,8 @@ export function createDirectoryStore() {
         .execute();
     },
 
-    setTimeZone(tx: Tx, id: string, timeZone: string) {
-      return tx.updateTable('establishments').set({ time_zone: timeZone }).where('id', '=', id).execute();
+    updateEstablishment(tx: Tx, id: string, patch: { time_zone?: string; reminder_offsets_hours?: number[] }) {
+      return tx.updateTable('establishments').set(patch).where('id', '=', id).execute();
     },
   };
 }

@@ -18,6 +18,21 @@ export interface Exposure {
   /** Patients reached through break-the-glass. */
   breakGlassPatientIds: string[];
   ip: string | null;
+  /**
+   * Set only by the guard's own export download: the two-person-approved export this exposure
+   * belongs to. The meter checks it against the export register before letting it through.
+   */
+  exportId?: string;
+}
+
+/** Ids a request named that the gate refused as probing: found nowhere here, or (for a patient) not their own. */
+export interface MissReport {
+  actor: Actor;
+  role: string | null;
+  establishmentId: string;
+  kind: 'not_found' | 'search_miss';
+  count: number;
+  ip: string | null;
 }
 
 export interface AccessMeter {
@@ -27,18 +42,9 @@ export interface AccessMeter {
    */
   meter(tx: Tx, exposure: Exposure): Promise<void>;
   /**
-   * Counts a miss — a request refused as not_found, a patient search that found nobody — for the
-   * enumeration signal, in the gate's transaction. 'allow' means: answer the miss as usual.
+   * Counts the request's misses for the enumeration signal, in the gate's transaction, and
+   * answers the guard's verdict; the gate answers 401/423 instead of 404 when it is not 'allow'.
    */
-  noteMiss?(tx: Tx, miss: Miss): Promise<'allow' | 'step_up' | 'contain'>;
-}
-
-export interface Miss {
-  actor: Actor;
-  establishmentId: string;
-  role: string | null;
-  kind: 'search_miss' | 'not_found';
-  count?: number;
-  ip?: string | null;
+  noteMiss?(tx: Tx, miss: MissReport): Promise<'allow' | 'step_up' | 'contain'>;
 }
 

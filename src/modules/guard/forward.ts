@@ -1,6 +1,8 @@
-// Forwarding of security alerts to an external collector: syslog (RFC 5424 messages, octet-counted
-// framing of RFC 6587 over TCP, TLS when the URL says tls://), so that the establishment's, the
+// Forwarding of security alerts (and audit events, forward-audit.ts) to an external collector:
+// syslog (RFC 5424 messages, octet-counted framing of RFC 6587 over TCP, TLS when the URL says
+// tls://, one message per datagram over UDP as RFC 5426), so that the establishment's, the
 // hoster's and the editor's security teams see the same events. Ids, codes and counts only.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
 import { hostname } from 'node:os';
@@ -43,14 +45,23 @@ export function frame(message: string): string {
 
 export interface SyslogForwarder extends SecurityNotifier {
   send(alert: ForwardedAlert): Promise<void>;
+  /** Sends one RFC 5424 message; resolves once written to the socket (TCP/TLS) or sent (UDP). */
+  sendMessage(message: string): Promise<void>;
+  readonly transport: 'tcp' | 'tls' | 'udp';
+  /** HOSTNAME field of the messages (the machine's name unless configured). */
+  readonly hostName: string;
   close(): Promise<void>;
 }
 
-/** A forwarder to `tcp://host:port` or `tls://host:port`; reconnects on the next alert after a failure. */
+/** RFC 5426 asks receivers to take at least 2,048 octets; longer messages are for TCP/TLS. */
+export const UDP_MAX_MESSAGE = 2048;
+
+/** A forwarder to `tcp://host:port`, `tls://host:port` or `udp://host:port`; reconnects on the next message after a failure. */
 export function createSyslogForwarder(url: string, opts: { host?: string; ca?: string } = {}): SyslogForwarder {
   const u = new URL(url);
-  if (u.protocol !== 'tcp:' && u.protocol !== 'tls:') throw new Error('syslog URL must be tcp:// or tls://');
-  const port = Number(u.port || (u.protocol === 'tls:' ? 6514 : 601));
+  if (u.protocol !== 'tcp:' && u.protocol !== 'tls:' && u.protocol !== 'udp:') throw new Error('syslog URL must be tcp://, tls:// or udp://');
+  const port = Number(u.port || (u.protocol === 'tls:' ? 6514 : u.protocol === 'udp:' ? 514 : 601));
+  if (u.protocol === 'udp:') return udpForwarder(u.hostname.replace(/^\[|\]$/g, ''), port, opts);
   let socket: net.Socket | null = null;
   const connect = (): Promise<net.Socket> =>
     new Promise((resolve, reject) => {
@@ -67,10 +78,15 @@ export function createSyslogForwarder(url: string, opts: { host?: string; ca?: s
       });
     });
   const forwarder: SyslogForwarder = {
-    async send(alert) {
+    transport: u.protocol === 'tls:' ? 'tls' : 'tcp',
+    hostName: opts.host ?? hostname(),
+    async sendMessage(message) {
       socket ??= await connect();
       const s = socket;
-      await new Promise<void>((resolve, reject) => s.write(frame(formatSyslog(alert, opts)), (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => s.write(frame(message), (e) => (e ? reject(e) : resolve())));
+    },
+    async send(alert) {
+      await forwarder.sendMessage(formatSyslog(alert, opts));
     },
     async alertRaised(_tx, alert) {
       // Forwarding must never break the access it reports on: a collector outage is logged by
@@ -80,6 +96,28 @@ export function createSyslogForwarder(url: string, opts: { host?: string; ca?: s
     async close() {
       socket?.end();
       socket = null;
+    },
+  };
+  return forwarder;
+}
+
+function udpForwarder(host: string, port: number, opts: { host?: string }): SyslogForwarder {
+  const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  socket.unref();
+  const forwarder: SyslogForwarder = {
+    transport: 'udp',
+    hostName: opts.host ?? hostname(),
+    sendMessage(message) {
+      return new Promise<void>((resolve, reject) => socket.send(Buffer.from(message, 'utf8'), port, host, (e) => (e ? reject(e) : resolve())));
+    },
+    async send(alert) {
+      await forwarder.sendMessage(formatSyslog(alert, opts));
+    },
+    async alertRaised(_tx, alert) {
+      await forwarder.send({ ...alert, at: new Date() }).catch(() => undefined);
+    },
+    async close() {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };
   return forwarder;
@@ -99,10 +137,17 @@ export function allNotifiers(...notifiers: Array<SecurityNotifier | undefined>):
  * HMAC-SHA256(secret, "<t>.<body>")>`, so the receiver checks origin and freshness. The URL comes
  * from the operator's configuration (HYGIE_WEBHOOK_URL), never from a request.
  */
-export function createWebhookForwarder(url: string, secret: string, opts: { timeoutMs?: number; now?: () => Date } = {}): SecurityNotifier & { send(alert: ForwardedAlert): Promise<void> } {
+export interface WebhookForwarder extends SecurityNotifier {
+  send(alert: ForwardedAlert): Promise<void>;
+  /** POSTs one signed JSON document; rejects unless the receiver answers 2xx. */
+  post(document: Record<string, unknown>): Promise<void>;
+}
+
+export function createWebhookForwarder(url: string, secret: string, opts: { timeoutMs?: number; now?: () => Date } = {}): WebhookForwarder {
   const now = opts.now ?? (() => new Date());
-  const send = async (alert: ForwardedAlert) => {
-    const body = JSON.stringify({ type: 'security_alert', ...alert, at: alert.at.toISOString() });
+  const send = (alert: ForwardedAlert) => post({ type: 'security_alert', ...alert, at: alert.at.toISOString() });
+  const post = async (document: Record<string, unknown>) => {
+    const body = JSON.stringify(document);
     const t = Math.floor(now().getTime() / 1000);
     const res = await fetch(url, {
       method: 'POST',
@@ -114,6 +159,7 @@ export function createWebhookForwarder(url: string, secret: string, opts: { time
   };
   return {
     send,
+    post,
     async alertRaised(_tx, alert) {
       await send({ ...alert, at: now() }).catch(() => undefined);
     },

@@ -5,22 +5,31 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
-import type { AccessMeter } from './exposure.js';
+import type { AccessMeter, MissReport } from './exposure.js';
 import { postgresCounters, redisCounters } from './counters.js';
 import { createMeter, type ExplanationSource, type RevokeAllForActor, type SecurityNotifier } from './meter.js';
 import { createSecurityService } from './security.js';
 import { securityPlugin } from './routes.js';
 import { createGuardStore } from './store.js';
 import type { Thresholds, Verdict } from './signals.js';
+import type { AccessGate } from '../access/index.js';
+import { exportProviders, type ExportProvider } from './export-provider.js';
+import { createExportService } from './exports.js';
+import { createExportStore } from './export-store.js';
+import { exportsPlugin } from './routes.js';
 
-export type { Exposure, AccessMeter } from './exposure.js';
+export type { Exposure, AccessMeter, MissReport } from './exposure.js';
 export { raiseAlert, type AlertInput } from './alerts.js';
 export type { ExplanationSource, RevokeAllForActor, SecurityNotifier } from './meter.js';
 export { actorKeyOf } from './meter.js';
 export { plantDecoys, type DecoyFileWriter } from './decoys.js';
 import type { DecoyFileWriter } from './decoys.js';
-export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder } from './forward.js';
+export { createSyslogForwarder, createWebhookForwarder, verifyWebhook, allNotifiers, formatSyslog, type SyslogForwarder, type WebhookForwarder } from './forward.js';
+export { registerForwarding, outboxAlertNotifier, forwardSealedEvents, forwardedEvent, formatAuditSyslog, type Forwarding, type ForwardingTargets, type ForwardedAuditEvent } from './forward-audit.js';
 export { connectGuardRedis } from './redis.js';
+export { officerMailNotifier, alertMail } from './alert-mail.js';
+export { invalidParam, toCsv, type ExportProvider, type ExportRow, type ExportParams } from './export-provider.js';
+export { EXPORT_DECISION_HOURS, EXPORT_DOWNLOAD_HOURS, MAX_OPEN_EXPORTS, type ExportView } from './exports.js';
 export { DEFAULT_THRESHOLDS, decideEscalation, checkAgendaRange, type AgendaRangeVerdict, type Thresholds, type Verdict, type GuardRole } from './signals.js';
 
 export const passThroughMeter: AccessMeter = {
@@ -40,6 +49,10 @@ export interface GuardModuleDeps {
   writeDecoyFile?: DecoyFileWriter;
   now?: () => Date;
   defaults?: Thresholds;
+  /** What two-person bulk exports can produce (scheduling's appointments; records' files later). */
+  exportProviders?: ExportProvider[];
+  /** Rows one export may hold (default 100,000). */
+  maxExportRows?: number;
 }
 
 export function createGuardModule(deps: GuardModuleDeps) {
@@ -56,7 +69,8 @@ export function createGuardModule(deps: GuardModuleDeps) {
   });
   const security = createSecurityService({ db: deps.db, store, counters, ...(deps.writeDecoyFile ? { writeDecoyFile: deps.writeDecoyFile } : {}), ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
   return {
-    meter: m.meter,
+    // The gate's refusals of ids found nowhere feed the enumeration signal (bursts of 404s).
+    meter: { meter: m.meter.meter, noteMiss: (tx: Tx, miss: MissReport) => m.noteMiss(tx, miss) } satisfies AccessMeter,
     /**
      * For routes that answer a miss (a search that found nobody, an id answered not_found): counts
      * it for the enumeration signal, in its own transaction, and returns the verdict; the route
@@ -67,6 +81,20 @@ export function createGuardModule(deps: GuardModuleDeps) {
     },
     security,
     routes: securityPlugin(security),
+    /** The export routes, once the access gate exists (the gate needs this module's meter first). */
+    exportRoutes(gate: AccessGate) {
+      const service = createExportService({
+        db: deps.db,
+        gate,
+        store: createExportStore(),
+        guardStore: store,
+        providers: exportProviders(deps.exportProviders ?? []),
+        notifier: deps.notifier,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.maxExportRows ? { maxRows: deps.maxExportRows } : {}),
+      });
+      return exportsPlugin(service);
+    },
     counterKind: counters.kind,
   };
 }

@@ -12,6 +12,7 @@ import type { AccessMeter, Exposure } from './exposure.js';
 import { raiseAlert } from './alerts.js';
 import { postgresCounters, combineWindows, type CounterStore } from './counters.js';
 import type { GuardStore } from './store.js';
+import { createExportStore } from './export-store.js';
 import {
   baselineOf,
   decideEscalation,
@@ -56,6 +57,8 @@ export interface GuardDeps {
 /** Resource kinds whose writes explain the patients they name (a booking being made). */
 const EXPLAINING_WRITES: ReadonlySet<string> = new Set(['appointment', 'booking']);
 const STEP_UP_GRACE_MS = 5 * 60_000;
+/** Crossings refused while a person's step-up is pending, after which the guard contains. */
+export const REFUSED_CROSSINGS_BEFORE_CONTAIN = 10;
 
 export function actorKeyOf(actor: Actor): string | null {
   if (actor.kind === 'user') return `user:${actor.userId}`;
@@ -203,6 +206,12 @@ export function createMeter(deps: GuardDeps) {
       throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
     }
     if (verdict === 'step_up') {
+      // A person who keeps crossing while the step-up stays unanswered is most likely replaying a
+      // stolen cookie without the second factor: contain it, which also revokes that cookie.
+      if (pending && exposure.actor.kind === 'user' && (await store.countRefusalWhilePending(tx, exposure.establishmentId, key)) >= REFUSED_CROSSINGS_BEFORE_CONTAIN) {
+        await containActor(tx, { establishmentId: exposure.establishmentId, actor: exposure.actor, signals: [...signals, 'repeated_after_refusal'], counts: { refusedWhilePending: REFUSED_CROSSINGS_BEFORE_CONTAIN } });
+        throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      }
       await demandStepUp(tx, exposure.establishmentId, exposure.actor, key, signals, pending);
       throw new DomainError('step_up_required', 'Confirm with your second factor to continue');
     }
@@ -218,14 +227,37 @@ export function createMeter(deps: GuardDeps) {
     return e;
   }
 
+  const exportStore = createExportStore();
+
+  /**
+   * A two-person-approved export is explained by its approval, so it does not count in the
+   * actor's sliding windows (it would contain the requester's next ordinary request); it is
+   * metered in the export register instead — who, how many patients, when — and alerted.
+   */
+  async function meterExport(tx: Tx, exposure: Exposure, exportId: string): Promise<void> {
+    const userId = exposure.actor.kind === 'user' ? exposure.actor.userId : null;
+    if (!userId || !(await exportStore.claimedBy(tx, exposure.establishmentId, exportId, userId))) {
+      throw new DomainError('forbidden', 'Not an approved export of this person');
+    }
+    await exportStore.recordVolume(tx, exposure.establishmentId, exportId, exposure.patientIds.length);
+    const alertId = await raiseAlert(tx, {
+      establishmentId: exposure.establishmentId,
+      kind: 'export_downloaded',
+      severity: 'warning',
+      actorUserId: userId,
+      details: { exportId, patients: exposure.patientIds.length },
+    });
+    await deps.notifier?.alertRaised(tx, { establishmentId: exposure.establishmentId, alertId, kind: 'export_downloaded', severity: 'warning' });
+  }
+
   const meter: AccessMeter = {
-    noteMiss: (tx, miss) => noteMiss(tx, miss),
     async meter(tx, exposure) {
       const key = actorKeyOf(exposure.actor);
       if (!key) return;
       const role = guardRoleOf(exposure);
       await store.lockActor(tx, exposure.establishmentId, key);
       if (await store.isContained(tx, key)) throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      if (exposure.exportId !== undefined) return meterExport(tx, exposure, exposure.exportId);
       // A decoy is reached by no legitimate workflow: alert and contain on the spot.
       const decoys = await store.decoysAmong(tx, exposure.establishmentId, exposure.patientIds);
       if (decoys.length > 0) {

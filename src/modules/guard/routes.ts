@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../platform/http/context.js';
+import { Type } from 'typebox';
 import type { SecurityService } from './security.js';
+import type { ExportService } from './exports.js';
 import {
   AlertParams,
   DecoysBody,
@@ -9,6 +11,11 @@ import {
   AlertsQuery,
   AlertsResponse,
   EstablishmentParams,
+  ExportParams,
+  ExportRequestBody,
+  ExportsQuery,
+  ExportsResponse,
+  ExportView,
   ReleaseResponse,
   ResolveResponse,
   ThresholdOverrides,
@@ -52,6 +59,48 @@ export function securityPlugin(service: SecurityService): FastifyPluginAsync {
         schema: { tags: ['security'], summary: "Replace this establishment's threshold overrides (step-up required)", params: EstablishmentParams, body: ThresholdOverrides, response: { 200: ThresholdsResponse } },
       },
       async (request) => service.updateThresholds(actorOf(request), request.params.eid, request.body),
+    );
+  };
+}
+
+/** Two-person bulk exports, under the security prefix (request, approve, reject, single download). */
+export function exportsPlugin(service: ExportService): FastifyPluginAsync {
+  return async (base) => {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const prefix = '/establishments/:eid/security/exports';
+    app.post(
+      prefix,
+      {
+        config: { auth: 'session' },
+        schema: { tags: ['security'], summary: 'Request a bulk export with its purpose (step-up); a security officer must approve it', params: EstablishmentParams, body: ExportRequestBody, response: { 201: ExportView } },
+      },
+      async (request, reply) => reply.code(201).send(await service.request(actorOf(request), request.params.eid, request.body)),
+    );
+    app.get(
+      prefix,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Export requests: all of them for security officers, your own otherwise', params: EstablishmentParams, querystring: ExportsQuery, response: { 200: ExportsResponse } } },
+      async (request) => service.list(actorOf(request), request.params.eid, request.query),
+    );
+    app.post(
+      `${prefix}/:id/approve`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Approve an export (a security officer other than the requester; step-up); downloadable once for 24 hours', params: ExportParams, response: { 200: ExportView } } },
+      async (request) => service.approve(actorOf(request), request.params.eid, request.params.id),
+    );
+    app.post(
+      `${prefix}/:id/reject`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Reject an export request (a security officer other than the requester)', params: ExportParams, response: { 200: ExportView } } },
+      async (request) => service.reject(actorOf(request), request.params.eid, request.params.id),
+    );
+    app.get(
+      `${prefix}/:id/download`,
+      {
+        config: { auth: 'session' },
+        schema: { tags: ['security'], summary: 'Download an approved export, once, by its requester (step-up); CSV produced through the access gate', params: ExportParams, produces: ['text/csv'], response: { 200: Type.String() } },
+      },
+      async (request, reply) => {
+        const file = await service.download(actorOf(request), request.params.eid, request.params.id, request.ip);
+        return reply.type('text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="${file.filename}"`).send(file.csv);
+      },
     );
   };
 }

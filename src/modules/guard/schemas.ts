@@ -90,3 +90,32 @@ export const ThresholdsResponse = Type.Object({
 
 export const DecoysBody = Type.Object({ count: Type.Integer({ minimum: 1, maximum: 50 }) }, { additionalProperties: false });
 export const DecoysResponse = Type.Object({ planted: Type.Integer() });
+
+export const ExportParams = Type.Object({ eid: Type.String({ format: 'uuid' }), id: Type.String({ format: 'uuid' }) });
+export const ExportRequestBody = Type.Object(
+  {
+    kind: Type.String({ pattern: '^[a-z][a-z_]{0,39}$', description: 'The export provider: "appointments" (more with the records module)' }),
+    purpose: Type.String({ minLength: 20, maxLength: 500, description: 'Why this extract is needed; shown to the approver and kept in the register' }),
+    params: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z]{1,40}$' }), Type.String({ maxLength: 100 }), { maxProperties: 10 })),
+  },
+  { additionalProperties: false },
+);
+export const ExportView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  kind: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+  purpose: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('rejected'), Type.Literal('downloaded'), Type.Literal('expired')]),
+  requestedBy: Type.String({ format: 'uuid' }),
+  requestedAt: Type.String({ format: 'date-time' }),
+  decidedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  decidedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  expiresAt: Type.String({ format: 'date-time' }),
+  downloadedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  patientCount: Type.Union([Type.Integer(), Type.Null()]),
+});
+export const ExportsQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })), cursor: Type.Optional(Type.String({ format: 'uuid' })) },
+  { additionalProperties: false },
+);
+export const ExportsResponse = Type.Object({ items: Type.Array(ExportView), nextCursor: Type.Union([Type.String(), Type.Null()]) });

@@ -44,14 +44,26 @@ export function createGuardStore() {
       await tx
         .insertInto('guard_actor_state')
         .values({ establishment_id: establishmentId, actor_key: actorKey, step_up_demanded_at: at, step_up_signals: signals })
-        .onConflict((oc) => oc.columns(['establishment_id', 'actor_key']).doUpdateSet({ step_up_demanded_at: at, step_up_signals: signals }))
+        .onConflict((oc) => oc.columns(['establishment_id', 'actor_key']).doUpdateSet({ step_up_demanded_at: at, step_up_signals: signals, refused_while_pending: 0 }))
         .execute();
+    },
+
+    /** One more crossing refused while the step-up is pending; returns how many so far. */
+    async countRefusalWhilePending(tx: Tx, establishmentId: string, actorKey: string): Promise<number> {
+      const row = await tx
+        .updateTable('guard_actor_state')
+        .set({ refused_while_pending: sql`refused_while_pending + 1` })
+        .where('establishment_id', '=', establishmentId)
+        .where('actor_key', '=', actorKey)
+        .returning('refused_while_pending')
+        .executeTakeFirst();
+      return row?.refused_while_pending ?? 0;
     },
 
     async clearStepUp(tx: Tx, establishmentId: string, actorKey: string): Promise<void> {
       await tx
         .updateTable('guard_actor_state')
-        .set({ step_up_demanded_at: null, step_up_signals: [] })
+        .set({ step_up_demanded_at: null, step_up_signals: [], refused_while_pending: 0 })
         .where('establishment_id', '=', establishmentId)
         .where('actor_key', '=', actorKey)
         .execute();

@@ -76,6 +76,11 @@ async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
   });
 }
 
+/** The guard's alert e-mails: who the security officers of the transaction's establishment are. */
+export function securityOfficerEmails(tx: Tx): Promise<string[]> {
+  return createStaffStore().securityOfficerEmails(tx);
+}
+
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const ctx = await createContext(deps);
   await dummyPasswordHash();

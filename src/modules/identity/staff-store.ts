@@ -14,6 +14,18 @@ export function createStaffStore() {
     async insertMembership(tx: Tx, m: { id: string; establishmentId: string; userId: string; role: StaffRole }) {
       await tx.insertInto('memberships').values({ id: m.id, establishment_id: m.establishmentId, user_id: m.userId, role: m.role }).execute();
     },
+    /** E-mail addresses of the transaction's establishment's security officers (active accounts). */
+    async securityOfficerEmails(tx: Tx): Promise<string[]> {
+      const rows = await tx
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select('users.email')
+        .where('memberships.role', '=', 'security_officer')
+        .where('users.disabled_at', 'is', null)
+        .execute();
+      return rows.map((r) => r.email);
+    },
+
     async setRole(tx: Tx, userId: string, role: StaffRole): Promise<boolean> {
       const r = await tx.updateTable('memberships').set({ role }).where('user_id', '=', userId).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;

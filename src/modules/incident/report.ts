@@ -1,12 +1,13 @@
 // `hygie incident report`: for an actor (user by e-mail, or API key) and a window, in every
 // establishment whose audit log holds its events: the impact report (JSON), the CNIL draft and one
-// letter per affected patient, written under --out (mode 0600: patient ids are personal data).
+// letter per affected patient (Markdown and PDF), written under --out (mode 0600: patient ids are personal data).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../platform/db/database.js';
 import { createIncidentStore } from './store.js';
 import { createIncidentService } from './service.js';
 import { cnilNotification, patientLetter, type Lang } from './drafts.js';
+import { cnilNotificationPdf, patientLetterPdf } from './pdf.js';
 import type { Impact, IncidentActor } from './impact.js';
 
 export async function writeIncidentReport(
@@ -35,14 +36,19 @@ export async function writeIncidentReport(
     if (!q.out || !est) continue;
     const dir = path.join(q.out, establishmentId);
     await mkdir(path.join(dir, 'letters'), { recursive: true, mode: 0o700 });
-    const write = async (name: string, content: string) => {
+    const write = async (name: string, content: string | Uint8Array) => {
       const file = path.join(dir, name);
       await writeFile(file, content, { mode: 0o600 });
       files.push(file);
     };
     await write('report.json', `${JSON.stringify(impact, null, 2)}\n`);
     await write(`cnil-notification.${lang}.md`, cnilNotification(impact, est, lang));
-    for (const p of impact.patients) await write(path.join('letters', `${p.patientId}.${lang}.md`), patientLetter(impact, p, est, lang));
+    await write(`cnil-notification.${lang}.pdf`, await cnilNotificationPdf(impact, est, lang));
+    // One letter per patient, as Markdown and as PDF (to print and post).
+    for (const p of impact.patients) {
+      await write(path.join('letters', `${p.patientId}.${lang}.md`), patientLetter(impact, p, est, lang));
+      await write(path.join('letters', `${p.patientId}.${lang}.pdf`), await patientLetterPdf(impact, p, est, lang));
+    }
   }
   return { reports, files };
 }

@@ -1,10 +1,12 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../platform/http/context.js';
 import type { IncidentService } from './service.js';
 import {
   IncidentEstablishmentParams,
   IncidentParams,
+  LetterParams,
+  PdfFile,
   IncidentResponse,
   LangQuery,
   LettersQuery,
@@ -34,6 +36,16 @@ export function incidentPlugin(service: IncidentService): FastifyPluginAsync {
       async (request) => service.notification(actorOf(request), request.params.eid, request.params.id, request.query.lang ?? 'fr'),
     );
     app.get(
+      `${prefix}/:id/notification/pdf`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Draft of the notification to the CNIL, PDF', params: IncidentParams, querystring: LangQuery, produces: ['application/pdf'], response: { 200: PdfFile } } },
+      async (request, reply) => sendPdf(reply, await service.notificationPdf(actorOf(request), request.params.eid, request.params.id, request.query.lang ?? 'fr'), 'notification-cnil.pdf'),
+    );
+    app.get(
+      `${prefix}/:id/letters/:patientId/pdf`,
+      { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'One affected patient\'s letter (GDPR art. 34), PDF to print and post', params: LetterParams, querystring: LangQuery, produces: ['application/pdf'], response: { 200: PdfFile } } },
+      async (request, reply) => sendPdf(reply, await service.letterPdf(actorOf(request), request.params.eid, request.params.id, request.params.patientId, request.query.lang ?? 'fr'), 'lettre-patient.pdf'),
+    );
+    app.get(
       `${prefix}/:id/letters`,
       { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Letters to the affected patients (GDPR art. 34), Markdown, paged', params: IncidentParams, querystring: LettersQuery, response: { 200: LettersResponse } } },
       async (request) => service.letters(actorOf(request), request.params.eid, request.params.id, request.query.lang ?? 'fr', request.query.limit ?? 50, request.query.cursor),
@@ -49,4 +61,8 @@ export function incidentPlugin(service: IncidentService): FastifyPluginAsync {
       async (request) => service.record(actorOf(request), request.params.eid, request.params.id, request.body),
     );
   };
+}
+
+function sendPdf(reply: FastifyReply, pdf: Uint8Array, filename: string) {
+  return reply.type('application/pdf').header('Content-Disposition', `attachment; filename="${filename}"`).send(Buffer.from(pdf));
 }

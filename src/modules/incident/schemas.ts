@@ -2,6 +2,9 @@ import { Type } from 'typebox';
 
 export const IncidentEstablishmentParams = Type.Object({ eid: Type.String({ format: 'uuid' }) });
 export const IncidentParams = Type.Object({ eid: Type.String({ format: 'uuid' }), id: Type.String({ format: 'uuid' }) });
+export const LetterParams = Type.Object({ eid: Type.String({ format: 'uuid' }), id: Type.String({ format: 'uuid' }), patientId: Type.String({ format: 'uuid' }) });
+/** A PDF file (application/pdf). */
+export const PdfFile = Type.String({ format: 'binary' });
 
 export const OpenIncidentBody = Type.Object(
   {

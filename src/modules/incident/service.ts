@@ -9,6 +9,7 @@ import { alertsAbout, containmentHistory, isSecurityOfficer } from '../guard/ind
 import { requireRecentSecondFactor } from '../access/index.js';
 import { computeImpact, GDPR_NOTIFICATION_HOURS, type Impact, type IncidentActor } from './impact.js';
 import { cnilNotification, patientLetter, type Lang } from './drafts.js';
+import { cnilNotificationPdf, patientLetterPdf } from './pdf.js';
 import type { IncidentStore } from './store.js';
 
 /**
@@ -101,6 +102,21 @@ export function createIncidentService(deps: { db: Database; store: IncidentStore
       const r = await officerTx(actor, establishmentId, 'security.incident.read', async (tx) => ({ found: await load(tx, id), est: await store.establishment(tx, establishmentId) }));
       if (!r.found || !r.est) throw new DomainError('not_found', 'No such incident');
       return { lang, markdown: cnilNotification(r.found.impact, r.est, lang) };
+    },
+
+    /** The CNIL draft as a PDF. */
+    async notificationPdf(actor: Actor, establishmentId: string, id: string, lang: Lang): Promise<Uint8Array> {
+      const r = await officerTx(actor, establishmentId, 'security.incident.read', async (tx) => ({ found: await load(tx, id), est: await store.establishment(tx, establishmentId) }));
+      if (!r.found || !r.est) throw new DomainError('not_found', 'No such incident');
+      return cnilNotificationPdf(r.found.impact, r.est, lang);
+    },
+
+    /** One affected patient's letter as a PDF; a patient the incident does not list is not_found. */
+    async letterPdf(actor: Actor, establishmentId: string, id: string, patientId: string, lang: Lang): Promise<Uint8Array> {
+      const r = await officerTx(actor, establishmentId, 'security.incident.read', async (tx) => ({ found: await load(tx, id), est: await store.establishment(tx, establishmentId) }));
+      const patient = r.found?.impact.patients.find((p) => p.patientId === patientId);
+      if (!r.found || !r.est || !patient) throw new DomainError('not_found', 'No such letter');
+      return patientLetterPdf(r.found.impact, patient, r.est, lang);
     },
 
     async letters(actor: Actor, establishmentId: string, id: string, lang: Lang, limit: number, cursor: string | undefined) {

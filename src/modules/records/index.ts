@@ -14,7 +14,7 @@ import { gdprRoutes } from './gdpr-routes.js';
 import { createDocumentService } from './documents.js';
 import { documentRoutes } from './document-routes.js';
 import { createRecordsStore } from './store.js';
-import { BLIND, type PatientFile } from './patient-codec.js';
+import { BLIND, openPatientRows, type PatientFile } from './patient-codec.js';
 
 export { isValidNir, nirKey, nirProblem, withNirKey, compactNir } from './ins.js';
 export type { PatientFile, Address, BaseInsurance, ComplementaryInsurance, GeneralPractitioner } from './patient-codec.js';
@@ -69,6 +69,14 @@ export function insertPatientFile(
 export async function searchPatientIds(tx: Tx, vault: Vault, establishmentId: string, q: { lastName: string; birthDate: string }, limit: number): Promise<string[]> {
   const index = await vault.blindIndexer(tx, establishmentId);
   return createRecordsStore().searchPatients(tx, { lastName: index(BLIND.lastName, [{ name: q.lastName }]), birthDate: index(BLIND.birthDate, [{ date: q.birthDate }]) }, limit);
+}
+
+/** E-mail and phone of files, in a transaction where reading their contact is already justified (notices). */
+export async function patientContacts(tx: Tx, vault: Vault, patientIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
+  const store = createRecordsStore();
+  const rows = await store.findPatients(tx, patientIds, ['email_enc', 'phone_enc']);
+  const opened = await openPatientRows(tx, vault, rows as never, new Set(['contact']));
+  return new Map(rows.map((r, i) => [r.id, { email: opened[i]!.email ?? null, phone: opened[i]!.phone ?? null }]));
 }
 
 /** "Firstnames NAME" of files, in a transaction where the gate has authorized reading their identity. */

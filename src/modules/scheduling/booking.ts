@@ -7,16 +7,19 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
-import { appendAuditEvent } from '../audit/index.js';
+import { appendAuditEvent, auditEventRow, type AuditEventInput } from '../audit/index.js';
 import { CARE_ROLES, requireRole, roleIn, userActor, type UserActor } from './access.js';
-import { freeSlots, openTime } from './availability.js';
-import { motiveRules } from './public.js';
+import { freeSlots, openTime, type Interval } from './availability.js';
+import { motiveRules, motiveWithAgendaCached, practitionerTag } from './public.js';
 import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
 import { patientFileForAccount } from './patients.js';
 import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
+import { bookedNoticeJobs, queueCancelledNotices, queueMovedNotices } from './notices.js';
+import { jobRows } from '../../platform/jobs.js';
+import type { PublicCache } from '../../platform/cache.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -36,44 +39,57 @@ function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-export function createBooking(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number }) {
+export function createBooking(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
 
+  /** Exceptions and busy time around a slot: the window checkSlot needs loaded. */
+  const slotWindow = (start: number) => ({ start: start - DAY, end: start + 2 * DAY });
+
   /**
-   * Checks that `start` is a slot of the motive. Staff are not bound by minimum notice or horizon.
-   * Throws invalid_request when it is not a slot at all, slot_taken when it is busy. Answers
-   * whether a lapsed waiting-list hold overlaps it (to be released before the insert).
+   * Checks that `start` is a slot of the motive, from the agenda's exceptions and busy time around
+   * it (slotWindow). Staff are not bound by minimum notice or horizon. Throws invalid_request when
+   * it is not a slot at all, slot_taken when it is busy. Answers whether a lapsed waiting-list hold
+   * overlaps it (to be released before the insert).
    */
-  async function checkSlot(tx: Tx, agenda: AgendaRow, motive: MotiveRow, start: number, staff: boolean, exceptAppointmentId?: string): Promise<boolean> {
+  function checkSlot(
+    details: { exceptions: Array<Interval & { kind: string }>; busy: Array<Interval & { appointmentId: string; expiresAt: number | null }> },
+    agenda: AgendaRow,
+    motive: MotiveRow,
+    start: number,
+    staff: boolean,
+    exceptAppointmentId?: string,
+  ): boolean {
     const now = deps.now();
     const rules = staff ? { ...motiveRules(motive), minNoticeMinutes: 0, horizonDays: 366 } : motiveRules(motive);
     const window = { start, end: start + 1 };
-    const wide = { start: start - DAY, end: start + 2 * DAY };
-    // One round trip for exceptions and busy time (this is the booking hot path).
-    const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
-    const exceptions = details.exceptions;
     const open = openTime({
       timeZone: agenda.time_zone,
       weeklyHours: agenda.weekly_hours,
-      openings: exceptions.filter((e) => e.kind === 'opening'),
-      absences: exceptions.filter((e) => e.kind === 'absence'),
+      openings: details.exceptions.filter((e) => e.kind === 'opening'),
+      absences: details.exceptions.filter((e) => e.kind === 'absence'),
       from: window.start,
       to: window.end,
     });
     const offered = freeSlots({ open, busy: [], motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (offered.length === 0 || start < now) throw invalid('body.start', 'is not a bookable slot of this motive (opening hours, notice, horizon)');
-    const busy = details.busy.filter((b) => b.appointmentId !== exceptAppointmentId);
+    // Lapsed holds (waiting-list offers) no longer count; a booking releases one only when it is in its way.
+    const live = details.busy.filter((b) => b.expiresAt === null || b.expiresAt > now);
+    const busy = live.filter((b) => b.appointmentId !== exceptAppointmentId);
     const free = freeSlots({ open, busy, motive: rules, from: window.start, to: window.end, now: staff ? Math.min(now, start) : now });
     if (free.length === 0) throw new DomainError('slot_taken');
     const occupiedUntil = start + (motive.duration_minutes + motive.buffer_minutes) * MINUTE;
-    return details.lapsedHolds.some((h) => h.start < occupiedUntil && start < h.end);
+    return details.busy.some((h) => h.expiresAt !== null && h.expiresAt <= now && h.start < occupiedUntil && start < h.end);
   }
 
-  async function publicMotive(tx: Tx, practitionerId: string, motiveId: string) {
-    const found = await store.findMotiveWithAgenda(tx, motiveId);
+  /** The motive and its agenda, from the public cache (no transaction) or the database. */
+  async function publicMotive(practitionerId: string, motiveId: string) {
+    const found = await motiveWithAgendaCached(deps.cache, store, db, motiveId);
     if (!found || !found.motive.active || found.agenda.practitioner_id !== practitionerId) throw new DomainError('not_found');
     return found;
   }
+
+  /** Public search and availability show this practitioner's time afresh (after a commit, or a lost race). */
+  const changed = (practitionerId: string) => deps.cache.invalidate(practitionerTag(practitionerId));
 
   async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {
     return (await store.findPractitionerIdByUser(tx, actor.userId))?.id;
@@ -108,18 +124,20 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
     throw new DomainError('not_found');
   }
 
+  const auditEvent = (actor: Actor, found: { establishmentId: string; role: string | null }, action: string, appointmentId: string, patientId: string): AuditEventInput => ({
+    establishmentId: found.establishmentId,
+    actor,
+    actorRole: found.role ?? 'patient',
+    action,
+    resourceKind: 'appointment',
+    resourceIds: [appointmentId],
+    patientIds: [patientId],
+    categories: ['administrative'],
+    outcome: 'allowed',
+  });
+
   async function audit(tx: Tx, actor: Actor, found: { establishmentId: string; role: string | null }, action: string, appointmentId: string, patientId: string) {
-    await appendAuditEvent(tx, {
-      establishmentId: found.establishmentId,
-      actor,
-      actorRole: found.role ?? 'patient',
-      action,
-      resourceKind: 'appointment',
-      resourceIds: [appointmentId],
-      patientIds: [patientId],
-      categories: ['administrative'],
-      outcome: 'allowed',
-    });
+    await appendAuditEvent(tx, auditEvent(actor, found, action, appointmentId, patientId));
   }
 
   const present = (a: { id: string; status: string; starts_at: Date; ends_at: Date }, zone: string) => ({
@@ -139,20 +157,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
       }
       const start = parseInstant(body.start, 'body.start');
       const byStaff = body.patientId !== undefined;
-      const { motive, agenda } = await db.withPlatform(async (tx) => {
-        const found = await publicMotive(tx, body.practitionerId, body.motiveId);
-        if (byStaff) {
-          const role = requireRole(actor, found.agenda.establishment_id, CARE_ROLES);
-          if (role === 'practitioner' && (await ownPractitionerId(tx, user)) !== found.agenda.practitioner_id) {
-            throw new DomainError('forbidden', 'A practitioner books only in their own agenda');
-          }
-        } else {
-          if (!found.agenda.published) throw new DomainError('not_found');
-          const account = await store.findAccount(tx, user.userId);
-          if (!account?.email_verified_at) throw new DomainError('forbidden', 'Verify your e-mail address before booking');
-        }
-        return found;
-      });
+      const { motive, agenda } = await publicMotive(body.practitionerId, body.motiveId);
+      if (byStaff) requireRole(actor, agenda.establishment_id, CARE_ROLES);
+      else if (!agenda.published) throw new DomainError('not_found');
       const establishmentId = agenda.establishment_id;
       const end = start + motive.duration_minutes * MINUTE;
       const occupiedUntil = end + motive.buffer_minutes * MINUTE;
@@ -167,47 +174,67 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           return row.idempotency_response as BookResult;
         });
 
+      // The hot path is one tenant transaction of two statements: what the booking checks
+      // (loadBookingContext), then the appointment, its notices and its audit event together
+      // (insertBooking). The motive and agenda come from the public cache.
       try {
-        return await db.withTenant(establishmentId, async (tx) => {
+        const result = await db.withTenant(establishmentId, async (tx) => {
           if (idempotencyKey !== undefined) {
             const previous = await replay(tx, idempotencyKey);
             if (previous) return previous;
           }
-          if (await checkSlot(tx, agenda, motive, start, byStaff)) {
+          const role = byStaff ? (roleIn(actor, establishmentId) ?? null) : null;
+          if (role === 'practitioner' && (await ownPractitionerId(tx, user)) !== agenda.practitioner_id) {
+            throw new DomainError('forbidden', 'A practitioner books only in their own agenda');
+          }
+          const context = await store.loadBookingContext(tx, {
+            agendaId: agenda.agenda_id,
+            practitionerId: agenda.practitioner_id,
+            window: slotWindow(start),
+            userId: user.userId,
+            patientId: body.patientId,
+          });
+          if (!byStaff && !context.verified) throw new DomainError('forbidden', 'Verify your e-mail address before booking');
+          if (checkSlot(context, agenda, motive, start, byStaff)) {
             await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
           }
           let patientId: string;
           if (byStaff) {
-            const patient = await store.findPatient(tx, body.patientId!);
-            if (!patient) throw new DomainError('not_found', 'No such patient file in this establishment');
-            patientId = patient.id;
+            if (!context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
+            patientId = context.patientFileId;
           } else {
-            patientId = await patientFileForAccount(store, deps.vault, tx, establishmentId, user);
+            // An account's first booking here creates its (encrypted) patient file.
+            patientId = context.patientFileId ?? (await patientFileForAccount(store, deps.vault, tx, establishmentId, user));
           }
-          if (motive.patient_kind !== 'all') {
-            const known = await store.isKnownPatient(tx, patientId, agenda.practitioner_id);
-            if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');
-            if (motive.patient_kind === 'known_only' && !known) throw new DomainError('forbidden', 'This motive is reserved for patients already followed by this practitioner');
-          }
+          const known = context.patientFileId !== null && context.known;
+          if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');
+          if (motive.patient_kind === 'known_only' && !known) throw new DomainError('forbidden', 'This motive is reserved for patients already followed by this practitioner');
           const id = uuidv7();
           const result: BookResult = { id, status: 'confirmed', start: formatInstant(start, agenda.time_zone), end: formatInstant(end, agenda.time_zone) };
-          await store.insertAppointment(tx, {
-            id,
-            establishmentId,
-            agendaId: agenda.agenda_id,
-            practitionerId: agenda.practitioner_id,
-            motiveId: motive.id,
-            patientId,
-            start,
-            end,
-            occupiedUntil,
-            bookedByUserId: user.userId,
-            bookedBy: byStaff ? 'staff' : 'patient',
-            idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
-          });
-          await audit(tx, actor, { establishmentId, role: byStaff ? (roleIn(actor, establishmentId) ?? null) : null }, 'appointment.book', id, patientId);
+          await store.insertBooking(
+            tx,
+            {
+              id,
+              establishmentId,
+              agendaId: agenda.agenda_id,
+              practitionerId: agenda.practitioner_id,
+              motiveId: motive.id,
+              patientId,
+              start,
+              end,
+              occupiedUntil,
+              bookedByUserId: user.userId,
+              bookedBy: byStaff ? 'staff' : 'patient',
+              idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
+            },
+            // In this statement: the confirmation and reminders exist if and only if the booking does.
+            jobRows(bookedNoticeJobs({ id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now())),
+            auditEventRow(auditEvent(actor, { establishmentId, role }, 'appointment.book', id, patientId)),
+          );
           return result;
         });
+        changed(agenda.practitioner_id);
+        return result;
       } catch (error) {
         // Retries of one request that raced each other: the first one took the slot (or the key),
         // the others return its result instead of slot_taken.
@@ -216,7 +243,11 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           const previous = await db.withTenant(establishmentId, (tx) => replay(tx, idempotencyKey));
           if (previous) return previous;
         }
-        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
+        if (isPgError(error, '23P01') || (error instanceof DomainError && error.code === 'slot_taken')) {
+          // Someone took it, maybe through another instance: what this one shows is stale.
+          changed(agenda.practitioner_id);
+          throw error instanceof DomainError ? error : new DomainError('slot_taken');
+        }
         throw error;
       }
     },
@@ -226,7 +257,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
      * current state (a retried request gets the first result) instead of 409.
      */
     async cancel(actor: Actor, appointmentId: string, idempotencyKey?: string) {
-      return withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+      let practitionerId: string | undefined;
+      const result = await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+        practitionerId = appointment.practitioner_id;
         const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
         if (appointment.status === 'cancelled' && idempotencyKey !== undefined) return present(appointment, agenda.time_zone);
         if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
@@ -236,17 +269,22 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           if (deps.now() > deadline) throw new DomainError('forbidden', 'The online cancellation deadline has passed; please call the practice');
         }
         await store.setStatus(tx, appointment.id, 'cancelled', as);
+        await queueCancelledNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start: appointment.starts_at.getTime() }, { notify: true });
         await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.cancel', appointment.id, appointment.patient_id);
         await offerFreedSlot(store, tx, appointment, deps.now());
         return present({ ...appointment, status: 'cancelled' }, agenda.time_zone);
       });
+      if (practitionerId) changed(practitionerId);
+      return result;
     },
 
     /** Moves to another slot; with an Idempotency-Key, a retry that finds it already there answers its state. */
     async reschedule(actor: Actor, appointmentId: string, startValue: string, idempotencyKey?: string) {
       const start = parseInstant(startValue, 'body.start');
+      let practitionerId: string | undefined;
       try {
-        return await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+        const result = await withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
+          practitionerId = appointment.practitioner_id;
           const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
           const motive = (await store.findMotive(tx, appointment.motive_id))!;
           if (appointment.status !== 'confirmed') throw new DomainError('conflict', `This appointment is ${appointment.status.replace('_', '-')}`);
@@ -257,15 +295,22 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             if (!motive.active) throw new DomainError('conflict', 'This motive is no longer offered online');
           }
           const end = start + motive.duration_minutes * MINUTE;
-          if (await checkSlot(tx, agenda, motive, start, as === 'staff', appointment.id)) {
+          const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], slotWindow(start), false, deps.now());
+          if (checkSlot({ exceptions: details.exceptions, busy: [...details.busy, ...details.lapsedHolds] }, agenda, motive, start, as === 'staff', appointment.id)) {
             await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: end + motive.buffer_minutes * MINUTE }, deps.now());
           }
           await store.moveAppointment(tx, appointment.id, start, end, end + motive.buffer_minutes * MINUTE);
+          await queueMovedNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start }, agenda.reminder_offsets_hours, deps.now());
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);
         });
+        if (practitionerId) changed(practitionerId);
+        return result;
       } catch (error) {
-        if (isPgError(error, '23P01')) throw new DomainError('slot_taken');
+        if (isPgError(error, '23P01') || (error instanceof DomainError && error.code === 'slot_taken')) {
+          if (practitionerId) changed(practitionerId);
+          throw error instanceof DomainError ? error : new DomainError('slot_taken');
+        }
         throw error;
       }
     },

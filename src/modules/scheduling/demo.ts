@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../../platform/db/database.js';
 import { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 import { createSchedulingStore } from './store.js';
+import type { NewAppointment } from './store-appointments.js';
 
 export interface PlanInput {
   agendas: Array<{ establishmentId: string; practitionerId: string; teleconsult: boolean; timeZone?: string }>;
@@ -29,16 +30,7 @@ export interface PlannedAgenda {
   absences: Interval[];
 }
 
-export interface PlannedAppointment {
-  id: string;
-  establishmentId: string;
-  agendaId: string;
-  practitionerId: string;
-  motiveId: string;
-  patientId: string;
-  start: number;
-  end: number;
-  occupiedUntil: number;
+export interface PlannedAppointment extends NewAppointment {
   status: 'confirmed' | 'cancelled' | 'no_show';
 }
 

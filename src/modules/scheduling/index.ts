@@ -13,10 +13,18 @@ import { schedulingPlugin } from './routes.js';
 import { schedulingStaffPlugin } from './routes-staff.js';
 import { createWaitlist } from './waitlist.js';
 import { waitlistPlugin } from './routes-waitlist.js';
+import { NOTICE_JOB, noticeHandler } from './notices.js';
+import type { JobRunner } from '../../platform/jobs.js';
+import type { Logger } from '../../platform/log.js';
+import type { Mailer } from '../../platform/mail.js';
+import type { SmsSender } from '../../platform/sms.js';
+import { createPublicCache, type PublicCache } from '../../platform/cache.js';
 
 export { freeSlots, openTime, type Interval, type WeeklyHours } from './availability.js';
 export { renderNotice, reminderTimes, DEFAULT_REMINDER_OFFSETS_HOURS, type AppointmentNotice, type NoticeKind } from './messages.js';
 export { OFFER_MINUTES } from './waitlist.js';
+export { NOTICE_JOB } from './notices.js';
+export { appointmentsExport } from './export.js';
 
 /**
  * The gate's evidence of a care relationship from scheduling: an appointment, not cancelled,
@@ -47,18 +55,31 @@ export interface SchedulingDeps {
   vault: Vault;
   /** The clock, injectable for tests; epoch milliseconds. */
   now?: () => number;
+  /**
+   * Where confirmations, reminders and offers are sent from: scheduling registers its notice
+   * handler on the job runner. Without it, notices are still queued (with the booking) but sent
+   * by no one in this process.
+   */
+  notices?: { jobs: JobRunner; mailer: Mailer; sms: SmsSender; publicUrl: string; logger?: Logger };
+  /** The public cache shared with the directory (which invalidates it on its changes); default: one of its own. */
+  cache?: PublicCache;
 }
 
 export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   const now = deps.now ?? Date.now;
   const store = createSchedulingStore();
-  const publicScheduling = createPublicScheduling({ db: deps.db, store, now });
-  const booking = createBooking({ db: deps.db, store, vault: deps.vault, now });
+  const cache = deps.cache ?? createPublicCache();
+  const publicScheduling = createPublicScheduling({ db: deps.db, store, now, cache });
+  const booking = createBooking({ db: deps.db, store, vault: deps.vault, now, cache });
   const views = createAppointmentViews({ db: deps.db, store, booking, gate: deps.gate, vault: deps.vault, now });
-  const settings = createAgendaSettings({ db: deps.db, store, now });
+  const settings = createAgendaSettings({ db: deps.db, store, now, cache });
   const routes = schedulingPlugin({ publicScheduling, booking, views });
   const staff = schedulingStaffPlugin({ settings, booking, views });
-  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, vault: deps.vault, now }));
+  const waitlist = waitlistPlugin(createWaitlist({ db: deps.db, store, vault: deps.vault, now, cache }));
+  if (deps.notices) {
+    const { jobs, ...senders } = deps.notices;
+    jobs.register(NOTICE_JOB, noticeHandler({ db: deps.db, store, vault: deps.vault, now, ...senders }));
+  }
   return async (app) => {
     await app.register(routes);
     await app.register(staff);

@@ -1,7 +1,13 @@
 // Public reads: a practitioner's profile, free slots for a motive, and the search with next free
 // slots. They read only the public agenda tables and the busy projection, which name no patient:
 // nothing here can tell who took a slot, or that anyone did rather than an absence.
-import type { Database } from '../../platform/db/database.js';
+//
+// Their answers are kept a few seconds in the public cache (platform/cache.ts), tagged with the
+// practitioners they show: a booking, cancel or move invalidates its practitioner once it commits,
+// a configuration or directory change everything. They hold no personal data, so one entry
+// serves every caller.
+import type { PublicCache } from '../../platform/cache.js';
+import type { Database, Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { freeSlots, openTime, type Interval } from './availability.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
@@ -43,102 +49,143 @@ export function slotsOf(
   return out.sort((a, b) => a.start - b.start);
 }
 
-export function createPublicScheduling(deps: { db: Database; store: SchedulingStore; now: () => number }) {
-  const { db, store } = deps;
+/** The cache tag of everything public that shows a practitioner's agendas or free time. */
+export const practitionerTag = (practitionerId: string): string => `practitioner:${practitionerId}`;
+
+/**
+ * A motive with its agenda, from the public cache when it is there (the hot path of availability
+ * and booking). Configuration only, no free time: bookings leave it be; configuration and
+ * directory changes clear the whole cache.
+ */
+export async function motiveWithAgenda(cache: PublicCache, store: SchedulingStore, tx: Tx, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
+  return cache.through(`motive:${motiveId}`, () => store.findMotiveWithAgenda(tx, motiveId), () => []);
+}
+
+/** motiveWithAgenda outside a transaction: opens one only when the cache misses. */
+export async function motiveWithAgendaCached(cache: PublicCache, store: SchedulingStore, db: Database, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
+  return cache.get<{ motive: MotiveRow; agenda: AgendaRow }>(`motive:${motiveId}`) ?? db.withPlatform((tx) => motiveWithAgenda(cache, store, tx, motiveId));
+}
+
+export function createPublicScheduling(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
+  const { db, store, cache } = deps;
   return {
     async profile(practitionerId: string) {
-      return db.withPlatform(async (tx) => {
-        const p = await store.findPractitioner(tx, practitionerId);
-        if (!p) throw new DomainError('not_found');
-        const agendas = await store.listAgendasOfPractitioner(tx, practitionerId, true);
-        const motives = await store.listMotives(tx, agendas.map((a) => a.agenda_id), true);
-        return {
-          id: p.id,
-          name: `${p.first_name} ${p.last_name}`,
-          specialty: { code: p.specialty_code, label: p.label_fr, labelEn: p.label_en },
-          languages: p.languages,
-          teleconsult: p.teleconsult,
-          establishments: agendas.map((a) => ({
-            id: a.establishment_id,
-            name: a.establishment_name,
-            addressLine: a.address_line,
-            city: a.city,
-            postalCode: a.postal_code,
-            timeZone: a.time_zone,
-            motives: motives
-              .filter((m) => m.agenda_id === a.agenda_id)
-              .map((m) => ({ id: m.id, label: m.label, durationMinutes: m.duration_minutes, teleconsult: m.teleconsult, patientKind: m.patient_kind })),
-          })),
-        };
-      });
+      return cache.through(
+        `profile:${practitionerId}`,
+        () => loadProfile(practitionerId),
+        () => [practitionerTag(practitionerId)],
+        (answer) => answer.establishments.reduce((n, e) => n + 1 + e.motives.length, 1),
+      );
     },
 
     async availability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
-      return db.withPlatform(async (tx) => {
-        const found = await store.findMotiveWithAgenda(tx, query.motiveId);
-        if (!found || !found.motive.active || !found.agenda.published || found.agenda.practitioner_id !== practitionerId) {
-          throw new DomainError('not_found');
-        }
-        const { motive, agenda } = found;
-        const now = deps.now();
-        const window = windowFrom(query, agenda.time_zone, now, 7, 31);
-        const wide = { start: window.start - DAY, end: window.end + DAY };
-        const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
-        const slots = slotsOf(agenda, [motive], details.exceptions, details.busy, window, now);
-        return { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) };
-      });
+      const key = `availability:${practitionerId}:${query.motiveId}:${query.from ?? ''}:${query.to ?? ''}`;
+      return cache.through(key, () => loadAvailability(practitionerId, query), () => [practitionerTag(practitionerId)], (answer) => answer.slots.length + 1);
     },
 
     async search(query: SearchQuery) {
       if (!query.specialty && !query.near) throw invalid('querystring', 'give a specialty, a place (near) or both');
-      const near = query.near?.trim() ?? '';
-      const place = /^\d{5}$/.test(near)
-        ? { postalCode: near }
-        : /^(\d{2}|2[AB])$/i.test(near)
-          ? { department: near.toUpperCase() }
-          : near !== ''
-            ? { city: near }
-            : {};
-      const limit = query.limit ?? 10;
-      const after = decodeIdCursor(query.cursor);
-      return db.withPlatform(async (tx) => {
-        const rows = await store.searchAgendas(tx, {
-          specialty: query.specialty,
-          ...place,
-          teleconsult: query.teleconsult,
-          after,
-          limit: limit + 1,
-        });
-        const page = rows.slice(0, limit);
-        const now = deps.now();
-        // The window is computed in Paris time for dates; establishments of other zones get the
-        // same instants, which only shifts a 'YYYY-MM-DD' bound by their offset.
-        const window = windowFrom(query, 'Europe/Paris', now, 14, 31);
-        const wide = { start: window.start - DAY, end: window.end + DAY };
-        const { motives, exceptions, busy } = await store.loadAgendaDetails(
-          tx,
-          page.map((r) => r.agenda_id),
-          [...new Set(page.map((r) => r.practitioner_id))],
-          wide,
-          query.teleconsult === true,
-          now,
-        );
-        const items = page.map((r) => {
-          const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));
-          const next = slotsOf(r, own, exceptions, busy.filter((b) => b.practitionerId === r.practitioner_id), window, now, 3).slice(0, 3);
-          return {
-            practitionerId: r.practitioner_id,
-            name: `${r.first_name} ${r.last_name}`,
-            specialty: { code: r.specialty_code, label: r.label_fr },
-            teleconsult: r.teleconsult,
-            languages: r.languages,
-            establishment: { id: r.establishment_id, name: r.establishment_name, city: r.city, postalCode: r.postal_code },
-            nextSlots: next.map((s) => ({ start: formatInstant(s.start, r.time_zone), end: formatInstant(s.end, r.time_zone), motiveId: s.motiveId })),
-          };
-        });
-        return { items, nextCursor: rows.length > limit ? encodeIdCursor(page[page.length - 1]!.agenda_id) : null };
-      });
+      const key = `search:${JSON.stringify([query.specialty ?? '', query.near?.trim().toLowerCase() ?? '', query.from ?? '', query.to ?? '', query.teleconsult ?? '', query.limit ?? '', query.cursor ?? ''])}`;
+      return cache.through(
+        key,
+        () => loadSearch(query),
+        (answer) => answer.items.map((i) => practitionerTag(i.practitionerId)),
+        (answer) => answer.items.reduce((n, i) => n + 1 + i.nextSlots.length, 1),
+      );
     },
   };
+
+  async function loadProfile(practitionerId: string) {
+    return db.withPlatform(async (tx) => {
+      const p = await store.findPractitioner(tx, practitionerId);
+      if (!p) throw new DomainError('not_found');
+      const agendas = await store.listAgendasOfPractitioner(tx, practitionerId, true);
+      const motives = await store.listMotives(tx, agendas.map((a) => a.agenda_id), true);
+      return {
+        id: p.id,
+        name: `${p.first_name} ${p.last_name}`,
+        specialty: { code: p.specialty_code, label: p.label_fr, labelEn: p.label_en },
+        languages: p.languages,
+        teleconsult: p.teleconsult,
+        establishments: agendas.map((a) => ({
+          id: a.establishment_id,
+          name: a.establishment_name,
+          addressLine: a.address_line,
+          city: a.city,
+          postalCode: a.postal_code,
+          timeZone: a.time_zone,
+          motives: motives
+            .filter((m) => m.agenda_id === a.agenda_id)
+            .map((m) => ({ id: m.id, label: m.label, durationMinutes: m.duration_minutes, teleconsult: m.teleconsult, patientKind: m.patient_kind })),
+        })),
+      };
+    });
+  }
+
+  async function loadAvailability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
+    return db.withPlatform(async (tx) => {
+      const found = await motiveWithAgenda(cache, store, tx, query.motiveId);
+      if (!found || !found.motive.active || !found.agenda.published || found.agenda.practitioner_id !== practitionerId) {
+        throw new DomainError('not_found');
+      }
+      const { motive, agenda } = found;
+      const now = deps.now();
+      const window = windowFrom(query, agenda.time_zone, now, 7, 31);
+      const wide = { start: window.start - DAY, end: window.end + DAY };
+      const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
+      const slots = slotsOf(agenda, [motive], details.exceptions, details.busy, window, now);
+      return { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) };
+    });
+  }
+
+  async function loadSearch(query: SearchQuery) {
+    const near = query.near?.trim() ?? '';
+    const place = /^\d{5}$/.test(near)
+      ? { postalCode: near }
+      : /^(\d{2}|2[AB])$/i.test(near)
+        ? { department: near.toUpperCase() }
+        : near !== ''
+          ? { city: near }
+          : {};
+    const limit = query.limit ?? 10;
+    const after = decodeIdCursor(query.cursor);
+    return db.withPlatform(async (tx) => {
+      const rows = await store.searchAgendas(tx, {
+        specialty: query.specialty,
+        ...place,
+        teleconsult: query.teleconsult,
+        after,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const now = deps.now();
+      // The window is computed in Paris time for dates; establishments of other zones get the
+      // same instants, which only shifts a 'YYYY-MM-DD' bound by their offset.
+      const window = windowFrom(query, 'Europe/Paris', now, 14, 31);
+      const wide = { start: window.start - DAY, end: window.end + DAY };
+      const { motives, exceptions, busy } = await store.loadAgendaDetails(
+        tx,
+        page.map((r) => r.agenda_id),
+        [...new Set(page.map((r) => r.practitioner_id))],
+        wide,
+        query.teleconsult === true,
+        now,
+      );
+      const items = page.map((r) => {
+        const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));
+        const next = slotsOf(r, own, exceptions, busy.filter((b) => b.practitionerId === r.practitioner_id), window, now, 3).slice(0, 3);
+        return {
+          practitionerId: r.practitioner_id,
+          name: `${r.first_name} ${r.last_name}`,
+          specialty: { code: r.specialty_code, label: r.label_fr },
+          teleconsult: r.teleconsult,
+          languages: r.languages,
+          establishment: { id: r.establishment_id, name: r.establishment_name, city: r.city, postalCode: r.postal_code },
+          nextSlots: next.map((s) => ({ start: formatInstant(s.start, r.time_zone), end: formatInstant(s.end, r.time_zone), motiveId: s.motiveId })),
+        };
+      });
+      return { items, nextCursor: rows.length > limit ? encodeIdCursor(page[page.length - 1]!.agenda_id) : null };
+    });
+  }
 }
 export type PublicScheduling = ReturnType<typeof createPublicScheduling>;

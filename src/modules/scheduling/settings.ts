@@ -3,6 +3,7 @@
 // own agenda. Every change is audited (who changed the offer, when).
 import { v7 as uuidv7 } from 'uuid';
 import type { Database, Tx } from '../../platform/db/database.js';
+import type { PublicCache } from '../../platform/cache.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { FieldProblem } from '../../platform/http/errors.js';
 import { DomainError } from '../../platform/http/errors.js';
@@ -67,8 +68,18 @@ export function motiveToDto(m: MotiveRow, practitionerId: string): MotiveStaff {
   };
 }
 
-export function createAgendaSettings(deps: { db: Database; store: SchedulingStore; now: () => number }) {
+export function createAgendaSettings(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
+
+  /**
+   * A configuration change: hours, motives, absences and openings feed public search and
+   * availability, so the public cache forgets everything once it commits (changes are rare).
+   */
+  async function write<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const result = await db.withTenant(establishmentId, fn);
+    deps.cache.invalidateAll();
+    return result;
+  }
 
   /** The configuring actor's right on this practitioner's agenda in this establishment. */
   async function authorize(tx: Tx, actor: Actor, establishmentId: string, practitionerId: string): Promise<string> {
@@ -110,7 +121,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
 
     async putSchedule(actor: Actor, establishmentId: string, practitionerId: string, body: ScheduleBody) {
       const hours = weeklyHoursFromDto(body.weeklyHours);
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         const role = await authorize(tx, actor, establishmentId, practitionerId);
         const existing = await store.findAgenda(tx, establishmentId, practitionerId);
         const published = body.published ?? existing?.published ?? true;
@@ -132,7 +143,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
     },
 
     async createMotive(actor: Actor, establishmentId: string, practitionerId: string, body: MotiveCreateBody) {
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         const role = await authorize(tx, actor, establishmentId, practitionerId);
         const agenda = await agendaOrNotFound(tx, establishmentId, practitionerId);
         const row = {
@@ -156,7 +167,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
     },
 
     async patchMotive(actor: Actor, establishmentId: string, motiveId: string, body: MotivePatchBody) {
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         const { agenda } = await motiveInEstablishment(tx, establishmentId, motiveId);
         const role = await authorize(tx, actor, establishmentId, agenda.practitioner_id);
         await store.updateMotive(tx, motiveId, {
@@ -177,7 +188,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
 
     /** Motives are deactivated, not deleted: past appointments keep pointing at them. */
     async deactivateMotive(actor: Actor, establishmentId: string, motiveId: string) {
-      await db.withTenant(establishmentId, async (tx) => {
+      await write(establishmentId, async (tx) => {
         const { agenda } = await motiveInEstablishment(tx, establishmentId, motiveId);
         const role = await authorize(tx, actor, establishmentId, agenda.practitioner_id);
         await store.updateMotive(tx, motiveId, { active: false });
@@ -204,7 +215,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
       if (end - start > 366 * DAY) {
         throw new DomainError('invalid_request', 'body.end: an absence or opening lasts at most 366 days', { errors: [{ field: 'body.end', message: 'at most 366 days after start' }] });
       }
-      return db.withTenant(establishmentId, async (tx) => {
+      return write(establishmentId, async (tx) => {
         const role = await authorize(tx, actor, establishmentId, practitionerId);
         const agenda = await agendaOrNotFound(tx, establishmentId, practitionerId);
         const id = uuidv7();
@@ -215,7 +226,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
     },
 
     async deleteException(actor: Actor, establishmentId: string, exceptionId: string, kind: 'absence' | 'opening') {
-      await db.withTenant(establishmentId, async (tx) => {
+      await write(establishmentId, async (tx) => {
         const found = await store.findException(tx, exceptionId);
         if (!found || found.owner_establishment_id !== establishmentId) throw new DomainError('not_found');
         const agenda = await store.findAgendaById(tx, found.agenda_id);

@@ -1,10 +1,48 @@
 // SQL for patients, appointments, holds and the waiting list: every function needs a tenant
 // transaction (withTenant), where row-level security limits it to one establishment.
-import { sql } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { AppointmentStatus } from '../../platform/db/schema.js';
+import type { AppointmentStatus, AppointmentsTable, AuditEventsTable } from '../../platform/db/schema.js';
+import type { jobRows } from '../../platform/jobs.js';
 import type { Interval } from './availability.js';
 import { range } from './ranges.js';
+
+/** What every new appointment row needs; the rest depends on how it is made (booked, held, generated). */
+export interface NewAppointment {
+  id: string;
+  establishmentId: string;
+  agendaId: string;
+  practitionerId: string;
+  motiveId: string;
+  patientId: string;
+  start: number;
+  end: number;
+  /** End of the busy range: the end plus the motive's buffer. */
+  occupiedUntil: number;
+}
+
+/** The row of a new appointment: one mapping for bookings, holds and generated data. */
+function appointmentValues(row: NewAppointment, rest: Partial<Insertable<AppointmentsTable>> & { status: AppointmentStatus }): Insertable<AppointmentsTable> {
+  return {
+    id: row.id,
+    establishment_id: row.establishmentId,
+    agenda_id: row.agendaId,
+    practitioner_id: row.practitionerId,
+    motive_id: row.motiveId,
+    patient_id: row.patientId,
+    starts_at: new Date(row.start),
+    ends_at: new Date(row.end),
+    period: range({ start: row.start, end: row.occupiedUntil }),
+    booked_by_user_id: null,
+    booked_by: 'staff',
+    cancelled_at: null,
+    cancelled_by: null,
+    idempotency_key: null,
+    idempotency_fingerprint: null,
+    idempotency_response: null,
+    ...rest,
+  };
+}
 
 export function appointmentStore() {
   return {
@@ -51,75 +89,96 @@ export function appointmentStore() {
         .executeTakeFirst();
     },
 
-    insertAppointment(
+    /**
+     * Everything a booking checks, in one round trip: the agenda's absences and openings and the
+     * practitioner's busy time around the slot, whether the booking account's e-mail is verified,
+     * the patient file (the account's, or the one staff named), and whether that patient has an
+     * appointment with this practitioner already (new/known-patient motives). Times in epoch ms.
+     */
+    async loadBookingContext(tx: Tx, q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined }) {
+      const from = new Date(q.window.start);
+      const to = new Date(q.window.end);
+      const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
+      const file =
+        q.patientId !== undefined
+          ? sql`select id from patients where id = ${q.patientId}::uuid`
+          : sql`select id from patients where account_user_id = ${q.userId}::uuid limit 1`;
+      const { rows } = await sql<{
+        exceptions: Array<['absence' | 'opening', number, number]> | null;
+        busy: Array<[number, number, string, number | null]> | null;
+        verified: boolean | null;
+        file_id: string | null;
+        known: boolean;
+      }>`
+        with file as (${file})
+        select
+          (select json_agg(json_build_array(kind, ${ms('lower(period)')}, ${ms('upper(period)')}))
+             from agenda_exceptions where agenda_id = ${q.agendaId}::uuid and upper(period) > ${from} and lower(period) < ${to}) as exceptions,
+          (select json_agg(json_build_array(${ms('lower(period)')}, ${ms('upper(period)')}, appointment_id, ${ms('expires_at')}))
+             from practitioner_busy where practitioner_id = ${q.practitionerId}::uuid and upper(period) > ${from} and lower(period) < ${to}) as busy,
+          (select email_verified_at is not null from users where id = ${q.userId}::uuid) as verified,
+          (select id from file) as file_id,
+          exists (select 1 from appointments where patient_id = (select id from file) and practitioner_id = ${q.practitionerId}::uuid and status <> 'cancelled') as known`.execute(tx);
+      const row = rows[0]!;
+      const busy = (row.busy ?? []).map(([start, end, appointmentId, expiresAt]) => ({
+        start: Number(start),
+        end: Number(end),
+        appointmentId,
+        expiresAt: expiresAt === null ? null : Number(expiresAt),
+      }));
+      return {
+        exceptions: (row.exceptions ?? []).map(([kind, start, end]) => ({ kind, start: Number(start), end: Number(end) })),
+        busy,
+        verified: row.verified === true,
+        patientFileId: row.file_id,
+        known: row.known,
+      };
+    },
+
+    /**
+     * The booking's writes in one statement: the appointment, the jobs it asks for (notices) and
+     * its audit event. If the exclusion constraint refuses the appointment, none of them exists.
+     */
+    async insertBooking(
       tx: Tx,
-      row: {
-        id: string;
-        establishmentId: string;
-        agendaId: string;
-        practitionerId: string;
-        motiveId: string;
-        patientId: string;
-        start: number;
-        end: number;
-        occupiedUntil: number;
+      row: NewAppointment & {
         bookedByUserId: string | null;
         bookedBy: 'patient' | 'staff';
         idempotency: { key: string; fingerprint: string; response: unknown } | null;
       },
+      jobs: ReturnType<typeof jobRows>,
+      audit: Insertable<AuditEventsTable>,
     ) {
-      return tx
-        .insertInto('appointments')
-        .values({
-          id: row.id,
-          establishment_id: row.establishmentId,
-          agenda_id: row.agendaId,
-          practitioner_id: row.practitionerId,
-          motive_id: row.motiveId,
-          patient_id: row.patientId,
-          starts_at: new Date(row.start),
-          ends_at: new Date(row.end),
-          period: range({ start: row.start, end: row.occupiedUntil }),
-          status: 'confirmed',
-          booked_by_user_id: row.bookedByUserId,
-          booked_by: row.bookedBy,
-          cancelled_at: null,
-          cancelled_by: null,
-          idempotency_key: row.idempotency?.key ?? null,
-          idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
-          idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
-        })
+      const appointment = appointmentValues(row, {
+        status: 'confirmed',
+        booked_by_user_id: row.bookedByUserId,
+        booked_by: row.bookedBy,
+        idempotency_key: row.idempotency?.key ?? null,
+        idempotency_fingerprint: row.idempotency?.fingerprint ?? null,
+        idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
+      });
+      // jobs is never empty: a booking always asks for its confirmation.
+      await tx
+        .with('booked', (db) => db.insertInto('appointments').values(appointment))
+        .with('queued', (db) => db.insertInto('jobs').values(jobs))
+        .insertInto('audit_events')
+        .values(audit)
         .execute();
     },
 
     /** Bulk insert for generated data sets (demo, scale); no idempotency, booked by staff. */
-    async insertAppointmentRows(
-      tx: Tx,
-      rows: Array<{ id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; status: AppointmentStatus }>,
-    ) {
+    async insertAppointmentRows(tx: Tx, rows: Array<NewAppointment & { status: AppointmentStatus }>) {
       if (rows.length === 0) return;
       await tx
         .insertInto('appointments')
         .values(
-          rows.map((r) => ({
-            id: r.id,
-            establishment_id: r.establishmentId,
-            agenda_id: r.agendaId,
-            practitioner_id: r.practitionerId,
-            motive_id: r.motiveId,
-            patient_id: r.patientId,
-            starts_at: new Date(r.start),
-            ends_at: new Date(r.end),
-            period: range({ start: r.start, end: r.occupiedUntil }),
-            status: r.status,
-            booked_by_user_id: null,
-            booked_by: 'staff' as const,
-            cancelled_at: r.status === 'cancelled' ? new Date(r.start - 86_400_000) : null,
-            cancelled_by: r.status === 'cancelled' ? ('patient' as const) : null,
-            idempotency_key: null,
-            idempotency_fingerprint: null,
-            idempotency_response: null,
-          })),
+          rows.map((r) =>
+            appointmentValues(r, {
+              status: r.status,
+              cancelled_at: r.status === 'cancelled' ? new Date(r.start - 86_400_000) : null,
+              cancelled_by: r.status === 'cancelled' ? ('patient' as const) : null,
+            }),
+          ),
         )
         .execute();
     },
@@ -139,6 +198,40 @@ export function appointmentStore() {
           'status',
         ])
         .where('id', '=', appointmentId)
+        .executeTakeFirst();
+    },
+
+    /**
+     * What a notice needs, in one round trip: the appointment's state, place and practitioner,
+     * and where to reach the patient (the account's address when the file is linked to one).
+     */
+    findNoticeContext(tx: Tx, appointmentId: string) {
+      return tx
+        .selectFrom('appointments')
+        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
+        .innerJoin('establishments', 'establishments.id', 'appointments.establishment_id')
+        .innerJoin('patients', 'patients.id', 'appointments.patient_id')
+        .leftJoin('users', 'users.id', 'patients.account_user_id')
+        .select([
+          'appointments.id',
+          'appointments.patient_id',
+          'appointments.status',
+          'appointments.starts_at',
+          'appointments.ends_at',
+          'appointments.hold_expires_at',
+          'appointments.updated_at',
+          'practitioners.first_name as practitioner_first_name',
+          'practitioners.last_name as practitioner_last_name',
+          'establishments.name as establishment_name',
+          'establishments.address_line',
+          'establishments.postal_code',
+          'establishments.city',
+          'establishments.time_zone',
+          // The account's contact; a file without an account has its own, encrypted (records).
+          'users.email as email',
+          'users.phone as phone',
+        ])
+        .where('appointments.id', '=', appointmentId)
         .executeTakeFirst();
     },
 
@@ -206,6 +299,28 @@ export function appointmentStore() {
       return q.orderBy('appointments.starts_at', 'desc').orderBy('appointments.id', 'desc').limit(limit).execute();
     },
 
+    /** Appointments of the establishment in [from, to) (optionally one practitioner), for a two-person-approved export. */
+    listForExport(tx: Tx, q: { from: Date; to: Date; practitionerId: string | null; limit: number }) {
+      let query = tx
+        .selectFrom('appointments')
+        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
+        .select([
+          'appointments.id',
+          'appointments.starts_at',
+          'appointments.ends_at',
+          'appointments.status',
+          'appointments.motive_id',
+          'appointments.practitioner_id',
+          'practitioners.first_name as practitioner_first_name',
+          'practitioners.last_name as practitioner_last_name',
+          'appointments.patient_id',
+        ])
+        .where('appointments.starts_at', '>=', q.from)
+        .where('appointments.starts_at', '<', q.to);
+      if (q.practitionerId) query = query.where('appointments.practitioner_id', '=', q.practitionerId);
+      return query.orderBy('appointments.starts_at').orderBy('appointments.id').limit(q.limit).execute();
+    },
+
     /** A practitioner's appointments in a window, for staff (names come from records, encrypted). */
     listAgenda(tx: Tx, practitionerId: string, window: Interval, after: { start: Date; id: string } | undefined, limit: number) {
       let q = tx
@@ -247,29 +362,10 @@ export function appointmentStore() {
       }
     },
 
-    insertHold(tx: Tx, row: { id: string; establishmentId: string; agendaId: string; practitionerId: string; motiveId: string; patientId: string; start: number; end: number; occupiedUntil: number; expiresAt: Date }) {
+    insertHold(tx: Tx, row: NewAppointment & { expiresAt: Date }) {
       return tx
         .insertInto('appointments')
-        .values({
-          id: row.id,
-          establishment_id: row.establishmentId,
-          agenda_id: row.agendaId,
-          practitioner_id: row.practitionerId,
-          motive_id: row.motiveId,
-          patient_id: row.patientId,
-          starts_at: new Date(row.start),
-          ends_at: new Date(row.end),
-          period: range({ start: row.start, end: row.occupiedUntil }),
-          status: 'held',
-          hold_expires_at: row.expiresAt,
-          booked_by_user_id: null,
-          booked_by: 'staff',
-          cancelled_at: null,
-          cancelled_by: null,
-          idempotency_key: null,
-          idempotency_fingerprint: null,
-          idempotency_response: null,
-        })
+        .values(appointmentValues(row, { status: 'held', hold_expires_at: row.expiresAt }))
         .execute();
     },
 

@@ -20,6 +20,8 @@ export interface AgendaRow {
   city: string;
   postal_code: string;
   time_zone: string;
+  /** Hours before an appointment at which its reminders go out (per establishment). */
+  reminder_offsets_hours: number[];
 }
 
 export interface MotiveRow {
@@ -67,6 +69,7 @@ function agendaQuery(tx: Tx) {
       'establishments.city',
       'establishments.postal_code',
       'establishments.time_zone',
+      'establishments.reminder_offsets_hours',
     ]);
 }
 

@@ -1,6 +1,5 @@
 // Reading appointments: a patient's own list and calendar file, and the staff agenda. Each read
 // is audited with the ids of the patients it showed, in the transaction that read them.
-import ical, { ICalEventStatus } from 'ical-generator';
 import type { Database } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
@@ -8,6 +7,7 @@ import { appendAuditEvent } from '../audit/index.js';
 import type { AccessGate } from '../access/index.js';
 import { CARE_ROLES, requireRole, userActor } from './access.js';
 import type { Booking } from './booking.js';
+import { appointmentIcs } from './ics.js';
 import type { SchedulingStore } from './store.js';
 import type { AppointmentView } from './schemas.js';
 import { decodeCursor, encodeCursor, formatInstant, windowFrom } from './time.js';
@@ -62,11 +62,7 @@ export function createAppointmentViews(deps: { db: Database; store: SchedulingSt
       return { items, nextCursor: rows.length > limit && last ? encodeCursor({ start: last.starts_at, id: last.id }) : null };
     },
 
-    /**
-     * The calendar file of an appointment, for its patient. It carries date, time, place and the
-     * practitioner's name only: calendar files end up synchronised to third-party clouds, so
-     * neither the motive nor the specialty goes in.
-     */
+    /** The calendar file of an appointment, for its patient (see ics.ts for what it carries). */
     async icsFile(actor: Actor, appointmentId: string): Promise<string> {
       return deps.booking.withReachableAppointment(actor, appointmentId, async ({ tx, appointment, as, role }) => {
         const establishment = (await store.findEstablishment(tx, appointment.establishment_id))!;
@@ -82,17 +78,15 @@ export function createAppointmentViews(deps: { db: Database; store: SchedulingSt
           categories: ['administrative'],
           outcome: 'allowed',
         });
-        const calendar = ical({ prodId: { company: 'Hygie', product: 'Hygie', language: 'FR' }, name: 'Hygie' });
-        calendar.createEvent({
-          id: `${appointment.id}@hygie`,
+        return appointmentIcs({
+          id: appointment.id,
           start: appointment.starts_at,
           end: appointment.ends_at,
+          cancelled: appointment.status === 'cancelled',
+          practitionerName: `${practitioner.first_name} ${practitioner.last_name}`,
+          place: { name: establishment.name, addressLine: establishment.address_line, postalCode: establishment.postal_code, city: establishment.city },
           stamp: new Date(deps.now()),
-          summary: `Rendez-vous — ${practitioner.first_name} ${practitioner.last_name}`,
-          location: `${establishment.name}, ${establishment.address_line}, ${establishment.postal_code} ${establishment.city}`,
-          status: appointment.status === 'cancelled' ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
         });
-        return calendar.toString();
       });
     },
 

@@ -2,8 +2,8 @@
 // than their current appointment, or any). When an appointment of that motive is cancelled, the
 // first in line gets the freed slot held for 15 minutes (a 'held' appointment, which the
 // exclusion constraint counts like any other); accepting confirms it and cancels the later one.
-// Telling the patient goes through the outbox once it exists: the 'offered' entry is what a
-// notification job reads.
+// The offer is told to the patient by mail and SMS through the outbox (notices.ts), queued in the
+// transaction that makes it.
 import { v7 as uuidv7 } from 'uuid';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
@@ -13,7 +13,10 @@ import { userActor } from './access.js';
 import { patientFileForAccount } from './patients.js';
 import type { Vault } from '../vault/index.js';
 import type { SchedulingStore } from './store.js';
+import type { PublicCache } from '../../platform/cache.js';
+import { practitionerTag } from './public.js';
 import { DAY, MINUTE, formatInstant } from './time.js';
+import { queueBookedNotices, queueCancelledNotices, queueOfferNotices } from './notices.js';
 
 export const OFFER_MINUTES = 15;
 
@@ -53,6 +56,7 @@ export async function offerFreedSlot(store: SchedulingStore, tx: Tx, freed: Free
     expiresAt,
   });
   await store.updateWaitlistEntry(tx, entry.id, { status: 'offered', offered_appointment_id: holdId, offer_expires_at: expiresAt });
+  await queueOfferNotices(tx, { id: holdId, establishmentId: freed.establishment_id, start });
   await appendAuditEvent(tx, {
     establishmentId: freed.establishment_id,
     actor: { kind: 'system', name: 'waitlist' },
@@ -66,7 +70,7 @@ export async function offerFreedSlot(store: SchedulingStore, tx: Tx, freed: Free
   return entry.id;
 }
 
-export function createWaitlist(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number }) {
+export function createWaitlist(deps: { db: Database; store: SchedulingStore; vault: Vault; now: () => number; cache: PublicCache }) {
   const { db, store } = deps;
 
   async function withOwnEntry<T>(actor: Actor, entryId: string, fn: (tx: Tx, entry: NonNullable<Awaited<ReturnType<SchedulingStore['findWaitlistEntry']>>>) => Promise<T>): Promise<T> {
@@ -156,7 +160,8 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
 
     async accept(actor: Actor, entryId: string) {
       const user = userActor(actor);
-      return withOwnEntry(actor, entryId, async (tx, entry) => {
+      let practitionerId: string | undefined;
+      const result = await withOwnEntry(actor, entryId, async (tx, entry) => {
         const now = deps.now();
         if (entry.status !== 'offered' || !entry.offered_appointment_id || !entry.offer_expires_at || entry.offer_expires_at.getTime() <= now) {
           throw new DomainError('conflict', 'There is no open offer on this waiting-list entry');
@@ -168,12 +173,16 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
           const current = await store.findAppointment(tx, entry.current_appointment_id);
           if (current && current.status === 'confirmed') {
             await store.setStatus(tx, current.id, 'cancelled', 'patient');
+            // The patient moved it themselves: its reminders go, no cancellation notice.
+            await queueCancelledNotices(tx, { id: current.id, establishmentId: current.establishment_id, start: current.starts_at.getTime() }, { notify: false });
             await offerFreedSlot(store, tx, current, now);
           }
         }
         await audit(tx, actor, entry.establishment_id, 'waitlist.accept', [entry.id, entry.offered_appointment_id], entry.patient_id);
         const appointment = (await store.findAppointment(tx, entry.offered_appointment_id))!;
         const agenda = (await store.findAgendaById(tx, appointment.agenda_id))!;
+        practitionerId = appointment.practitioner_id;
+        await queueBookedNotices(tx, { id: appointment.id, establishmentId: appointment.establishment_id, start: appointment.starts_at.getTime() }, agenda.reminder_offsets_hours, now);
         return {
           id: appointment.id,
           status: 'confirmed' as const,
@@ -181,21 +190,28 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
           end: formatInstant(appointment.ends_at.getTime(), agenda.time_zone),
         };
       });
+      // The later appointment was cancelled (and maybe offered on): public free time changed.
+      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
+      return result;
     },
 
     async withdraw(actor: Actor, entryId: string) {
+      let practitionerId: string | undefined;
       await withOwnEntry(actor, entryId, async (tx, entry) => {
         if (entry.status !== 'waiting' && entry.status !== 'offered') throw new DomainError('conflict', 'This entry is closed');
         await store.updateWaitlistEntry(tx, entry.id, { status: 'withdrawn', offered_appointment_id: null, offer_expires_at: null });
         if (entry.status === 'offered' && entry.offered_appointment_id) {
           const hold = await store.findAppointment(tx, entry.offered_appointment_id);
           if (hold && hold.status === 'held') {
+            practitionerId = hold.practitioner_id;
             await store.releaseHold(tx, hold.id);
+            await queueCancelledNotices(tx, { id: hold.id, establishmentId: hold.establishment_id, start: hold.starts_at.getTime() }, { notify: false });
             await offerFreedSlot(store, tx, hold, deps.now());
           }
         }
         await audit(tx, actor, entry.establishment_id, 'waitlist.withdraw', [entry.id], entry.patient_id);
       });
+      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
     },
   };
 }

@@ -332,12 +332,21 @@ export interface JobsTable {
   last_error: string | null;
   failed_at: Timestamp | null;
   created_at: Timestamp;
+  /** What the job is about (an appointment id), so that it can be withdrawn (0050). */
+  subject: string | null;
 }
 
 export interface MailOutboxTable {
   id: string;
   to_address: string;
   subject: string;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface SmsOutboxTable {
+  id: string;
+  to_number: string;
   text: string;
   created_at: Timestamp;
 }
@@ -559,6 +568,7 @@ export interface GuardActorStateTable {
   actor_key: string;
   step_up_demanded_at: Timestamp | null;
   step_up_signals: Generated<string[]>;
+  refused_while_pending: Generated<number>;
 }
 
 export interface GuardDailyTable {
@@ -627,6 +637,29 @@ export interface GuardDecoysTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface GuardExportsTable {
+  id: string;
+  establishment_id: string;
+  kind: string;
+  params: ColumnType<Record<string, unknown>, string, string>;
+  purpose: string;
+  requested_by: string;
+  requested_at: Timestamp;
+  status: 'pending' | 'approved' | 'rejected' | 'downloaded';
+  decided_by: string | null;
+  decided_at: Timestamp | null;
+  expires_at: Timestamp;
+  downloaded_at: Timestamp | null;
+  patient_count: number | null;
+}
+
+export interface AuditForwardCursorsTable {
+  destination: 'syslog' | 'webhook';
+  stream: string;
+  last_seq: ColumnType<string, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface DB {
   platform_settings: PlatformSettingsTable;
   specialties: SpecialtiesTable;
@@ -652,6 +685,7 @@ export interface DB {
   api_keys: ApiKeysTable;
   jobs: JobsTable;
   mail_outbox: MailOutboxTable;
+  sms_outbox: SmsOutboxTable;
   care_relationships: CareRelationshipsTable;
   break_glass_grants: BreakGlassGrantsTable;
   security_alerts: SecurityAlertsTable;
@@ -680,4 +714,6 @@ export interface DB {
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
   guard_decoys: GuardDecoysTable;
+  guard_exports: GuardExportsTable;
+  audit_forward_cursors: AuditForwardCursorsTable;
 }

@@ -9,13 +9,15 @@ import { openDatabase, type Database } from '../src/platform/db/database.js';
 
 export interface BenchServer {
   url: string;
+  /** CPU used by the server and its PostgreSQL backends since the previous call (ms). */
+  cpu(): Promise<{ nodeMs: number; pgMs: number }>;
   stop(): Promise<void>;
 }
 
 export async function startBenchServer(): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/_scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       const m = /^PORT=(\d+)$/.exec(line);
       if (m) resolve(Number(m[1]));
@@ -24,6 +26,17 @@ export async function startBenchServer(): Promise<BenchServer> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    cpu: () =>
+      new Promise((resolve) => {
+        const onLine = (line: string) => {
+          const m = /^CPU node_ms=(\d+) pg_ms=(\d+)$/.exec(line);
+          if (!m) return;
+          lines.off('line', onLine);
+          resolve({ nodeMs: Number(m[1]), pgMs: Number(m[2]) });
+        };
+        lines.on('line', onLine);
+        child.kill('SIGUSR2');
+      }),
     stop: () =>
       new Promise((resolve) => {
         child.on('exit', () => resolve());
@@ -63,6 +76,17 @@ export async function load(
   });
 }
 
+/** Runs the load and reports its figures, with the server's and PostgreSQL's CPU per request. */
+export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>): Promise<autocannon.Result> {
+  await server.cpu();
+  const result = await load(server.url, options);
+  const cpu = await server.cpu();
+  report(name, result, extra);
+  const requests = Math.max(1, result.requests.total);
+  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: Math.round((cpu.nodeMs / requests) * 100) / 100, postgres: Math.round((cpu.pgMs / requests) * 100) / 100, ...extra });
+  return result;
+}
+
 export function report(name: string, result: autocannon.Result, extra: Record<string, unknown>): void {
   emit(`${name}.throughput`, result.requests.average, 'req/s', extra);
   emit(`${name}.latency_p50`, result.latency.p50, 'ms', extra);
@@ -71,4 +95,29 @@ export function report(name: string, result: autocannon.Result, extra: Record<st
   emit(`${name}.errors`, result.errors + result.timeouts, 'errors', extra);
   const codes = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
   for (const [code, stat] of Object.entries(codes)) emit(`${name}.status_${code}`, stat.count, 'responses', extra);
+}
+
+/**
+ * A public read bench (search, availability): reads its targets from the `seed --scale` database,
+ * starts the server, sends GETs at 64 connections for BENCH_SECONDS (default 10) with the path
+ * `pathFor(i, targets)` for the i-th request, and reports.
+ */
+export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string): Promise<void> {
+  const db = await openBenchDatabase();
+  const size = await datasetSize(db);
+  const targets = await targetsOf(db);
+  await db.close();
+  if (targets.length === 0) throw new Error(`${name}: no targets: run \`hygie seed --scale\` first`);
+  const server = await startBenchServer();
+  try {
+    let i = 0;
+    await loadAndReport(
+      server,
+      name,
+      { connections: 64, duration: Number(process.env['BENCH_SECONDS'] ?? 10), setupRequest: (req) => ({ ...req, path: pathFor(i++, targets) }) },
+      { connections: 64, ...size },
+    );
+  } finally {
+    await server.stop();
+  }
 }

@@ -1,0 +1,56 @@
+// The server side of the scheduling benches: a Hygie app on the configured PostgreSQL, listening
+// on port 0, in its own process so that the load generator does not share its event loop. Prints
+// "PORT=<n>" once listening. Authentication uses the tests' stand-in authenticator (X-Test-User:
+// one user lookup and one membership lookup per request) until the identity module is merged.
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { buildApp } from '../src/app.js';
+import { openVault } from '../src/modules/vault/index.js';
+import { loadConfigFromProcess } from '../src/config.js';
+import { createLogger } from '../src/platform/log.js';
+import { openMigratedDatabase } from '../src/server.js';
+import { testAuthenticator } from '../test/helpers/scheduling-auth.js';
+
+const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent', PORT: '0' });
+if (!config.databaseUrl) {
+  console.error('bench: set DATABASE_URL to a PostgreSQL database seeded with `hygie seed --scale`');
+  process.exit(2);
+}
+const db = await openMigratedDatabase(config);
+const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db) });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);
+// SIGUSR2: print the CPU time this process and its PostgreSQL backends used since the last
+// SIGUSR2 ("CPU node_ms=… pg_ms=…"), so that benches can report CPU per request, a figure that a
+// crowded machine disturbs far less than requests per second.
+const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+async function backendTicks(): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and application_name = 'hygie'`.execute(db.owner);
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // PostgreSQL on another machine: no backend figures
+    }
+  }
+  return out;
+}
+let lastCpu = process.cpuUsage();
+let lastTicks = await backendTicks();
+process.on('SIGUSR2', () => {
+  void backendTicks().then((ticks) => {
+    const cpu = process.cpuUsage(lastCpu);
+    let pg = 0;
+    for (const [pid, t] of ticks) pg += t - (lastTicks.get(pid) ?? 0);
+    lastCpu = process.cpuUsage();
+    lastTicks = ticks;
+    console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)}`);
+  });
+});
+process.on('SIGTERM', () => {
+  void app.close().then(() => db.close()).then(() => process.exit(0));
+});

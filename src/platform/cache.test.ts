@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createPublicCache } from './cache.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+async function reachable(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+const hasRedis = await reachable();
+
+describe('public cache', () => {
+  it('serves an entry until its TTL, then forgets it', () => {
+    let now = 0;
+    const cache = createPublicCache({ ttlMs: 1000, now: () => now });
+    cache.set('k', 1, ['t'], cache.mark());
+    now = 999;
+    expect(cache.get('k')).toBe(1);
+    now = 1000;
+    expect(cache.get('k')).toBeUndefined();
+  });
+
+  it('forgets entries of an invalidated tag, and only those', () => {
+    const cache = createPublicCache();
+    cache.set('a', 'A', ['practitioner:1'], cache.mark());
+    cache.set('b', 'B', ['practitioner:2'], cache.mark());
+    cache.invalidate('practitioner:1');
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBe('B');
+    cache.invalidateAll();
+    expect(cache.get('b')).toBeUndefined();
+  });
+
+  it('never serves a read that started before an invalidation it did not see', async () => {
+    const cache = createPublicCache();
+    let release!: () => void;
+    const slowRead = cache.through(
+      'k',
+      () => new Promise<string>((resolve) => (release = () => resolve('before the booking'))),
+      () => ['practitioner:1'],
+    );
+    // The booking commits and invalidates while the read is still in flight.
+    cache.invalidate('practitioner:1');
+    release();
+    expect(await slowRead).toBe('before the booking');
+    expect(cache.get('k')).toBeUndefined();
+    expect(await cache.through('k', async () => 'after', () => ['practitioner:1'])).toBe('after');
+    expect(cache.get('k')).toBe('after');
+  });
+
+  it('keeps at most maxEntries, dropping the least recently used', () => {
+    const cache = createPublicCache({ maxEntries: 2 });
+    cache.set('a', 1, [], cache.mark());
+    cache.set('b', 2, [], cache.mark());
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3, [], cache.mark());
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    expect(cache.get('c')).toBe(3);
+  });
+
+  it('keeps the total weight bounded, whatever the number of keys', () => {
+    const cache = createPublicCache({ maxWeight: 100 });
+    cache.set('a', 'a', [], cache.mark(), 60);
+    cache.set('b', 'b', [], cache.mark(), 30);
+    cache.set('c', 'c', [], cache.mark(), 30);
+    expect(cache.get('a')).toBeUndefined();
+    expect([cache.get('b'), cache.get('c')]).toEqual(['b', 'c']);
+    cache.set('huge', 'x', [], cache.mark(), 101);
+    expect(cache.get('huge')).toBeUndefined();
+  });
+
+  it.skipIf(!hasRedis)('tells the other instances through Redis', async () => {
+    const r1 = new Redis(REDIS_URL);
+    const r2 = new Redis(REDIS_URL);
+    const a = createPublicCache({ redis: r1 });
+    const b = createPublicCache({ redis: r2 });
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      b.set('availability', 'free at 9:00', ['practitioner:42'], b.mark());
+      b.set('other', 'kept', ['practitioner:43'], b.mark());
+      a.invalidate('practitioner:42');
+      for (let i = 0; i < 250 && b.get('availability') !== undefined; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(b.get('availability')).toBeUndefined();
+      expect(b.get('other')).toBe('kept');
+    } finally {
+      await a.close();
+      await b.close();
+      r1.disconnect();
+      r2.disconnect();
+    }
+  });
+});
