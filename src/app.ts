@@ -22,6 +22,7 @@ import { createIncidentModule, type LetterSender } from './modules/incident/inde
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
+import { createTeleconsultModule } from './modules/teleconsult/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -156,6 +157,8 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(schedulingRoutes({ db, gate: access.gate, now }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
+  const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
+  await app.register(teleconsult.routes, { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

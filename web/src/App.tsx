@@ -10,6 +10,7 @@ import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SearchResultsPage } from './pages/SearchResultsPage';
 import { StaffPage } from './pages/StaffPage';
+import { TeleconsultPage } from './pages/TeleconsultPage';
 import { useSession } from './session';
 import { paths } from './paths';
 
@@ -33,6 +34,7 @@ export function App() {
             <Route path={paths.appointments} element={<AppointmentsPage />} />
             <Route path={paths.accessLog} element={<AccessLogPage />} />
             <Route path={`${paths.staff}/*`} element={<StaffPage />} />
+            <Route path={`${paths.teleconsult}/:appointmentId`} element={<TeleconsultPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         )}

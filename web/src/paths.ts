@@ -7,4 +7,5 @@ export const paths = {
   appointments: '/mes-rendez-vous',
   accessLog: '/mes-acces',
   staff: '/pro',
+  teleconsult: '/teleconsultation',
 } as const;

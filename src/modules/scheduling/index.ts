@@ -62,3 +62,12 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
     await app.register(waitlist);
   };
 }
+
+// For the teleconsultation module: appointment parties and times, names inside its gate call.
+export {
+  findAppointmentForTeleconsult,
+  teleconsultPartyNames,
+  practitionerAccountHere,
+  practitionerNameOfUser,
+  type TeleconsultAppointment,
+} from './teleconsult-lookup.js';

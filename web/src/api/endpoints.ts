@@ -69,7 +69,7 @@ export interface Appointment {
   end: string;
   practitioner?: { id?: string; name: string; specialty?: string };
   establishment?: EstablishmentSummary | { name: string; city?: string; timeZone?: string };
-  motive?: string | { id?: string; label: string };
+  motive?: string | { id?: string; label: string; teleconsult?: boolean };
 }
 
 export interface AccessLogEntry {
@@ -92,6 +92,18 @@ export interface Page<T> {
 /** WebAuthn options as the API returns them: the options alone, or wrapped with flow fields. */
 export type WebAuthnOptionsAnswer<O> = O | ({ options: O } & Record<string, unknown>);
 
+export interface TeleconsultInfo {
+  appointmentId: string;
+  role: 'patient' | 'practitioner' | 'guest';
+  start: string;
+  end: string;
+  opensAt: string;
+  closesAt: string;
+  timeZone: string;
+  refusal: 'not_teleconsult' | 'not_active' | 'too_early' | 'too_late' | null;
+  ice: { iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceTransportPolicy: 'all' | 'relay' } | null;
+}
+
 export const endpoints = {
   me: () => api.get<MeResponse>('/auth/me'),
   login: (email: string, password: string) => api.post<LoginResult>('/auth/login', { email, password }),
@@ -113,6 +125,8 @@ export const endpoints = {
   myAppointments: () => api.get<Page<Appointment>>('/me/appointments'),
   cancelAppointment: (id: string) => api.post<Appointment>(`/appointments/${encodeURIComponent(id)}/cancel`),
   myAccessLog: (cursor?: string) => api.get<Page<AccessLogEntry>>('/me/access-log', { query: { cursor } }),
+  teleconsultInfo: (appointmentId: string, signal?: AbortSignal) =>
+    api.get<TeleconsultInfo>(`/teleconsultations/${encodeURIComponent(appointmentId)}`, { signal }),
 };
 
 /** Splits a WebAuthn options answer into the options and the flow fields to send back on verify. */

@@ -13,6 +13,7 @@ import * as m0012 from './0012_access.js';
 import * as m0013 from './0013_guard.js';
 import * as m0014 from './0014_incident.js';
 import * as m0015 from './0015_guard_decoys.js';
+import * as m0030 from './0030_teleconsult.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -34,6 +35,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0013_guard', m0013],
   ['0014_incident', m0014],
   ['0015_guard_decoys', m0015],
+  ['0030_teleconsult', m0030],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {

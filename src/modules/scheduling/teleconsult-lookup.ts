@@ -1,0 +1,113 @@
+// What the teleconsultation module needs to know about an appointment, read here because these
+// are scheduling's (and the directory's) tables: the appointment's parties, times and whether its
+// motive is a video one. Patient names are read separately, inside the caller's access-gate call.
+import type { Database, Tx } from '../../platform/db/database.js';
+import type { Actor } from '../../platform/http/context.js';
+
+export interface TeleconsultAppointment {
+  id: string;
+  establishmentId: string;
+  practitionerId: string;
+  /** The practitioner's account, null when the practitioner has none (cannot host a call). */
+  practitionerUserId: string | null;
+  patientId: string;
+  /** The patient file's account, null for a patient without an online account. */
+  patientAccountUserId: string | null;
+  startsAt: Date;
+  endsAt: Date;
+  status: string;
+  teleconsult: boolean;
+  timeZone: string;
+}
+
+async function findIn(tx: Tx, appointmentId: string): Promise<TeleconsultAppointment | undefined> {
+  const row = await tx
+    .selectFrom('appointments as a')
+    .innerJoin('visit_motives as m', 'm.id', 'a.motive_id')
+    .innerJoin('practitioners as p', 'p.id', 'a.practitioner_id')
+    .innerJoin('patients as pa', 'pa.id', 'a.patient_id')
+    .innerJoin('establishments as e', 'e.id', 'a.establishment_id')
+    .select([
+      'a.id',
+      'a.establishment_id',
+      'a.practitioner_id',
+      'p.user_id as practitioner_user_id',
+      'a.patient_id',
+      'pa.account_user_id',
+      'a.starts_at',
+      'a.ends_at',
+      'a.status',
+      'm.teleconsult',
+      'e.time_zone',
+    ])
+    .where('a.id', '=', appointmentId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    establishmentId: row.establishment_id,
+    practitionerId: row.practitioner_id,
+    practitionerUserId: row.practitioner_user_id,
+    patientId: row.patient_id,
+    patientAccountUserId: row.account_user_id,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    status: row.status,
+    teleconsult: row.teleconsult,
+    timeZone: row.time_zone,
+  };
+}
+
+/**
+ * Finds an appointment in the establishments where the user holds a patient file or a staff
+ * membership (row-level security hides every other one). Who may do what with it is the caller's
+ * decision; nothing here says whether the user is a party to it.
+ */
+export async function findAppointmentForTeleconsult(db: Database, actor: Actor, appointmentId: string): Promise<TeleconsultAppointment | undefined> {
+  if (actor.kind !== 'user') return undefined;
+  const linked = await db.withPlatform((tx) =>
+    tx.selectFrom('account_establishments').select('linked_establishment_id').where('user_id', '=', actor.userId).execute(),
+  );
+  const establishments = new Set([...linked.map((r) => r.linked_establishment_id), ...actor.memberships.map((m) => m.establishmentId)]);
+  for (const establishmentId of establishments) {
+    const found = await db.withTenant(establishmentId, (tx) => findIn(tx, appointmentId));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Display names of the call's parties, read inside the caller's gate transaction. */
+export async function teleconsultPartyNames(tx: Tx, appointmentId: string): Promise<{ patient: string; practitioner: string } | undefined> {
+  const row = await tx
+    .selectFrom('appointments as a')
+    .innerJoin('patients as pa', 'pa.id', 'a.patient_id')
+    .innerJoin('practitioners as p', 'p.id', 'a.practitioner_id')
+    .select(['pa.first_names', 'pa.used_name', 'pa.birth_name', 'p.first_name', 'p.last_name'])
+    .where('a.id', '=', appointmentId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { patient: `${row.first_names} ${row.used_name ?? row.birth_name}`, practitioner: `${row.first_name} ${row.last_name}` };
+}
+
+/**
+ * The account of a practitioner practising in the transaction's establishment (an invited
+ * colleague), with their display name; undefined when there is none.
+ */
+export async function practitionerAccountHere(tx: Tx, establishmentId: string, practitionerId: string): Promise<{ userId: string; name: string } | undefined> {
+  const row = await tx
+    .selectFrom('practitioner_establishments as pe')
+    .innerJoin('practitioners as p', 'p.id', 'pe.practitioner_id')
+    .innerJoin('memberships as mb', (j) => j.onRef('mb.user_id', '=', 'p.user_id').onRef('mb.establishment_id', '=', 'pe.establishment_id'))
+    .select(['p.user_id', 'p.first_name', 'p.last_name'])
+    .where('pe.establishment_id', '=', establishmentId)
+    .where('pe.practitioner_id', '=', practitionerId)
+    .where('mb.role', '=', 'practitioner')
+    .executeTakeFirst();
+  return row?.user_id ? { userId: row.user_id, name: `${row.first_name} ${row.last_name}` } : undefined;
+}
+
+/** Display name of a practitioner account (a guest in a call). */
+export async function practitionerNameOfUser(tx: Tx, userId: string): Promise<string | undefined> {
+  const row = await tx.selectFrom('practitioners').select(['first_name', 'last_name']).where('user_id', '=', userId).executeTakeFirst();
+  return row ? `${row.first_name} ${row.last_name}` : undefined;
+}
