@@ -57,6 +57,15 @@ describe('tenant walls', () => {
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
       });
       await insertIdentityRows(t.db, data, establishmentId);
+      // Teleconsultation: a colleague invited into a video appointment.
+      const colleagueId = data.staff.find((s) => s.userId !== userId && s.memberships.some((m) => m.establishmentId === establishmentId))!.userId;
+      await t.db.withTenant(establishmentId, async (tx) => {
+        const appointment = await tx.selectFrom('appointments').select('id').limit(1).executeTakeFirstOrThrow();
+        await tx
+          .insertInto('teleconsult_guests')
+          .values({ id: uuidv7(), establishment_id: establishmentId, appointment_id: appointment.id, guest_user_id: colleagueId, invited_by_user_id: userId })
+          .execute();
+      });
     }
     // Vault keys (key versions and data keys) for the first patient of each establishment.
     const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) });
@@ -91,6 +100,7 @@ describe('tenant walls', () => {
         'patients',
         'practitioner_establishments',
         'security_alerts',
+        'teleconsult_guests',
         'vault_data_keys',
         'vault_establishment_keys',
       ]),
