@@ -14,6 +14,7 @@ import * as m0013 from './0013_guard.js';
 import * as m0014 from './0014_incident.js';
 import * as m0015 from './0015_guard_decoys.js';
 import * as m0030 from './0030_teleconsult.js';
+import * as m0031 from './0031_e2e_documents.js';
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
@@ -36,6 +37,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0014_incident', m0014],
   ['0015_guard_decoys', m0015],
   ['0030_teleconsult', m0030],
+  ['0031_e2e_documents', m0031],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
