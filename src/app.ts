@@ -23,6 +23,7 @@ import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, schedulingRoutes } from './modules/scheduling/index.js';
 import { createTeleconsultModule } from './modules/teleconsult/index.js';
+import { e2eDocumentsRoutes } from './modules/e2e-documents/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -159,6 +160,7 @@ export async function buildApp({ config, db, logger, authenticate, now, guard: g
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
   await app.register(teleconsult.routes, { prefix: '/api/v1' });
+  await app.register(e2eDocumentsRoutes({ db, gate: access.gate }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

@@ -63,11 +63,14 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
   };
 }
 
-// For the teleconsultation module: appointment parties and times, names inside its gate call.
+// For other modules (teleconsultation, end-to-end documents): appointment parties and times,
+// accounts' establishments, practitioner accounts; names inside the caller's gate call.
 export {
   findAppointmentForTeleconsult,
   teleconsultPartyNames,
   practitionerAccountHere,
   practitionerNameOfUser,
+  establishmentsOfAccount,
+  practitionerUsersHere,
   type TeleconsultAppointment,
-} from './teleconsult-lookup.js';
+} from './lookups.js';

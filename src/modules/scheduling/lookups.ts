@@ -1,6 +1,8 @@
-// What the teleconsultation module needs to know about an appointment, read here because these
-// are scheduling's (and the directory's) tables: the appointment's parties, times and whether its
-// motive is a video one. Patient names are read separately, inside the caller's access-gate call.
+// What other modules read from scheduling's (and the directory's) tables, through scheduling:
+// an appointment's parties, times and whether its motive is a video one (teleconsultation), the
+// establishments where an account holds patient files, and practitioner accounts of an
+// establishment (teleconsultation guests, recipients of end-to-end documents). Patient names are
+// read separately, inside the caller's access-gate call.
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 
@@ -65,10 +67,8 @@ async function findIn(tx: Tx, appointmentId: string): Promise<TeleconsultAppoint
  */
 export async function findAppointmentForTeleconsult(db: Database, actor: Actor, appointmentId: string): Promise<TeleconsultAppointment | undefined> {
   if (actor.kind !== 'user') return undefined;
-  const linked = await db.withPlatform((tx) =>
-    tx.selectFrom('account_establishments').select('linked_establishment_id').where('user_id', '=', actor.userId).execute(),
-  );
-  const establishments = new Set([...linked.map((r) => r.linked_establishment_id), ...actor.memberships.map((m) => m.establishmentId)]);
+  const linked = await establishmentsOfAccount(db, actor.userId);
+  const establishments = new Set([...linked, ...actor.memberships.map((m) => m.establishmentId)]);
   for (const establishmentId of establishments) {
     const found = await db.withTenant(establishmentId, (tx) => findIn(tx, appointmentId));
     if (found) return found;
@@ -110,4 +110,23 @@ export async function practitionerAccountHere(tx: Tx, establishmentId: string, p
 export async function practitionerNameOfUser(tx: Tx, userId: string): Promise<string | undefined> {
   const row = await tx.selectFrom('practitioners').select(['first_name', 'last_name']).where('user_id', '=', userId).executeTakeFirst();
   return row ? `${row.first_name} ${row.last_name}` : undefined;
+}
+
+/** The establishments where an account holds a patient file. */
+export async function establishmentsOfAccount(db: Database, userId: string): Promise<string[]> {
+  const rows = await db.withPlatform((tx) => tx.selectFrom('account_establishments').select('linked_establishment_id').where('user_id', '=', userId).execute());
+  return rows.map((r) => r.linked_establishment_id);
+}
+
+/** Which of these users are practitioners (with a practitioner membership) of the transaction's establishment. */
+export async function practitionerUsersHere(tx: Tx, establishmentId: string, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await tx
+    .selectFrom('memberships')
+    .select('user_id')
+    .where('establishment_id', '=', establishmentId)
+    .where('role', '=', 'practitioner')
+    .where('user_id', 'in', userIds)
+    .execute();
+  return new Set(rows.map((r) => r.user_id));
 }
