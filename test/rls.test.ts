@@ -65,6 +65,17 @@ describe('tenant walls', () => {
           .insertInto('teleconsult_guests')
           .values({ id: uuidv7(), establishment_id: establishmentId, appointment_id: appointment.id, guest_user_id: colleagueId, invited_by_user_id: userId })
           .execute();
+        // An end-to-end document (ciphertext only) and its wrapped key.
+        const documentId = uuidv7();
+        const bytes = (n: number) => randomBytes(n);
+        await tx
+          .insertInto('e2e_documents')
+          .values({ id: documentId, establishment_id: establishmentId, patient_id: patientId, author_user_id: userId, ciphertext: bytes(64), iv: bytes(12), meta_ciphertext: bytes(40), meta_iv: bytes(12), size_bytes: 64 })
+          .execute();
+        await tx
+          .insertInto('e2e_document_keys')
+          .values({ document_id: documentId, establishment_id: establishmentId, recipient_user_id: userId, wrapped_key: bytes(384), recipient_fingerprint: 'a'.repeat(64) })
+          .execute();
       });
     }
     // Vault keys (key versions and data keys) for the first patient of each establishment.
@@ -86,6 +97,8 @@ describe('tenant walls', () => {
         'break_glass_grants',
         'care_relationships',
         'contained_actors',
+        'e2e_document_keys',
+        'e2e_documents',
         'guard_actor_state',
         'guard_daily',
         'guard_decoys',
