@@ -5,6 +5,7 @@ import { StepUpDialog } from './components/StepUpDialog';
 import { AccessLogPage } from './pages/AccessLogPage';
 import { AppointmentsPage } from './pages/AppointmentsPage';
 import { ContainedPage } from './pages/ContainedPage';
+import { DocumentsPage } from './pages/DocumentsPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -35,6 +36,7 @@ export function App() {
             <Route path={paths.accessLog} element={<AccessLogPage />} />
             <Route path={`${paths.staff}/*`} element={<StaffPage />} />
             <Route path={`${paths.teleconsult}/:appointmentId`} element={<TeleconsultPage />} />
+            <Route path={paths.documents} element={<DocumentsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         )}

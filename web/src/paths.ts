@@ -8,4 +8,5 @@ export const paths = {
   accessLog: '/mes-acces',
   staff: '/pro',
   teleconsult: '/teleconsultation',
+  documents: '/documents',
 } as const;

@@ -14,7 +14,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  * than a catch-all, so that an unknown URL keeps its problem+json 404 and no route hides in a
  * wildcard.
  */
-export const CLIENT_SECTIONS = ['recherche', 'connexion', 'mes-rendez-vous', 'mes-acces', 'pro', 'teleconsultation'] as const;
+export const CLIENT_SECTIONS = ['recherche', 'connexion', 'mes-rendez-vous', 'mes-acces', 'pro', 'teleconsultation', 'documents'] as const;
 
 export function webRoot(): string {
   const built = path.join(repoRoot, 'web/dist');

@@ -1,6 +1,7 @@
 // Typed calls for the endpoints of /work/shared/API.md that the web application uses. Shapes
 // follow the contract; fields the contract leaves open are optional here.
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import type { KeyBundle, SealedDocument } from '../e2e/crypto';
 import { api } from './client';
 
 export type Lang = 'fr' | 'en';
@@ -104,6 +105,33 @@ export interface TeleconsultInfo {
   ice: { iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceTransportPolicy: 'all' | 'relay' } | null;
 }
 
+export interface E2eRecipient {
+  userId: string;
+  publicKey: string;
+  fingerprint: string;
+}
+
+export interface E2eDocumentSummary {
+  id: string;
+  establishment: { id: string };
+  patientId: string;
+  author: { name: string };
+  createdAt: string;
+  sizeBytes: number;
+}
+
+export interface E2eSealedDocument {
+  id: string;
+  patientId: string;
+  author: { name: string };
+  createdAt: string;
+  iv: string;
+  ciphertext: string;
+  metaIv: string;
+  metaCiphertext: string;
+  wrappedKey: string;
+}
+
 export const endpoints = {
   me: () => api.get<MeResponse>('/auth/me'),
   login: (email: string, password: string) => api.post<LoginResult>('/auth/login', { email, password }),
@@ -125,6 +153,18 @@ export const endpoints = {
   myAppointments: () => api.get<Page<Appointment>>('/me/appointments'),
   cancelAppointment: (id: string) => api.post<Appointment>(`/appointments/${encodeURIComponent(id)}/cancel`),
   myAccessLog: (cursor?: string) => api.get<Page<AccessLogEntry>>('/me/access-log', { query: { cursor } }),
+  myE2eKeys: () => api.get<KeyBundle>('/me/e2e-keys'),
+  publishE2eKeys: (bundle: KeyBundle) => api.put<{ fingerprint: string }>('/me/e2e-keys', bundle),
+  myE2eDocuments: () => api.get<{ items: E2eDocumentSummary[] }>('/me/e2e-documents'),
+  myE2eDocument: (id: string) => api.get<E2eSealedDocument>(`/me/e2e-documents/${encodeURIComponent(id)}`),
+  e2eRecipients: (establishmentId: string, patientId: string) =>
+    api.get<{ patient: E2eRecipient | null; self: E2eRecipient | null }>(
+      `/establishments/${encodeURIComponent(establishmentId)}/patients/${encodeURIComponent(patientId)}/e2e-recipients`,
+    ),
+  colleagueE2eKey: (establishmentId: string, practitionerId: string) =>
+    api.get<E2eRecipient>(`/establishments/${encodeURIComponent(establishmentId)}/practitioners/${encodeURIComponent(practitionerId)}/e2e-key`),
+  shareE2eDocument: (establishmentId: string, patientId: string, sealed: SealedDocument) =>
+    api.post<{ id: string }>(`/establishments/${encodeURIComponent(establishmentId)}/patients/${encodeURIComponent(patientId)}/e2e-documents`, sealed),
   teleconsultInfo: (appointmentId: string, signal?: AbortSignal) =>
     api.get<TeleconsultInfo>(`/teleconsultations/${encodeURIComponent(appointmentId)}`, { signal }),
 };

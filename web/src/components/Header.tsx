@@ -55,6 +55,9 @@ export function Header() {
                 <li>
                   <NavLink to={paths.accessLog}>{t('nav.accessLog')}</NavLink>
                 </li>
+                <li>
+                  <NavLink to={paths.documents}>{t('nav.documents')}</NavLink>
+                </li>
                 {isStaff(user) ? (
                   <li>
                     <NavLink to={paths.staff}>{t('nav.staff')}</NavLink>
