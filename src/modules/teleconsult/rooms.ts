@@ -138,6 +138,16 @@ export function createRoomRegistry(hooks: RoomHooks, now: () => number = Date.no
   return {
     /** Adds a connection; a second connection of the same user replaces the first (a reload). */
     join(info: RoomInfo, peer: Peer): void {
+      // First drop the user's previous connection: if it was alone, its room goes with it, and
+      // the new connection must not be left in a room that is no longer registered.
+      const previous = rooms.get(info.appointmentId);
+      for (const m of previous ? [...previous.members.values()] : []) {
+        if (m.peer.userId === peer.userId) {
+          m.peer.send({ type: 'ended', reason: 'replaced' });
+          remove(previous!, m);
+          m.peer.close(4000, 'replaced');
+        }
+      }
       let room = rooms.get(info.appointmentId);
       if (!room) {
         const delay = Math.max(0, info.closesAt.getTime() - now());
@@ -145,13 +155,6 @@ export function createRoomRegistry(hooks: RoomHooks, now: () => number = Date.no
         created.timer.unref();
         rooms.set(info.appointmentId, created);
         room = created;
-      }
-      for (const m of [...room.members.values()]) {
-        if (m.peer.userId === peer.userId) {
-          m.peer.send({ type: 'ended', reason: 'replaced' });
-          remove(room, m);
-          m.peer.close(4000, 'replaced');
-        }
       }
       const member: Member = {
         peer,
