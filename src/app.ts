@@ -25,6 +25,8 @@ import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
 import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
+import { createTeleconsultModule } from './modules/teleconsult/index.js';
+import { e2eDocumentsRoutes } from './modules/e2e-documents/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -172,6 +174,9 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
   await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
+  const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, vault, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
+  await app.register(teleconsult.routes, { prefix: '/api/v1' });
+  await app.register(e2eDocumentsRoutes({ db, gate: access.gate }), { prefix: '/api/v1' });
   await registerWeb(app);
 
   return app;

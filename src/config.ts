@@ -52,6 +52,24 @@ export interface Config {
   webhook: { url: string; secret: string } | undefined;
   /** Collectors that also receive every sealed audit event (HYGIE_FORWARD_AUDIT: "syslog", "webhook" or both; default none). */
   forwardAudit: Array<'syslog' | 'webhook'>;
+  /** ICE servers handed to teleconsultation browsers (see TeleconsultConfig). */
+  teleconsult: TeleconsultConfig;
+}
+
+/**
+ * STUN/TURN for WebRTC video calls. Unset, browsers connect directly (same network or loopback).
+ * HYGIE_STUN_URLS: comma-separated stun: URLs. HYGIE_TURN_URLS: comma-separated turn:/turns: URLs,
+ * with HYGIE_TURN_SECRET, the TURN server's shared secret (coturn `static-auth-secret`), from which
+ * short-lived credentials are derived per call. HYGIE_TURN_TTL: their lifetime in seconds
+ * (default 14400). HYGIE_TELECONSULT_RELAY_ONLY=true: media only through TURN, so that neither
+ * party learns the other's IP address.
+ */
+export interface TeleconsultConfig {
+  stunUrls: string[];
+  turnUrls: string[];
+  turnSecret: SecretKeys | undefined;
+  turnTtlSeconds: number;
+  relayOnly: boolean;
 }
 
 /** Key material read from the environment: never serialised, printed or logged. */
@@ -180,6 +198,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push('HYGIE_MASTER_KEY is set but HYGIE_KEY_PROVIDER=local: unset one of them');
   }
 
+  const teleconsult = parseTeleconsult(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: port ?? 3000,
@@ -200,6 +220,34 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     syslogUrl,
     webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
     forwardAudit: [...new Set(forwardAudit)],
+    teleconsult,
+  };
+}
+
+function parseTeleconsult(get: (name: string) => string | undefined, problems: string[]): TeleconsultConfig {
+  const list = (name: string) =>
+    (get(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const stunUrls = list('HYGIE_STUN_URLS');
+  for (const url of stunUrls) if (!/^stuns?:[^\s]+$/.test(url)) problems.push(`HYGIE_STUN_URLS entry "${url}" must start with stun: or stuns:`);
+  const turnUrls = list('HYGIE_TURN_URLS');
+  for (const url of turnUrls) if (!/^turns?:[^\s]+$/.test(url)) problems.push(`HYGIE_TURN_URLS entry "${url}" must start with turn: or turns:`);
+  const secret = get('HYGIE_TURN_SECRET');
+  if ((turnUrls.length > 0) !== (secret !== undefined)) problems.push('HYGIE_TURN_URLS and HYGIE_TURN_SECRET go together');
+  else if (secret !== undefined && secret.length < 32) problems.push('HYGIE_TURN_SECRET must be at least 32 characters');
+  const turnTtlSeconds = parseInteger(get('HYGIE_TURN_TTL') ?? '14400', 60, 86400);
+  if (turnTtlSeconds === undefined) problems.push('HYGIE_TURN_TTL must be a number of seconds between 60 and 86400');
+  const relay = get('HYGIE_TELECONSULT_RELAY_ONLY') ?? 'false';
+  if (relay !== 'true' && relay !== 'false') problems.push('HYGIE_TELECONSULT_RELAY_ONLY must be true or false');
+  if (relay === 'true' && turnUrls.length === 0) problems.push('HYGIE_TELECONSULT_RELAY_ONLY=true needs HYGIE_TURN_URLS');
+  return {
+    stunUrls,
+    turnUrls,
+    turnSecret: secret === undefined ? undefined : new SecretKeys([Buffer.from(secret, 'utf8')]),
+    turnTtlSeconds: turnTtlSeconds ?? 14400,
+    relayOnly: relay === 'true',
   };
 }
 

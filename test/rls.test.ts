@@ -9,6 +9,7 @@ import { appendAuditEvent } from '../src/modules/audit/index.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
 import { raiseAlert } from '../src/modules/guard/index.js';
 import { v7 as uuidv7 } from 'uuid';
+import { randomBytes } from 'node:crypto';
 import { insertIdentityRows } from './helpers/identity-rows.js';
 
 describe('tenant walls', () => {
@@ -59,6 +60,26 @@ describe('tenant walls', () => {
           .execute();
       });
       await insertIdentityRows(t.db, data, establishmentId);
+      // Teleconsultation: a colleague invited into a video appointment.
+      const colleagueId = data.staff.find((s) => s.userId !== userId && s.memberships.some((m) => m.establishmentId === establishmentId))!.userId;
+      await t.db.withTenant(establishmentId, async (tx) => {
+        const appointment = await tx.selectFrom('appointments').select('id').limit(1).executeTakeFirstOrThrow();
+        await tx
+          .insertInto('teleconsult_guests')
+          .values({ id: uuidv7(), establishment_id: establishmentId, appointment_id: appointment.id, guest_user_id: colleagueId, invited_by_user_id: userId })
+          .execute();
+        // An end-to-end document (ciphertext only) and its wrapped key.
+        const documentId = uuidv7();
+        const bytes = (n: number) => randomBytes(n);
+        await tx
+          .insertInto('e2e_documents')
+          .values({ id: documentId, establishment_id: establishmentId, patient_id: patientId, author_user_id: userId, ciphertext: bytes(64), iv: bytes(12), meta_ciphertext: bytes(40), meta_iv: bytes(12), size_bytes: 64 })
+          .execute();
+        await tx
+          .insertInto('e2e_document_keys')
+          .values({ document_id: documentId, establishment_id: establishmentId, recipient_user_id: userId, wrapped_key: bytes(384), recipient_fingerprint: 'a'.repeat(64) })
+          .execute();
+      });
     }
     // Vault keys (key versions and data keys) for the first patient of each establishment (the
     // seed already made them: patient files are encrypted).
@@ -102,6 +123,8 @@ describe('tenant walls', () => {
         'clinical_entries',
         'contained_actors',
         'erasure_requests',
+        'e2e_document_keys',
+        'e2e_documents',
         'guard_actor_state',
         'guard_daily',
         'guard_decoys',
@@ -119,6 +142,7 @@ describe('tenant walls', () => {
         'practitioner_establishments',
         'rectification_requests',
         'security_alerts',
+        'teleconsult_guests',
         'vault_data_keys',
         'vault_establishment_keys',
       ]),

@@ -5,6 +5,7 @@ import { StepUpDialog } from './components/StepUpDialog';
 import { AccessLogPage } from './pages/AccessLogPage';
 import { AppointmentsPage } from './pages/AppointmentsPage';
 import { ContainedPage } from './pages/ContainedPage';
+import { DocumentsPage } from './pages/DocumentsPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -14,6 +15,7 @@ import { PractitionerPage } from './pages/PractitionerPage';
 import { SignupPage } from './pages/SignupPage';
 import { AccountPage } from './pages/AccountPage';
 import { ForgotPasswordPage, InvitationPage, ResetPasswordPage, VerifyEmailPage } from './pages/TokenPages';
+import { TeleconsultPage } from './pages/TeleconsultPage';
 import { useSession } from './session';
 import { paths } from './paths';
 
@@ -45,6 +47,8 @@ export function App() {
             <Route path={paths.appointments} element={<AppointmentsPage />} />
             <Route path={paths.accessLog} element={<AccessLogPage />} />
             <Route path={`${paths.staff}/*`} element={<StaffPage />} />
+            <Route path={`${paths.teleconsult}/:appointmentId`} element={<TeleconsultPage />} />
+            <Route path={paths.documents} element={<DocumentsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         )}

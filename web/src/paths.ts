@@ -23,4 +23,6 @@ export const paths = {
   forgotPassword: '/forgot-password',
   invitation: '/invitation',
   loginAlias: '/login',
+  teleconsult: '/teleconsultation',
+  documents: '/documents',
 } as const;

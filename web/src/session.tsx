@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { onAccountContained, onSignedOut, setCsrfToken } from './api/client';
 import { endpoints, type CurrentUser } from './api/endpoints';
+import { forgetPrivateKey } from './e2e/keyring';
 
 export type SessionState =
   | { status: 'loading' }
@@ -38,6 +39,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       // Already logged out or the server is gone: forget the session locally all the same.
     }
     setCsrfToken(undefined);
+    // The unlocked end-to-end private key goes with the session.
+    forgetPrivateKey();
     setSession({ status: 'anonymous' });
   }, []);
 

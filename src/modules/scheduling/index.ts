@@ -86,3 +86,15 @@ export function schedulingRoutes(deps: SchedulingDeps): FastifyPluginAsync {
     await app.register(waitlist);
   };
 }
+
+// For other modules (teleconsultation, end-to-end documents): appointment parties and times,
+// accounts' establishments, practitioner accounts; names inside the caller's gate call.
+export {
+  findAppointmentForTeleconsult,
+  teleconsultPartyNames,
+  practitionerAccountHere,
+  practitionerNameOfUser,
+  establishmentsOfAccount,
+  practitionerUsersHere,
+  type TeleconsultAppointment,
+} from './lookups.js';

@@ -29,6 +29,8 @@ export const CLIENT_SECTIONS = [
   'forgot-password',
   'invitation',
   'login',
+  'teleconsultation',
+  'documents',
 ] as const;
 
 export function webRoot(): string {

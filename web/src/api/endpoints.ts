@@ -1,6 +1,7 @@
 // Typed calls for the endpoints of /work/shared/API.md that the web application uses. Shapes
 // follow the contract; fields the contract leaves open are optional here.
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
+import type { KeyBundle, SealedDocument } from '../e2e/crypto';
 import { api } from './client';
 
 export type Lang = 'fr' | 'en';
@@ -77,7 +78,7 @@ export interface Appointment {
   end: string;
   practitioner?: { id?: string; name: string; specialty?: string };
   establishment?: EstablishmentSummary | { name: string; city?: string; timeZone?: string };
-  motive?: string | { id?: string; label: string };
+  motive?: string | { id?: string; label: string; teleconsult?: boolean };
 }
 
 export interface AccessLogEntry {
@@ -304,6 +305,45 @@ export interface Page<T> {
 /** WebAuthn options as the API returns them: the options alone, or wrapped with flow fields. */
 export type WebAuthnOptionsAnswer<O> = O | ({ options: O } & Record<string, unknown>);
 
+export interface TeleconsultInfo {
+  appointmentId: string;
+  role: 'patient' | 'practitioner' | 'guest';
+  start: string;
+  end: string;
+  opensAt: string;
+  closesAt: string;
+  timeZone: string;
+  refusal: 'not_teleconsult' | 'not_active' | 'too_early' | 'too_late' | null;
+  ice: { iceServers: Array<{ urls: string[]; username?: string; credential?: string }>; iceTransportPolicy: 'all' | 'relay' } | null;
+}
+
+export interface E2eRecipient {
+  userId: string;
+  publicKey: string;
+  fingerprint: string;
+}
+
+export interface E2eDocumentSummary {
+  id: string;
+  establishment: { id: string };
+  patientId: string;
+  author: { name: string };
+  createdAt: string;
+  sizeBytes: number;
+}
+
+export interface E2eSealedDocument {
+  id: string;
+  patientId: string;
+  author: { name: string };
+  createdAt: string;
+  iv: string;
+  ciphertext: string;
+  metaIv: string;
+  metaCiphertext: string;
+  wrappedKey: string;
+}
+
 export const endpoints = {
   me: () => api.get<MeResponse>('/auth/me'),
   login: (email: string, password: string) => api.post<LoginResult>('/auth/login', { email, password }),
@@ -407,6 +447,20 @@ export const endpoints = {
     api.get<{ lang: string; markdown: string }>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/notification`, { query: { lang } }),
   incidentLetters: (eid: string, id: string, lang: Lang) =>
     api.get<Page<{ patientId: string; lang: string; markdown: string }>>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/letters`, { query: { lang, limit: 50 } }),
+  myE2eKeys: () => api.get<KeyBundle>('/me/e2e-keys'),
+  publishE2eKeys: (bundle: KeyBundle) => api.put<{ fingerprint: string }>('/me/e2e-keys', bundle),
+  myE2eDocuments: () => api.get<{ items: E2eDocumentSummary[] }>('/me/e2e-documents'),
+  myE2eDocument: (id: string) => api.get<E2eSealedDocument>(`/me/e2e-documents/${encodeURIComponent(id)}`),
+  e2eRecipients: (establishmentId: string, patientId: string) =>
+    api.get<{ patient: E2eRecipient | null; self: E2eRecipient | null }>(
+      `/establishments/${encodeURIComponent(establishmentId)}/patients/${encodeURIComponent(patientId)}/e2e-recipients`,
+    ),
+  colleagueE2eKey: (establishmentId: string, practitionerId: string) =>
+    api.get<E2eRecipient>(`/establishments/${encodeURIComponent(establishmentId)}/practitioners/${encodeURIComponent(practitionerId)}/e2e-key`),
+  shareE2eDocument: (establishmentId: string, patientId: string, sealed: SealedDocument) =>
+    api.post<{ id: string }>(`/establishments/${encodeURIComponent(establishmentId)}/patients/${encodeURIComponent(patientId)}/e2e-documents`, sealed),
+  teleconsultInfo: (appointmentId: string, signal?: AbortSignal) =>
+    api.get<TeleconsultInfo>(`/teleconsultations/${encodeURIComponent(appointmentId)}`, { signal }),
 };
 
 const seg = (s: string) => encodeURIComponent(s);

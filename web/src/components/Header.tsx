@@ -57,6 +57,7 @@ export function Header() {
                 </li>
                 <li>
                   <NavLink to={paths.account}>{t('nav.account')}</NavLink>
+                  <NavLink to={paths.documents}>{t('nav.documents')}</NavLink>
                 </li>
                 {isStaff(user) ? (
                   <li>

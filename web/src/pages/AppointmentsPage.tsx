@@ -113,6 +113,11 @@ function Appointments() {
                 <p className={`badge badge--${a.status}`}>{t(`appointments.status.${a.status}`, { defaultValue: a.status })}</p>
                 {a.status === 'confirmed' ? (
                   <div className="card__actions">
+                    {typeof a.motive === 'object' && a.motive?.teleconsult ? (
+                      <Link className="button button--primary" to={`${paths.teleconsult}/${encodeURIComponent(a.id)}`}>
+                        {t('appointments.joinVideo')}
+                      </Link>
+                    ) : null}
                     <a className="button button--secondary" href={buildUrl(`/appointments/${encodeURIComponent(a.id)}/ics`)} download>
                       {t('appointments.ics')}
                     </a>

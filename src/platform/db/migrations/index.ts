@@ -14,6 +14,8 @@ import * as m0013 from './0013_guard.js';
 import * as m0014 from './0014_incident.js';
 import * as m0015 from './0015_guard_decoys.js';
 import * as m0016 from './0016_records.js';
+import * as m0030 from './0030_teleconsult.js';
+import * as m0031 from './0031_e2e_documents.js';
 import * as m0050 from './0050_scheduling_notices.js';
 import * as m0060 from './0060_guard_exports.js';
 import * as m0061 from './0061_forward_cursors.js';
@@ -40,6 +42,8 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0014_incident', m0014],
   ['0015_guard_decoys', m0015],
   ['0016_records', m0016],
+  ['0030_teleconsult', m0030],
+  ['0031_e2e_documents', m0031],
   ['0050_scheduling_notices', m0050],
   ['0060_guard_exports', m0060],
   ['0061_forward_cursors', m0061],
