@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalEvent, chainHash, checkpointMessage, GENESIS_HASH, type ChainableEvent } from './canonical.js';
@@ -59,6 +60,21 @@ describe('canonical audit events and the chain hash', () => {
     const e = fc.sample(event, 1)[0]!;
     expect(canonicalEvent(3n, { ...e, id: e.id.toUpperCase() })).toEqual(canonicalEvent(3n, e));
     expect(canonicalEvent(3n, { ...e, action: e.action.toUpperCase() + 'x' })).not.toEqual(canonicalEvent(3n, e));
+  });
+
+  it('hashes exactly SHA-256(previous ‖ UTF-8 canonical form), whether seq comes as a number or its text, however long the event', () => {
+    const reference = (prev: Buffer, seq: bigint, e: ChainableEvent) => createHash('sha256').update(prev).update(canonicalEvent(seq, e), 'utf8').digest();
+    fc.assert(
+      fc.property(event, fc.bigInt({ min: 1n, max: 1n << 60n }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (e, seq, prevBytes) => {
+        const prev = Buffer.from(prevBytes);
+        const h = reference(prev, seq, e);
+        expect(chainHash(prev, seq, e)).toEqual(h);
+        expect(chainHash(prev, seq.toString(), e)).toEqual(h);
+      }),
+    );
+    // Past the reused buffer's size (and with multi-byte characters), the streaming path.
+    const e = { ...fc.sample(event, 1)[0]!, reason: 'é🩺'.repeat(40_000) };
+    expect(chainHash(GENESIS_HASH, 7n, e)).toEqual(reference(GENESIS_HASH, 7n, e));
   });
 
   it('signs checkpoints over every field', () => {

@@ -5,7 +5,7 @@
 // The canonical form is a JSON array in a fixed order (no key order to agree on), with the
 // instant at microsecond precision as PostgreSQL stores it, and the sequence number inside it,
 // so an event cannot be moved to another position or stream without changing its hash.
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 export const CANONICAL_VERSION = 'hygie-audit-v1';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
@@ -57,10 +57,10 @@ export const CANONICAL_COLUMNS = [
   'outcome',
 ] as const;
 
-export function canonicalEvent(seq: bigint, e: ChainableEvent): string {
+export function canonicalEvent(seq: bigint | string, e: ChainableEvent): string {
   return JSON.stringify([
     CANONICAL_VERSION,
-    seq.toString(),
+    typeof seq === 'string' ? seq : seq.toString(),
     e.id.toLowerCase(),
     e.establishmentId?.toLowerCase() ?? null,
     e.at,
@@ -81,8 +81,20 @@ export function canonicalEvent(seq: bigint, e: ChainableEvent): string {
   ]);
 }
 
-export function chainHash(previous: Buffer, seq: bigint, e: ChainableEvent): Buffer {
-  return createHash('sha256').update(previous).update(canonicalEvent(seq, e), 'utf8').digest();
+// The sealer and the verifier hash millions of events: one reused scratch buffer and a one-shot
+// digest instead of a Hash object and two updates per event (same bytes, a third of the garbage).
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** hash(n) from hash(n-1); seq may be given as its decimal text (as read from the database). */
+export function chainHash(previous: Buffer, seq: bigint | string, e: ChainableEvent): Buffer {
+  const text = canonicalEvent(seq, e);
+  // At most 3 UTF-8 bytes per UTF-16 unit: a text that might not fit takes the streaming path.
+  if (previous.length !== 32 || text.length * 3 > scratch.length - 32) {
+    return createHash('sha256').update(previous).update(text, 'utf8').digest();
+  }
+  scratch.set(previous, 0);
+  const n = scratch.write(text, 32, 'utf8');
+  return oneShotHash('sha256', scratch.subarray(0, 32 + n), 'buffer');
 }
 
 export interface CheckpointBody {

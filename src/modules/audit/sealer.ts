@@ -89,7 +89,7 @@ async function sealBatch(
 ): Promise<{ busy: boolean; chained: number; checkpoints: CheckpointRecord[]; oldestAt: number | undefined }> {
   return db.owner.transaction().execute(async (tx) => {
     if (!(await store.tryLockSealer(tx))) return { busy: true, chained: 0, checkpoints: [], oldestAt: undefined };
-    const pending = await store.pendingEvents(tx, batchSize);
+    const pending = await store.claimPending(tx, batchSize);
     if (pending.length === 0) return { busy: false, chained: 0, checkpoints: [], oldestAt: undefined };
     const streams = [...new Set(pending.map((p) => p.stream))];
     const heads = await store.streamHeads(tx, streams);
@@ -105,7 +105,6 @@ async function sealBatch(
       if (oldestAt === undefined || at < oldestAt) oldestAt = at;
     }
     await store.insertChainLinks(tx, links);
-    await store.deletePending(tx, links.map((l) => l.eventId));
     const checkpoints: CheckpointRecord[] = [];
     for (const stream of streams) {
       // The public key is in the database before the first checkpoint it signs.

@@ -12,52 +12,59 @@ type Exec = Kysely<DB>;
 export const streamOf = (establishmentId: string | null): string => establishmentId ?? PLATFORM_STREAM;
 export const establishmentOf = (stream: string): string | null => (stream === PLATFORM_STREAM ? null : stream);
 
-interface EventRow {
-  id: string;
-  establishment_id: string | null;
-  at: string;
-  actor_kind: string;
-  actor_user_id: string | null;
-  actor_role: string | null;
-  session_id: string | null;
-  api_key_id: string | null;
-  ip: string | null;
-  action: string;
-  resource_kind: string | null;
-  resource_ids: string[];
-  patient_ids: string[];
-  categories: string[];
-  purpose: string | null;
-  reason: string | null;
-  outcome: string;
+// Each event is read as ONE text column, a JSON array of its values in canonical order, each value
+// with an exact, stable text form (ids as text, the instant in microseconds UTC, arrays as JSON
+// arrays). The sealer and the verifier read millions of events: one field per row instead of
+// seventeen, decoded by JSON.parse instead of the driver's per-column parsers, costs a fraction of
+// the CPU and garbage. It carries the column values only: the hashed form is still built from them
+// in canonical.ts, never taken from the database.
+const EVENT_JSON: RawBuilder<unknown> = sql`json_build_array(
+  e.id, e.establishment_id, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), e.actor_kind,
+  e.actor_user_id, e.actor_role, e.session_id, e.api_key_id, e.ip::text, e.action, e.resource_kind,
+  e.resource_ids, e.patient_ids, e.categories, e.purpose, e.reason, e.outcome)::text`;
+
+type Json = string | null | Json[];
+
+function badShape(): never {
+  throw new Error('audit event row has an unexpected shape');
+}
+function str(t: Json[], i: number): string {
+  const x = t[i];
+  return typeof x === 'string' ? x : badShape();
+}
+function opt(t: Json[], i: number): string | null {
+  const x = t[i];
+  return x === null ? null : typeof x === 'string' ? x : badShape();
+}
+function list(t: Json[], i: number): string[] {
+  const x = t[i];
+  // Elements kept as PostgreSQL gave them (a NULL element stays null): the hash must see them so.
+  return Array.isArray(x) ? (x as string[]) : badShape();
 }
 
-// Every value as text with an exact, stable format: microsecond UTC instants, ids as text.
-const EVENT_COLUMNS: RawBuilder<unknown> = sql`
-  e.id, e.establishment_id, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at,
-  e.actor_kind, e.actor_user_id, e.actor_role, e.session_id, e.api_key_id, e.ip::text as ip, e.action,
-  e.resource_kind, e.resource_ids::text[] as resource_ids, e.patient_ids::text[] as patient_ids,
-  e.categories::text[] as categories, e.purpose, e.reason, e.outcome`;
-
-export function toChainable(r: EventRow): ChainableEvent {
+/** Decodes one EVENT_JSON value; anything but the expected shape is refused, never guessed at. */
+export function eventFromJson(text: string): ChainableEvent {
+  const v = JSON.parse(text) as unknown;
+  if (!Array.isArray(v) || v.length !== 17) badShape();
+  const t = v as Json[];
   return {
-    id: r.id,
-    establishmentId: r.establishment_id,
-    at: r.at,
-    actorKind: r.actor_kind,
-    actorUserId: r.actor_user_id,
-    actorRole: r.actor_role,
-    sessionId: r.session_id,
-    apiKeyId: r.api_key_id,
-    ip: r.ip,
-    action: r.action,
-    resourceKind: r.resource_kind,
-    resourceIds: r.resource_ids,
-    patientIds: r.patient_ids,
-    categories: r.categories,
-    purpose: r.purpose,
-    reason: r.reason,
-    outcome: r.outcome,
+    id: str(t, 0),
+    establishmentId: opt(t, 1),
+    at: str(t, 2),
+    actorKind: str(t, 3),
+    actorUserId: opt(t, 4),
+    actorRole: opt(t, 5),
+    sessionId: opt(t, 6),
+    apiKeyId: opt(t, 7),
+    ip: opt(t, 8),
+    action: str(t, 9),
+    resourceKind: opt(t, 10),
+    resourceIds: list(t, 11),
+    patientIds: list(t, 12),
+    categories: list(t, 13),
+    purpose: opt(t, 14),
+    reason: opt(t, 15),
+    outcome: str(t, 16),
   };
 }
 
@@ -68,6 +75,15 @@ export interface ChainLink {
   hash: Buffer;
 }
 
+export interface ChainRow {
+  /** Decimal text of the sequence number, as PostgreSQL prints a bigint. */
+  seq: string;
+  eventId: string;
+  hash: Buffer;
+  /** The event as EVENT_JSON text (eventFromJson), null when it was deleted. */
+  event: string | null;
+}
+
 export interface CheckpointRow {
   stream: string;
   seq: bigint;
@@ -75,6 +91,17 @@ export interface CheckpointRow {
   signedAt: Date;
   keyId: string;
   signature: Buffer;
+}
+
+/** A chain page as the verifier reads it: the sequence number as its text, the event undecoded (EVENT_JSON). */
+async function chainRows(exec: Exec, stream: string, afterSeq: bigint, uptoSeq: bigint): Promise<ChainRow[]> {
+  const { rows } = await sql<{ seq: string; event_id: string; hash: Buffer; ev: string | null }>`
+    select c.seq::text as seq, c.event_id, c.hash, e.ev
+    from audit_chain c
+    left join lateral (select ${EVENT_JSON} as ev from audit_events e where e.id = c.event_id limit 1) e on true
+    where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint and c.seq <= ${uptoSeq.toString()}::bigint
+    order by c.seq`.execute(exec);
+  return rows.map((r) => ({ seq: r.seq, eventId: r.event_id, hash: r.hash, event: r.ev }));
 }
 
 export function createAuditStore() {
@@ -92,16 +119,23 @@ export function createAuditStore() {
       return rows[0]?.ok === true;
     },
 
-    async pendingEvents(tx: Exec, limit: number): Promise<Array<{ stream: string; event: ChainableEvent }>> {
-      // The oldest queued ids by the queue's primary key, then one primary-key lookup each
-      // (LATERAL … LIMIT 1 keeps the planner from merge- or hash-joining the whole event table,
-      // which would make each batch cost as much as the table).
-      const { rows } = await sql<EventRow & { stream: string }>`
-        select p.stream, e.*
-        from (select event_id, stream from audit_pending order by event_id limit ${limit}) p
-        cross join lateral (select ${EVENT_COLUMNS} from audit_events e where e.id = p.event_id limit 1) e
+    /**
+     * Takes the oldest queued events off the queue (in this transaction: a rollback puts them back)
+     * and returns them with their stream, in queue order. One statement: the queue rows are found
+     * by its primary key and deleted, and each event is read by one primary-key lookup (LATERAL …
+     * LIMIT 1 keeps the planner from merge- or hash-joining the whole event table). A queued id
+     * whose event no longer exists is dropped from the queue rather than blocking it.
+     */
+    async claimPending(tx: Exec, limit: number): Promise<Array<{ stream: string; event: ChainableEvent }>> {
+      const { rows } = await sql<{ stream: string; ev: string }>`
+        with p as (
+          delete from audit_pending
+          where event_id = any(array(select event_id from audit_pending order by event_id limit ${limit}))
+          returning event_id, stream)
+        select p.stream, e.ev
+        from p cross join lateral (select ${EVENT_JSON} as ev from audit_events e where e.id = p.event_id limit 1) e
         order by p.event_id`.execute(tx);
-      return rows.map((r) => ({ stream: r.stream, event: toChainable(r) }));
+      return rows.map((r) => ({ stream: r.stream, event: eventFromJson(r.ev) }));
     },
 
     async streamHeads(tx: Exec, streams: string[]): Promise<Map<string, { seq: bigint; hash: Buffer }>> {
@@ -120,11 +154,6 @@ export function createAuditStore() {
         from unnest(${links.map((l) => l.stream)}::uuid[], ${links.map((l) => l.seq.toString())}::bigint[],
                     ${links.map((l) => l.eventId)}::uuid[], ${links.map((l) => l.hash.toString('hex'))}::text[])
           as t(stream, seq, event_id, hash)`.execute(tx);
-    },
-
-    async deletePending(tx: Exec, eventIds: string[]): Promise<void> {
-      if (eventIds.length === 0) return;
-      await sql`delete from audit_pending where event_id = any(${eventIds}::uuid[])`.execute(tx);
     },
 
     async registerKey(tx: Exec, key: { keyId: string; stream: string; publicKey: Buffer }): Promise<void> {
@@ -198,19 +227,11 @@ export function createAuditStore() {
       afterSeq: bigint,
       uptoSeq: bigint,
     ): Promise<Array<{ seq: bigint; eventId: string; hash: Buffer; event: ChainableEvent | null }>> {
-      const { rows } = await sql<Omit<EventRow, 'id'> & { id: string | null; seq: string; chain_event_id: string; hash: Buffer }>`
-        select c.seq::text as seq, c.event_id as chain_event_id, c.hash, e.*
-        from audit_chain c
-        left join lateral (select ${EVENT_COLUMNS} from audit_events e where e.id = c.event_id limit 1) e on true
-        where c.stream = ${stream} and c.seq > ${afterSeq.toString()}::bigint and c.seq <= ${uptoSeq.toString()}::bigint
-        order by c.seq`.execute(exec);
-      return rows.map((r) => ({
-        seq: BigInt(r.seq),
-        eventId: r.chain_event_id,
-        hash: r.hash,
-        event: r.id === null ? null : toChainable(r as EventRow),
-      }));
+      const rows = await chainRows(exec, stream, afterSeq, uptoSeq);
+      return rows.map((r) => ({ seq: BigInt(r.seq), eventId: r.eventId, hash: r.hash, event: r.event === null ? null : eventFromJson(r.event) }));
     },
+
+    chainRows,
 
     async pendingCount(exec: Exec, stream: string): Promise<number> {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_pending where stream = ${stream}`.execute(exec);

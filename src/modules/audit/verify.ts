@@ -7,7 +7,7 @@ import type { DB } from '../../platform/db/schema.js';
 import { chainHash, checkpointMessage, GENESIS_HASH } from './canonical.js';
 import { keyIdOf, verifySignature, type AuditKeyring } from './keys.js';
 import type { CheckpointRecord } from './sealer.js';
-import { createAuditStore, establishmentOf, streamOf, type CheckpointRow } from './store.js';
+import { createAuditStore, establishmentOf, eventFromJson, streamOf, type CheckpointRow } from './store.js';
 
 export type ProblemKind =
   | 'altered' // the event no longer hashes to its chain link: edited, reordered or inserted
@@ -160,74 +160,89 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   const maxExpected = [...expected.keys()].reduce((m, s) => (s > m ? s : m), 0n);
 
   // Walk the chain in order, recomputing every hash. The next pages are fetched while this one
-  // is hashed (on PostgreSQL over separate connections, so the server works on two at once).
+  // is hashed (on PostgreSQL over separate connections, so the server works on them at once).
+  // Sequence numbers are plain numbers in this loop (a stream never nears 2^53 events), and the
+  // signed checkpoints are met in order, so the per-event work is one decode and one hash.
   let prev = GENESIS_HASH;
-  let nextSeq = 1n;
+  let nextSeq = 1;
   let lastGoodSeal = 0n;
   let firstEventAfterSeal: string | null = null;
+  const sealSeqs = [...expected.keys()].filter((s) => s > 0n).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  let sealIndex = 0;
+  let nextSealSeq = sealSeqs.length > 0 ? Number(sealSeqs[0]) : Infinity;
   const maxSeq = await store.maxSeq(exec, stream);
   const step = BigInt(pageSize);
-  const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainPage(exec, stream, after, after + step) : Promise.resolve(null));
-  const inFlight = [fetchFrom(0n), fetchFrom(step)];
+  const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainRows(exec, stream, after, after + step) : Promise.resolve(null));
+  const ahead = 3;
+  const inFlight = Array.from({ length: ahead }, (_, i) => fetchFrom(BigInt(i) * step));
   walk: for (let from = 0n; ; from += step) {
     const page = await inFlight.shift()!;
     if (page === null) break;
-    inFlight.push(fetchFrom(from + 2n * step));
+    inFlight.push(fetchFrom(from + BigInt(ahead) * step));
     for (const link of page) {
-      if (link.seq !== nextSeq) {
+      if (Number(link.seq) !== nextSeq) {
+        const missing = BigInt(link.seq) - BigInt(nextSeq);
         fail({
           kind: 'gap',
           eventId: link.eventId,
-          seq: link.seq.toString(),
-          message: `event ${link.eventId} (seq ${link.seq}) follows seq ${nextSeq - 1n}: ${link.seq - nextSeq} event(s) before it were deleted`,
+          seq: link.seq,
+          message: `event ${link.eventId} (seq ${link.seq}) follows seq ${nextSeq - 1}: ${missing} event(s) before it were deleted`,
         });
         break walk;
       }
-      if (!link.event) {
-        fail({ kind: 'deleted', eventId: link.eventId, seq: link.seq.toString(), message: `event ${link.eventId} (seq ${link.seq}) was deleted` });
+      if (link.event === null) {
+        fail({ kind: 'deleted', eventId: link.eventId, seq: link.seq, message: `event ${link.eventId} (seq ${link.seq}) was deleted` });
         break walk;
       }
-      const hash = chainHash(prev, link.seq, link.event);
-      if (!hash.equals(link.hash)) {
+      let hash: Buffer | undefined;
+      try {
+        hash = chainHash(prev, link.seq, eventFromJson(link.event));
+      } catch {
+        hash = undefined; // a row of a shape the canonical form does not know: altered
+      }
+      if (hash === undefined || !hash.equals(link.hash)) {
         fail({
           kind: 'altered',
           eventId: link.eventId,
-          seq: link.seq.toString(),
+          seq: link.seq,
           message: `event ${link.eventId} (seq ${link.seq}) does not match the chain: edited, reordered or inserted`,
         });
         break walk;
       }
       firstEventAfterSeal ??= link.eventId;
-      for (const c of expected.get(link.seq) ?? []) {
-        if (!c.hash.equals(hash)) {
-          fail({
-            kind: 'checkpoint_mismatch',
-            eventId: firstEventAfterSeal,
-            seq: (lastGoodSeal + 1n).toString(),
-            message:
-              `the chain at seq ${link.seq} differs from the checkpoint signed at ${c.signedAt} (${c.source}): ` +
-              `events between seq ${lastGoodSeal + 1n} and ${link.seq} were rewritten, the first of them being ${firstEventAfterSeal}`,
-          });
-          break walk;
+      if (nextSeq === nextSealSeq) {
+        const seq = sealSeqs[sealIndex]!;
+        for (const c of expected.get(seq)!) {
+          if (!c.hash.equals(hash)) {
+            fail({
+              kind: 'checkpoint_mismatch',
+              eventId: firstEventAfterSeal,
+              seq: (lastGoodSeal + 1n).toString(),
+              message:
+                `the chain at seq ${seq} differs from the checkpoint signed at ${c.signedAt} (${c.source}): ` +
+                `events between seq ${lastGoodSeal + 1n} and ${seq} were rewritten, the first of them being ${firstEventAfterSeal}`,
+            });
+            break walk;
+          }
         }
-      }
-      if (expected.has(link.seq)) {
-        lastGoodSeal = link.seq;
+        lastGoodSeal = seq;
         firstEventAfterSeal = null;
+        sealIndex++;
+        nextSealSeq = sealIndex < sealSeqs.length ? Number(sealSeqs[sealIndex]) : Infinity;
       }
       prev = hash;
-      nextSeq = link.seq + 1n;
+      nextSeq++;
       report.events++;
     }
   }
   // Let prefetches still in flight settle before the caller's transaction moves on.
   await Promise.all(inFlight.map((p) => p.catch(() => null)));
-  if (!firstProblem && maxExpected >= nextSeq) {
+  if (!firstProblem && maxExpected >= BigInt(nextSeq)) {
     fail({
       kind: 'truncated',
       eventId: null,
       seq: nextSeq.toString(),
-      message: `the log ends at seq ${nextSeq - 1n} but a signed checkpoint covers seq ${maxExpected}: events from seq ${nextSeq} on were deleted`,
+      message: `the log ends at seq ${nextSeq - 1} but a signed checkpoint covers seq ${maxExpected}: events from seq ${nextSeq} on were deleted`,
     });
   }
   // Every event of the stream is either chained (and just checked) or queued; only if the counts
