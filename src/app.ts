@@ -20,7 +20,7 @@ import { createLogSmsSender } from './platform/sms.js';
 import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
 import { allNotifiers, createGuardModule, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
-import { createIncidentModule, type LetterSender } from './modules/incident/index.js';
+import { createIncidentModule, outboxLetterSender, registerLetterJobs, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
 import { auditRoutes } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
@@ -172,7 +172,9 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
-  await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), ...(sendLetter ? { sendLetter } : {}) }).routes, { prefix: '/api/v1' });
+  // Breach letters go by e-mail through the outbox unless a test injects its own sender.
+  registerLetterJobs({ jobs, db, vault, mailer, logger });
+  await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), sendLetter: sendLetter ?? outboxLetterSender }).routes, { prefix: '/api/v1' });
   await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, vault, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
   await app.register(teleconsult.routes, { prefix: '/api/v1' });

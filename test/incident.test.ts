@@ -9,6 +9,8 @@ import type { FastifyInstance } from 'fastify';
 import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { buildApp } from '../src/app.js';
+import { LETTER_JOB } from '../src/modules/incident/index.js';
+import { readOutbox } from '../src/platform/mail.js';
 import { createLogger } from '../src/platform/log.js';
 import { DomainError } from '../src/platform/http/errors.js';
 import type { Actor } from '../src/platform/http/context.js';
@@ -132,6 +134,43 @@ describe('impact report', () => {
     expect(audit).toHaveLength(1);
     expect([...audit[0]!.patient_ids].sort()).toEqual([...read].sort());
     expect(audit[0]!.purpose).toBe('breach_notification');
+  });
+
+  it('without an injected sender, notify queues the letters in the outbox and the worker e-mails each patient', async () => {
+    // A second app over the same database with the production sender (outbox + mail worker).
+    const prod = await buildApp({
+      config: testConfig(),
+      db: t.db,
+      vault: t.vault,
+      logger: createLogger('silent'),
+      authenticate: async (request) => {
+        if (!current) throw new DomainError('unauthenticated');
+        request.actor = current;
+      },
+    });
+    try {
+      current = officer();
+      const opened = await prod.inject({ method: 'POST', url: `/api/v1/establishments/${A}/security/incidents`, payload: { actorUserId: uid(scraper), from: started.toISOString(), to: new Date(Date.now() + 60_000).toISOString() } });
+      const id = (opened.json() as { id: string }).id;
+      current = officer(true);
+      expect((await prod.inject({ method: 'POST', url: `/api/v1/establishments/${A}/security/incidents/${id}/notify` })).statusCode).toBe(200);
+      const queued = await t.db.owner.selectFrom('jobs').select(['payload']).where('kind', '=', LETTER_JOB).execute();
+      expect(queued.map((j) => (j.payload as { patientId: string }).patientId).sort()).toEqual(expect.arrayContaining([...read].sort()));
+      // The jobs hold ids and the letter, which names no one: no e-mail address waits in the table.
+      const emails = data.patientFiles.filter((f) => read.has(f.id)).flatMap((f) => [f.email, ...(f.accountIndex === null ? [] : [data.patientAccounts[f.accountIndex]!.email])]).filter((e): e is string => e !== null);
+      expect(JSON.stringify(queued)).not.toMatch(new RegExp(emails.map((e) => e.replace(/[.+]/g, '\\$&')).join('|')));
+      while ((await prod.jobs.runOnce(50)) > 0);
+      // Each read patient with an e-mail (account's, or the file's own) received their letter.
+      const withMail = data.patientFiles.filter((f) => read.has(f.id) && (f.accountIndex !== null || f.email !== null));
+      expect(withMail.length).toBeGreaterThan(0);
+      for (const f of withMail) {
+        const to = f.accountIndex !== null ? data.patientAccounts[f.accountIndex]!.email : f.email!;
+        const mails = await readOutbox(t.db, to);
+        expect(mails.some((m) => m.subject === 'Information importante concernant vos données de santé' && m.text.includes('hameçonnage')), to).toBe(true);
+      }
+    } finally {
+      await prod.close();
+    }
   });
 
   it('serves each letter and the CNIL draft as PDF to security officers only; a patient the incident does not list is 404', async () => {

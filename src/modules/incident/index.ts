@@ -7,6 +7,7 @@ import { incidentPlugin } from './routes.js';
 
 export { computeImpact, GDPR_NOTIFICATION_HOURS, type Impact, type IncidentActor, type PatientImpact } from './impact.js';
 export { cnilNotification, patientLetter, type Lang } from './drafts.js';
+export { outboxLetterSender, registerLetterJobs, LETTER_JOB } from './letter-outbox.js';
 export { writeIncidentReport } from './report.js';
 export { patientLetterPdf, cnilNotificationPdf, markdownToPdf, type LetterRecipient } from './pdf.js';
 

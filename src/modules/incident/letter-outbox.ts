@@ -1,0 +1,65 @@
+// The production delivery of breach letters: `notify` queues one job per patient in its own
+// transaction (ids, language and the letter, which names no one), and the worker finds the
+// patient's e-mail only when it sends: the account's address, or the file's own (encrypted, opened
+// by records). A patient with neither is left to the postal letters the security officer prints
+// from the PDFs; the job records that, and nothing is lost.
+import type { Database, Tx } from '../../platform/db/database.js';
+import { enqueueJob, type JobRunner } from '../../platform/jobs.js';
+import type { Mailer } from '../../platform/mail.js';
+import type { Logger } from 'pino';
+import { patientContacts } from '../records/index.js';
+import type { Vault } from '../vault/index.js';
+import type { LetterSender } from './service.js';
+
+export const LETTER_JOB = 'incident.letter';
+
+interface LetterJob {
+  establishmentId: string;
+  incidentId: string;
+  patientId: string;
+  lang: 'fr' | 'en';
+  markdown: string;
+}
+
+const SUBJECT = {
+  fr: 'Information importante concernant vos données de santé',
+  en: 'Important information about your health data',
+} as const;
+
+function parse(raw: Record<string, unknown>): LetterJob | undefined {
+  const { establishmentId, incidentId, patientId, lang, markdown } = raw;
+  if (typeof establishmentId !== 'string' || typeof incidentId !== 'string' || typeof patientId !== 'string' || typeof markdown !== 'string') return undefined;
+  if (lang !== 'fr' && lang !== 'en') return undefined;
+  return { establishmentId, incidentId, patientId, lang, markdown };
+}
+
+/** The sender `notify` uses: queues the letter in the caller's transaction. */
+export const outboxLetterSender: LetterSender = async (tx: Tx, letter) => {
+  await enqueueJob(tx, { kind: LETTER_JOB, payload: { ...letter } });
+};
+
+/** Registers the worker that e-mails queued letters. */
+export function registerLetterJobs(deps: { jobs: JobRunner; db: Database; vault: Vault; mailer: Mailer; logger: Logger }): void {
+  deps.jobs.register(LETTER_JOB, async (raw) => {
+    const letter = parse(raw);
+    if (!letter) {
+      deps.logger.warn({ kind: LETTER_JOB }, 'malformed breach letter job dropped');
+      return;
+    }
+    const to = await deps.db.withTenant(letter.establishmentId, async (tx) => {
+      const account = await tx
+        .selectFrom('patients')
+        .leftJoin('users', 'users.id', 'patients.account_user_id')
+        .select(['users.email'])
+        .where('patients.id', '=', letter.patientId)
+        .executeTakeFirst();
+      if (account?.email) return account.email;
+      return (await patientContacts(tx, deps.vault, [letter.patientId])).get(letter.patientId)?.email ?? null;
+    });
+    if (!to) {
+      deps.logger.info({ kind: LETTER_JOB, incidentId: letter.incidentId }, 'breach letter: no e-mail address, postal letter needed');
+      return;
+    }
+    await deps.mailer.send({ to, subject: SUBJECT[letter.lang], text: letter.markdown, template: 'incident.letter' });
+  });
+}
