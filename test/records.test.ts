@@ -247,8 +247,14 @@ describe('tenant walls on records: any two establishments, any staff role, any p
         const app = await appFor(i, role);
         // Through this establishment's URL (the id is not here) or the other's (no membership there).
         const eid = viaOwnUrl ? here : there;
-        expect((await app.inject({ method: 'GET', url: `/api/v1/establishments/${eid}/patients/${target.id}` })).statusCode).toBe(404);
-        expect((await app.inject({ method: 'GET', url: `/api/v1/establishments/${eid}/patients/${target.id}/entries` })).statusCode).toBe(404);
+        // 404; or, once this actor has asked for enough ids found nowhere, the guard's answer to
+        // enumeration (step-up, then containment). Never the file.
+        for (const url of [`/api/v1/establishments/${eid}/patients/${target.id}`, `/api/v1/establishments/${eid}/patients/${target.id}/entries`]) {
+          const res = await app.inject({ method: 'GET', url });
+          expect([404, 401, 423], res.body).toContain(res.statusCode);
+          if (res.statusCode !== 404) expect(['step_up_required', 'account_contained']).toContain((res.json() as { code: string }).code);
+          expect(res.body).not.toContain(target.birthName);
+        }
       }),
       { numRuns: 20 },
     );
