@@ -2,6 +2,8 @@
 // no-show, and booking for a patient found by exact search (records module).
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { paths } from '../../paths';
 import { endpoints, type AgendaItem, type PatientHit, type StaffMotive } from '../../api/endpoints';
 import { ApiError } from '../../api/client';
 import { newIdempotencyKey } from '../../booking';
@@ -63,6 +65,7 @@ export function AgendaPage() {
   const [agenda, reload] = useLoad(() => loadAgenda(establishment.id, practitionerId, from, to), `agenda:${establishment.id}:${practitionerId}:${from}:${to}`);
   const [motives] = useLoad(() => endpoints.motives(establishment.id, practitionerId), `motives:${practitionerId}`);
   const motiveLabel = (id: string) => (motives.state === 'done' ? motives.data.items.find((m) => m.id === id)?.label : undefined) ?? '';
+  const isVideo = (id: string) => motives.state === 'done' && motives.data.items.some((m) => m.id === id && m.teleconsult);
   const [error, setError] = useState<unknown>(undefined);
   const [message, setMessage] = useState<string | undefined>(undefined);
 
@@ -138,6 +141,11 @@ export function AgendaPage() {
                   <span className={`badge badge--${a.status}`}>{t(`appointments.status.${a.status}`, { defaultValue: a.status })}</span>
                   {a.status === 'confirmed' ? (
                     <span className="agenda-item__actions">
+                      {isVideo(a.motiveId) ? (
+                        <Link className="button button--primary" to={`${paths.teleconsult}/${encodeURIComponent(a.id)}`} aria-label={t('agenda.joinVideoFor', { name: a.patient.name, when: formatLongDateTime(a.start, lang, zone) })}>
+                          {t('appointments.joinVideo')}
+                        </Link>
+                      ) : null}
                       {new Date(a.start).getTime() < Date.now() ? (
                         <button type="button" className="button button--ghost" onClick={() => void act(() => endpoints.noShow(establishment.id, a.id), t('agenda.noShowDone'))}>
                           {t('agenda.noShow')}
