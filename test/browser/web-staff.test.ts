@@ -5,6 +5,7 @@
 // secretary meets the contained screen and the officer releases them; a secretary is refused
 // clinical notes (once the records module is there). axe-core on every page at 1280 and 360 px.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import type { APIRequestContext, Page } from 'playwright-core';
 import { hasChromium } from '../helpers/browser.js';
 import { staffOf } from '../helpers/app.js';
@@ -222,9 +223,25 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     const so = staffOf(h.data, 'security_officer');
     officer = await openPage(h.browser);
     await loginThroughPage(officer.page, h.url, so, usedCodes);
+    // A practitioner's pending bulk export (their request, made through the API with a step-up):
+    // the officer, a second person, approves it from the console.
+    const establishmentId = h.data.establishments[0]!.id;
+    const requester = staffOf(h.data, 'practitioner');
+    const exportId = randomUUID();
+    await h.t.db.withTenant(establishmentId, (tx) =>
+      tx
+        .insertInto('guard_exports')
+        .values({ id: exportId, establishment_id: establishmentId, kind: 'appointments', params: JSON.stringify({ from: '2026-11-01', to: '2026-11-30' }), purpose: 'Bilan mensuel de facturation pour la caisse primaire', requested_by: requester.userId, requested_at: new Date(), status: 'pending', decided_by: null, decided_at: null, expires_at: new Date(Date.now() + 72 * 3600_000), downloaded_at: null, patient_count: null })
+        .execute(),
+    );
     await officer.page.goto(`${h.url}/pro/securite`);
     await officer.page.waitForSelector('#th-secretary-unexplained-contain');
     await checkPage(officer.page, 'security-console');
+    const request = officer.page.locator('[data-testid="exports"] li', { hasText: 'Bilan mensuel de facturation' });
+    await request.locator('button', { hasText: 'Approuver l’export' }).click();
+    await officer.page.waitForSelector('[data-testid="exports"] [role="status"]');
+    const decided = await h.t.db.owner.selectFrom('guard_exports').select(['status', 'decided_by']).where('id', '=', exportId).executeTakeFirstOrThrow();
+    expect(decided).toEqual({ status: 'approved', decided_by: so.userId });
     // Demo appointments fill every week, so most agenda names are "explained" by a near appointment:
     // tighten both lines for secretaries.
     for (const kind of ['unexplained', 'explained']) {

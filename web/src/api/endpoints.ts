@@ -228,6 +228,22 @@ export interface ApiKeyInfo {
   revoked: boolean;
 }
 
+/** A two-person bulk export request (security console). */
+export interface ExportRequest {
+  id: string;
+  kind: string;
+  params: Record<string, unknown>;
+  purpose: string;
+  status: 'pending' | 'approved' | 'rejected' | 'downloaded' | 'expired';
+  requestedBy: string;
+  requestedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  expiresAt: string;
+  downloadedAt: string | null;
+  patientCount: number | null;
+}
+
 export interface SecurityAlert {
   id: string;
   kind: string;
@@ -440,6 +456,9 @@ export const endpoints = {
   release: (eid: string, uid: string) => api.post<{ userId: string; released: number }>(`/establishments/${seg(eid)}/security/users/${seg(uid)}/release`),
   thresholds: (eid: string) => api.get<Thresholds>(`/establishments/${seg(eid)}/security/thresholds`),
   setThresholds: (eid: string, overrides: Record<string, unknown>) => api.put<Thresholds>(`/establishments/${seg(eid)}/security/thresholds`, overrides),
+  exports: (eid: string) => api.get<Page<ExportRequest>>(`/establishments/${seg(eid)}/security/exports`, { query: { limit: 50 } }),
+  approveExport: (eid: string, id: string) => api.post<ExportRequest>(`/establishments/${seg(eid)}/security/exports/${seg(id)}/approve`),
+  rejectExport: (eid: string, id: string) => api.post<ExportRequest>(`/establishments/${seg(eid)}/security/exports/${seg(id)}/reject`),
   openIncident: (eid: string, body: { actorUserId?: string; apiKeyId?: string; from: string; to: string }) =>
     api.post<IncidentReport>(`/establishments/${seg(eid)}/security/incidents`, body),
   incident: (eid: string, id: string) => api.get<IncidentReport>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}`),

@@ -1,9 +1,10 @@
 // The security console: live alerts (refreshed every 15 s), contained accounts and their release,
 // guard thresholds, and incidents: impact report, CNIL notification draft and patient letters.
-// Audit search and export approvals wait for their endpoints (not in the API yet).
+// Export approvals: a second person (a security officer, never the requester) approves or
+// rejects each bulk export request; the API asks for a step-up. Audit search waits for its endpoint.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { endpoints, type IncidentReport, type Member, type SecurityAlert } from '../../api/endpoints';
+import { endpoints, type ExportRequest, type IncidentReport, type Member, type SecurityAlert } from '../../api/endpoints';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Page } from '../../components/Page';
 import { currentLanguage } from '../../i18n';
@@ -23,6 +24,7 @@ export function SecurityPage() {
   return (
     <Page title={t('security.title')}>
       <Alerts people={people} />
+      <Exports people={people} />
       <Incidents people={people} />
       <Thresholds />
       <p className="notice notice--info">{t('security.notYet')}</p>
@@ -110,6 +112,47 @@ function Alerts({ people }: { people: Member[] }) {
         </ul>
       </section>
     </>
+  );
+}
+
+function Exports({ people }: { people: Member[] }) {
+  const { t } = useTranslation();
+  const lang = currentLanguage();
+  const { establishment, user } = useStaff();
+  const [exports, reload] = useLoad(() => endpoints.exports(establishment.id), 'security-exports');
+  const { error, message, run } = useAction();
+  const items: ExportRequest[] = exports.state === 'done' ? exports.data.items : [];
+  return (
+    <section className="panel" aria-labelledby="exports-title" data-testid="exports">
+      <h2 id="exports-title">{t('security.exportsTitle')}</h2>
+      <p className="field__hint">{t('security.exportsHint')}</p>
+      {exports.state === 'error' ? <ErrorNotice error={exports.error} /> : null}
+      {exports.state === 'done' && items.length === 0 ? <p className="muted">{t('security.noExport')}</p> : null}
+      <ul className="cards">
+        {items.map((x) => (
+          <li key={x.id} className="card">
+            <h3 className="card__title">
+              {t(`security.exportKinds.${x.kind}`, { defaultValue: x.kind })} <span className="badge">{t(`security.exportStatus.${x.status}`, { defaultValue: x.status })}</span>
+            </h3>
+            <p className="card__meta">
+              {nameOf(people, x.requestedBy, t)} · {formatDateTime(x.requestedAt, lang, establishment.timeZone)}
+            </p>
+            <p>{x.purpose}</p>
+            {x.status === 'pending' && x.requestedBy !== user.id ? (
+              <div className="card__actions">
+                <button type="button" className="button button--primary" onClick={() => void run(() => endpoints.approveExport(establishment.id, x.id), t('security.exportApproved')).then(reload)}>
+                  {t('security.approveExport')}
+                </button>
+                <button type="button" className="button button--secondary" onClick={() => void run(() => endpoints.rejectExport(establishment.id, x.id), t('security.exportRejected')).then(reload)}>
+                  {t('security.rejectExport')}
+                </button>
+              </div>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      <Feedback error={error} message={message} />
+    </section>
   );
 }
 
