@@ -56,7 +56,7 @@ const vault = createVault({ provider: createEnvKeyProvider([randomBytes(32)]) })
 
 function operations(gate: AccessGate, guard: GuardModule, eid: string, now: () => Date) {
   // The gate counts misses itself (refusals answered not_found, searches that found nobody).
-  const miss = async (): Promise<Result> => ({ status: 'not_found', patients: [] });
+  const miss = (): Result => ({ status: 'not_found', patients: [] });
   async function access(actor: Actor, ids: string[], categories: DataCategory[], action: 'read' | 'write', resourceKind: string, _d: DrillData): Promise<Result> {
     try {
       const r = await gate.access({ actor, establishmentId: eid, action, resourceKind, categories, patientIds: ids }, async () => undefined);

@@ -37,6 +37,9 @@ let A: string;
 /** Ids that exist, by the name of the path segment before a parameter. */
 const ids: Record<string, string> = {};
 const query: Record<string, string> = {};
+/** The practitioner in whose care team the patient is, and the patient's account. */
+let careUserId: string;
+let patientAccountIndex: number;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -78,9 +81,8 @@ beforeAll(async () => {
     to: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10),
     date: today,
   });
-  // The practitioner's actor, for whom the patient is in care.
-  ids['careUser'] = care.practitionerUserId;
-  ids['patientAccountIndex'] = String(file.accountIndex ?? 0);
+  careUserId = care.practitionerUserId;
+  patientAccountIndex = file.accountIndex ?? 0;
 });
 afterAll(async () => {
   await app?.close();
@@ -113,11 +115,11 @@ describe('every route that answers patient data records an audit event', () => {
     const routes = app.routeTable.filter((r) => r.url.startsWith('/api/v1/') && !r.url.startsWith('/api/v1/auth/'));
     expect(routes.length).toBeGreaterThan(40);
     const actors: Array<[string, Actor]> = [
-      ['practitioner', { kind: 'user', userId: ids['careUser']!, sessionId: randomUUID(), memberships: [{ establishmentId: A, role: 'practitioner' }], secondFactorAt: new Date() }],
+      ['practitioner', { kind: 'user', userId: careUserId, sessionId: randomUUID(), memberships: [{ establishmentId: A, role: 'practitioner' }], secondFactorAt: new Date() }],
       ['secretary', staffActor(data, A, 'secretary', 0, new Date())],
       ['admin', staffActor(data, A, 'admin', 0, new Date())],
       ['security_officer', staffActor(data, A, 'security_officer', 0, new Date())],
-      ['patient', patientActor(data, Number(ids['patientAccountIndex']))],
+      ['patient', patientActor(data, patientAccountIndex)],
     ];
     const doc = (await app.inject({ method: 'GET', url: '/api/docs' })).json() as { paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>> };
     const queryParams = new Map(

@@ -12,24 +12,10 @@ import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { filesOf, staffActor } from './helpers/actors.js';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { REDIS_URL, redisReachable } from './helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
-async function reachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const hasRedis = await reachable();
+const hasRedis = await redisReachable();
 if (!hasRedis) console.warn(`[guard Redis tests skipped] no Redis at ${REDIS_URL}`);
 
 describe.skipIf(!hasRedis)('guard counters in Redis', () => {

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createPublicCache } from './cache.js';
+import { REDIS_URL, redisReachable } from '../../test/helpers/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
-async function reachable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const hasRedis = await reachable();
+const hasRedis = await redisReachable();
 
 describe('public cache', () => {
   it('serves an entry until its TTL, then forgets it', () => {

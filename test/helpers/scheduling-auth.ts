@@ -33,7 +33,7 @@ export async function buildSchedulingTestApp(t: TestDatabase, options: { now?: (
     config: t.config,
     db: t.db,
     vault: t.vault,
-    logger: createLogger(process.env['DEBUG_LOG'] ? 'error' : 'silent'),
+    logger: createLogger('silent'),
     authenticate: testAuthenticator(t.db),
     ...(options.now ? { now: options.now } : {}),
   });

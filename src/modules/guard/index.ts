@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
-import type { AccessMeter, MissReport } from './exposure.js';
+import type { AccessMeter } from './exposure.js';
 import { postgresCounters, redisCounters } from './counters.js';
 import { createMeter, type ExplanationSource, type RevokeAllForActor, type SecurityNotifier } from './meter.js';
 import { createSecurityService } from './security.js';
@@ -69,8 +69,7 @@ export function createGuardModule(deps: GuardModuleDeps) {
   });
   const security = createSecurityService({ db: deps.db, store, counters, ...(deps.writeDecoyFile ? { writeDecoyFile: deps.writeDecoyFile } : {}), ...(deps.now ? { now: deps.now } : {}), ...(deps.defaults ? { defaults: deps.defaults } : {}) });
   return {
-    // The gate's refusals of ids found nowhere feed the enumeration signal (bursts of 404s).
-    meter: { meter: m.meter.meter, noteMiss: (tx: Tx, miss: MissReport) => m.noteMiss(tx, miss) } satisfies AccessMeter,
+    meter: m.meter,
     /**
      * For routes that answer a miss (a search that found nobody, an id answered not_found): counts
      * it for the enumeration signal, in its own transaction, and returns the verdict; the route

@@ -251,6 +251,9 @@ export function createMeter(deps: GuardDeps) {
   }
 
   const meter: AccessMeter = {
+    // The gate's refusals of ids found nowhere, and searches that find nobody, feed the
+    // enumeration signal (bursts of 404s).
+    noteMiss: (tx, miss) => noteMiss(tx, miss),
     async meter(tx, exposure) {
       const key = actorKeyOf(exposure.actor);
       if (!key) return;

@@ -7,6 +7,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import { enqueueJob, type JobRunner } from '../../platform/jobs.js';
 import type { Mailer } from '../../platform/mail.js';
 import type { Logger } from 'pino';
+import { appendAuditEvent } from '../audit/index.js';
 import { patientContacts } from '../records/index.js';
 import type { Vault } from '../vault/index.js';
 import type { LetterSender } from './service.js';
@@ -47,14 +48,21 @@ export function registerLetterJobs(deps: { jobs: JobRunner; db: Database; vault:
       return;
     }
     const to = await deps.db.withTenant(letter.establishmentId, async (tx) => {
-      const account = await tx
-        .selectFrom('patients')
-        .leftJoin('users', 'users.id', 'patients.account_user_id')
-        .select(['users.email'])
-        .where('patients.id', '=', letter.patientId)
-        .executeTakeFirst();
-      if (account?.email) return account.email;
-      return (await patientContacts(tx, deps.vault, [letter.patientId])).get(letter.patientId)?.email ?? null;
+      const email = (await patientContacts(tx, deps.vault, [letter.patientId])).get(letter.patientId)?.email ?? null;
+      // The patient's access history shows that their contact was read to send the letter.
+      if (email) {
+        await appendAuditEvent(tx, {
+          establishmentId: letter.establishmentId,
+          actor: { kind: 'system', name: 'notifier' },
+          action: 'incident.letter.sent',
+          resourceKind: 'incident',
+          resourceIds: [letter.incidentId],
+          patientIds: [letter.patientId],
+          categories: ['contact'],
+          outcome: 'allowed',
+        });
+      }
+      return email;
     });
     if (!to) {
       deps.logger.info({ kind: LETTER_JOB, incidentId: letter.incidentId }, 'breach letter: no e-mail address, postal letter needed');

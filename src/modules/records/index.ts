@@ -71,12 +71,27 @@ export async function searchPatientIds(tx: Tx, vault: Vault, establishmentId: st
   return createRecordsStore().searchPatients(tx, { lastName: index(BLIND.lastName, [{ name: q.lastName }]), birthDate: index(BLIND.birthDate, [{ date: q.birthDate }]) }, limit);
 }
 
-/** E-mail and phone of files, in a transaction where reading their contact is already justified (notices). */
+/**
+ * Where to reach each patient, in a transaction where reading their contact is already justified
+ * and audited (notices, breach letters): the account's e-mail and phone when the file is linked to
+ * an account that has one, else the file's own (decrypted).
+ */
 export async function patientContacts(tx: Tx, vault: Vault, patientIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
-  const store = createRecordsStore();
-  const rows = await store.findPatients(tx, patientIds, ['email_enc', 'phone_enc']);
-  const opened = await openPatientRows(tx, vault, rows as never, new Set(['contact']));
-  return new Map(rows.map((r, i) => [r.id, { email: opened[i]!.email ?? null, phone: opened[i]!.phone ?? null }]));
+  if (patientIds.length === 0) return new Map();
+  const accounts = await tx
+    .selectFrom('patients')
+    .leftJoin('users', 'users.id', 'patients.account_user_id')
+    .select(['patients.id', 'users.email', 'users.phone'])
+    .where('patients.id', 'in', patientIds)
+    .execute();
+  const out = new Map(accounts.filter((a) => a.email !== null || a.phone !== null).map((a) => [a.id, { email: a.email, phone: a.phone }]));
+  const withoutAccount = patientIds.filter((id) => !out.has(id));
+  if (withoutAccount.length > 0) {
+    const rows = await createRecordsStore().findPatients(tx, withoutAccount, ['email_enc', 'phone_enc']);
+    const opened = await openPatientRows(tx, vault, rows as never, new Set(['contact']));
+    rows.forEach((r, i) => out.set(r.id, { email: opened[i]!.email ?? null, phone: opened[i]!.phone ?? null }));
+  }
+  return out;
 }
 
 /** "Firstnames NAME" of files, in a transaction where the gate has authorized reading their identity. */

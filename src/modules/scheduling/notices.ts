@@ -131,8 +131,8 @@ export function noticeHandler(deps: NoticeDeps): JobHandler {
     const found = await deps.db.withTenant(p.establishmentId, async (tx) => {
       const a = await deps.store.findNoticeContext(tx, p.appointmentId);
       if (!a || !stillWanted(p, a, now)) return undefined;
-      const own = a.email === null && a.phone === null ? (await patientContacts(tx, deps.vault, [a.patient_id])).get(a.patient_id) : undefined;
-      const to = p.channel === 'mail' ? (a.email ?? own?.email) : (a.phone ?? own?.phone);
+      const contact = (await patientContacts(tx, deps.vault, [a.patient_id])).get(a.patient_id);
+      const to = p.channel === 'mail' ? contact?.email : contact?.phone;
       if (!to) return undefined;
       // The patient's access history shows that their contact was read to send this notice.
       await appendAuditEvent(tx, {

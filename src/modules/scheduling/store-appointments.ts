@@ -202,16 +202,14 @@ export function appointmentStore() {
     },
 
     /**
-     * What a notice needs, in one round trip: the appointment's state, place and practitioner,
-     * and where to reach the patient (the account's address when the file is linked to one).
+     * What a notice needs, in one round trip: the appointment's state, place and practitioner
+     * (where to reach the patient is records' patientContacts).
      */
     findNoticeContext(tx: Tx, appointmentId: string) {
       return tx
         .selectFrom('appointments')
         .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
         .innerJoin('establishments', 'establishments.id', 'appointments.establishment_id')
-        .innerJoin('patients', 'patients.id', 'appointments.patient_id')
-        .leftJoin('users', 'users.id', 'patients.account_user_id')
         .select([
           'appointments.id',
           'appointments.patient_id',
@@ -227,9 +225,6 @@ export function appointmentStore() {
           'establishments.postal_code',
           'establishments.city',
           'establishments.time_zone',
-          // The account's contact; a file without an account has its own, encrypted (records).
-          'users.email as email',
-          'users.phone as phone',
         ])
         .where('appointments.id', '=', appointmentId)
         .executeTakeFirst();
