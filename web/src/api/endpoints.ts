@@ -145,7 +145,7 @@ export interface EstablishmentForStaff {
   city: string;
   postalCode: string;
   timeZone: string;
-  practitioners: Array<{ id: string; name: string; specialty: string; self: boolean }>;
+  practitioners: Array<{ id: string; userId: string | null; name: string; specialty: string; self: boolean }>;
 }
 
 export interface AgendaItem {
@@ -335,6 +335,10 @@ export interface ClinicalEntry {
   authorUserId: string;
   createdAt: string;
   content: Record<string, unknown>;
+  /** Death certificates: the causes, under medical confidentiality. */
+  causes?: { immediateCause?: string; underlyingCauses?: string[]; otherConditions?: string[] };
+  /** Genetic results: the accounts of the practitioners who may read it. */
+  namedPractitionerUserIds?: string[];
 }
 
 export interface Page<T> {
