@@ -298,15 +298,22 @@ export function createAuditStore() {
       if (f.from) conditions.push(sql`e.at >= ${f.from.toISOString()}::timestamptz`);
       if (f.to) conditions.push(sql`e.at <= ${f.to.toISOString()}::timestamptz`);
       if (f.before) conditions.push(sql`(e.at, e.id) < (${f.before.at}::timestamp at time zone 'UTC', ${f.before.id}::uuid)`);
+      // The page's ids first, then each event's values and names: the event's text is then built
+      // for the page only, whatever plan is chosen (without table statistics the planner built it
+      // for every matching row before the LIMIT: 4 times slower in bench/audit-search.ts).
       const { rows } = await sql<AuditSearchRow>`
+        with page as (
+          select e.id, e.at from audit_events e
+          where ${sql.join(conditions, sql` and `)}
+          order by e.at desc, e.id desc
+          limit ${limit})
         select e.id as event_id, e.at, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at_text, ${EVENT_JSON} as ev,
                case when m.ok then u.first_name end as actor_first_name, case when m.ok then u.last_name end as actor_last_name
-        from audit_events e
+        from page p
+        join audit_events e on e.id = p.id
         left join users u on u.id = e.actor_user_id
         left join lateral (select true as ok from memberships m where m.user_id = e.actor_user_id and m.establishment_id = e.establishment_id limit 1) m on true
-        where ${sql.join(conditions, sql` and `)}
-        order by e.at desc, e.id desc
-        limit ${limit}`.execute(tx);
+        order by p.at desc, p.id desc`.execute(tx);
       return rows;
     },
 
