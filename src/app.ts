@@ -19,10 +19,10 @@ import { createMailer, enqueueMail, registerMailJobs } from './platform/mail.js'
 import { createLogSmsSender } from './platform/sms.js';
 import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
-import { allNotifiers, createGuardModule, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
+import { allNotifiers, createGuardModule, isSecurityOfficer, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, outboxLetterSender, registerLetterJobs, type LetterSender } from './modules/incident/index.js';
 import type { Vault } from './modules/vault/index.js';
-import { auditRoutes } from './modules/audit/index.js';
+import { auditRoutes, keyringFromConfig, type AuditKeyring } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
 import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
 import { createTeleconsultModule } from './modules/teleconsult/index.js';
@@ -52,6 +52,11 @@ export interface AppDeps {
   clock?: Clock;
   /** Tests inject the key that seals TOTP secrets instead of a key file. */
   identityKey?: Buffer;
+  /**
+   * The audit keyring whose public keys the audit search trusts (server.ts passes the sealer's);
+   * default: the configured one, read only (no key is created).
+   */
+  auditKeyring?: AuditKeyring;
 }
 
 declare module 'fastify' {
@@ -61,7 +66,7 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp({ config, db, logger, authenticate, vault, now, guard: guardDeps, sendLetter, clock, identityKey }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, authenticate, vault, now, guard: guardDeps, sendLetter, clock, identityKey, auditKeyring }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
@@ -167,7 +172,7 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(directoryRoutes({ db, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
-  await app.register(auditRoutes({ db }), { prefix: '/api/v1' });
+  await app.register(auditRoutes({ db, isSecurityOfficer, keyring: auditKeyring ?? keyringFromConfig(config) }), { prefix: '/api/v1' });
   const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
   await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });

@@ -47,9 +47,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = await openMigratedDatabase(config);
+  const auditKeyring = keyringFromConfig(config);
   const auditSealer = createAuditSealer({
     db,
-    keyring: keyringFromConfig(config),
+    keyring: auditKeyring,
     logger,
     checkpointsFile: config.auditCheckpointsFile,
   });
@@ -76,7 +77,7 @@ export async function startServer(
     const syslog = config.syslogUrl ? createSyslogForwarder(config.syslogUrl) : undefined;
     const webhook = config.webhook ? createWebhookForwarder(config.webhook.url, config.webhook.secret) : undefined;
     const targets = { syslog, webhook };
-    const app = await buildApp({ config, db, logger, vault, guard: { redis, notifier: outboxAlertNotifier(targets) } });
+    const app = await buildApp({ config, db, logger, vault, guard: { redis, notifier: outboxAlertNotifier(targets) }, auditKeyring });
     const forwarding = registerForwarding(app.jobs, { db, targets, auditEvents: config.forwardAudit });
     app.addHook('onClose', async () => forwarding.stop());
     if (syslog) app.addHook('onClose', async () => syslog.close());

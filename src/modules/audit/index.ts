@@ -11,6 +11,8 @@ import type { Insertable } from 'kysely';
 import { createAccessLogService } from './access-log.js';
 import { auditPlugin } from './routes.js';
 import { createAuditStore } from './store.js';
+import { createAuditSearchService, type OfficerCheck } from './search.js';
+import type { AuditKeyring } from './keys.js';
 
 export { createAuditSealer, sealPending, signCheckpoints, appendCheckpointRecords, type AuditSealer, type CheckpointRecord, type SealResult } from './sealer.js';
 export { verifyAuditLog, readCheckpointsFile, formatVerifyReport, VerifyAccessError, type VerifyReport, type VerifyProblem } from './verify.js';
@@ -18,6 +20,7 @@ export { keyringFromConfig, fileKeyring, derivedKeyring, type AuditKeyring } fro
 export { sealedEventsSince, type SealedEvent } from './forward.js';
 export { createAccessLogService, type AccessLogService, type AccessLogPage } from './access-log.js';
 export { PLATFORM_STREAM } from './store.js';
+export { AUDIT_SEARCH_ACTION, type AuditSearchService, type OfficerCheck } from './search.js';
 export { exportCheckpoints } from './export.js';
 
 export type DataCategory = 'identity' | 'contact' | 'insurance' | 'clinical' | 'genetic' | 'certificate' | 'administrative';
@@ -92,7 +95,12 @@ export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Prom
   return rows.map((r) => r.id);
 }
 
-/** GET /api/v1/me/access-log. */
-export function auditRoutes(deps: { db: Database }) {
-  return auditPlugin(createAccessLogService({ db: deps.db, store: createAuditStore() }));
+/**
+ * GET /api/v1/me/access-log and, given the security-officer rule (guard's, injected to keep the
+ * audit module below guard), GET /api/v1/establishments/:eid/security/audit.
+ */
+export function auditRoutes(deps: { db: Database; isSecurityOfficer?: OfficerCheck; keyring?: AuditKeyring | undefined }) {
+  const store = createAuditStore();
+  const search = deps.isSecurityOfficer ? createAuditSearchService({ db: deps.db, store, isSecurityOfficer: deps.isSecurityOfficer, keyring: deps.keyring }) : undefined;
+  return auditPlugin(createAccessLogService({ db: deps.db, store }), search);
 }

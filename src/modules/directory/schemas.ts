@@ -74,5 +74,13 @@ export const EstablishmentStaffView = Type.Object({
   city: Type.String(),
   postalCode: Type.String(),
   timeZone: Type.String(),
-  practitioners: Type.Array(Type.Object({ id: Uuid, name: Type.String(), specialty: Type.String(), self: Type.Boolean({ description: "the caller's own practitioner profile" }) })),
+  practitioners: Type.Array(
+    Type.Object({
+      id: Uuid,
+      userId: Type.Union([Uuid, Type.Null()], { description: "the practitioner's account, when they have one (genetic results name readers by account)" }),
+      name: Type.String(),
+      specialty: Type.String(),
+      self: Type.Boolean({ description: "the caller's own practitioner profile" }),
+    }),
+  ),
 });

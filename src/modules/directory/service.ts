@@ -119,6 +119,7 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
           timeZone: e.time_zone,
           practitioners: practitioners.map((p) => ({
             id: p.id,
+            userId: p.user_id,
             name: `${p.first_name} ${p.last_name}`,
             specialty: p.specialty_code,
             self: actor.kind === 'user' && p.user_id === actor.userId,

@@ -145,7 +145,7 @@ export interface EstablishmentForStaff {
   city: string;
   postalCode: string;
   timeZone: string;
-  practitioners: Array<{ id: string; name: string; specialty: string; self: boolean }>;
+  practitioners: Array<{ id: string; userId: string | null; name: string; specialty: string; self: boolean }>;
 }
 
 export interface AgendaItem {
@@ -256,6 +256,30 @@ export interface SecurityAlert {
   resolvedByUserId: string | null;
 }
 
+/** One audit event as the security officer's audit search answers it (metadata only). */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: { kind: string; userId: string | null; name: string | null; role: string | null };
+  action: string;
+  resourceKind: string | null;
+  resourceCount: number;
+  patientIds: string[];
+  categories: string[];
+  purpose: string | null;
+  reason: string | null;
+  outcome: 'allowed' | 'denied' | 'contained' | 'failed' | (string & {});
+  integrity: { status: 'sealed' | 'chained' | 'pending' | 'altered' | 'orphan' | 'checkpoint_invalid'; seq: string | null; sealedAt: string | null };
+}
+
+export interface AuditSearch {
+  actorUserId?: string;
+  patientId?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+}
+
 export interface Thresholds {
   effective: Record<string, unknown>;
   overrides: Record<string, unknown>;
@@ -311,6 +335,10 @@ export interface ClinicalEntry {
   authorUserId: string;
   createdAt: string;
   content: Record<string, unknown>;
+  /** Death certificates: the causes, under medical confidentiality. */
+  causes?: { immediateCause?: string; underlyingCauses?: string[]; otherConditions?: string[] };
+  /** Genetic results: the accounts of the practitioners who may read it. */
+  namedPractitionerUserIds?: string[];
 }
 
 export interface Page<T> {
@@ -452,6 +480,8 @@ export const endpoints = {
 
   // Security console.
   alerts: (eid: string, status: 'open' | 'resolved' | 'all' = 'open') => api.get<Page<SecurityAlert>>(`/establishments/${seg(eid)}/security/alerts`, { query: { status, limit: 50 } }),
+  // Opaque account and patient-file ids only (no name can be searched), in the API query string.
+  auditSearch: (eid: string, q: AuditSearch) => api.get<Page<AuditEvent>>(`/establishments/${seg(eid)}/security/audit`, { query: { ...q, limit: 20 } }),
   resolveAlert: (eid: string, id: string) => api.post<unknown>(`/establishments/${seg(eid)}/security/alerts/${seg(id)}/resolve`),
   release: (eid: string, uid: string) => api.post<{ userId: string; released: number }>(`/establishments/${seg(eid)}/security/users/${seg(uid)}/release`),
   thresholds: (eid: string) => api.get<Thresholds>(`/establishments/${seg(eid)}/security/thresholds`),

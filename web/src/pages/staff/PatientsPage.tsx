@@ -1,6 +1,6 @@
 // Patient files (records module, API.md "Patient records"): exact search, the administrative file
 // with the sections the role may see, clinical entries for practitioners (note, prescription with
-// its PDF, certificate), and break-the-glass with a written reason when there is no care
+// its PDF, certificate, death certificate, genetic result: EntryForms.tsx), and break-the-glass with a written reason when there is no care
 // relationship. The patient chosen stays in component state: never in the URL.
 import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,6 +12,7 @@ import { currentLanguage } from '../../i18n';
 import { formatDateTime } from '../../i18n/format';
 import { useLoad } from '../../useLoad';
 import { useStaff } from '../StaffPage';
+import { DeathFields, deathBody, emptyDeath, emptyGenetic, EntryDetails, GeneticFields, geneticBody } from './EntryForms';
 
 export function PatientsPage() {
   const { t } = useTranslation();
@@ -167,6 +168,7 @@ function EntryCard({ entry, patientId, lang }: { entry: ClinicalEntry; patientId
       </h4>
       {title ? <p className="card__subtitle">{title}</p> : null}
       {text ? <p className="entry-text">{text}</p> : null}
+      <EntryDetails entry={entry} />
       {lines.length > 0 ? (
         <ul>
           {lines.map((l, i) => (
@@ -185,8 +187,10 @@ function EntryCard({ entry, patientId, lang }: { entry: ClinicalEntry; patientId
 
 function NewEntry({ patientId, onSaved }: { patientId: string; onSaved: () => void }) {
   const { t } = useTranslation();
-  const { establishment } = useStaff();
-  const [kind, setKind] = useState<Extract<EntryKind, 'note' | 'prescription' | 'certificate'>>('note');
+  const { establishment, user } = useStaff();
+  const [kind, setKind] = useState<EntryKind>('note');
+  const [death, setDeath] = useState(emptyDeath);
+  const [genetic, setGenetic] = useState(emptyGenetic);
   const [f, setF] = useState({ title: '', text: '', medication: '', dose: '', frequency: '', duration: '', quantity: '', renewals: '0' });
   const [error, setError] = useState<unknown>(undefined);
   const [saved, setSaved] = useState(false);
@@ -202,10 +206,13 @@ function NewEntry({ patientId, onSaved }: { patientId: string; onSaved: () => vo
         : kind === 'certificate'
           ? { title: f.title, text: f.text }
           : { lines: [{ medication: f.medication, dose: f.dose, frequency: f.frequency, duration: f.duration, quantity: f.quantity, renewals: Number(f.renewals) }], ...(f.text ? { notes: f.text } : {}) };
+    const body = kind === 'death_certificate' ? deathBody(death) : kind === 'genetic_result' ? geneticBody(genetic, user.id) : { kind, content };
     try {
-      await endpoints.addEntry(establishment.id, patientId, { kind, content });
+      await endpoints.addEntry(establishment.id, patientId, body);
       setSaved(true);
       setF({ title: '', text: '', medication: '', dose: '', frequency: '', duration: '', quantity: '', renewals: '0' });
+      setDeath(emptyDeath());
+      setGenetic(emptyGenetic());
       onSaved();
     } catch (e) {
       setError(e);
@@ -226,9 +233,13 @@ function NewEntry({ patientId, onSaved }: { patientId: string; onSaved: () => vo
           <option value="note">{t('patients.kinds.note')}</option>
           <option value="prescription">{t('patients.kinds.prescription')}</option>
           <option value="certificate">{t('patients.kinds.certificate')}</option>
+          <option value="death_certificate">{t('patients.kinds.death_certificate')}</option>
+          <option value="genetic_result">{t('patients.kinds.genetic_result')}</option>
         </select>
       </div>
-      {kind === 'prescription' ? (
+      {kind === 'death_certificate' ? <DeathFields f={death} set={setDeath} /> : null}
+      {kind === 'genetic_result' ? <GeneticFields f={genetic} set={setGenetic} /> : null}
+      {kind === 'death_certificate' || kind === 'genetic_result' ? null : kind === 'prescription' ? (
         <>
           {field('medication', t('patients.medication'))}
           {field('dose', t('patients.dose'))}
@@ -243,10 +254,12 @@ function NewEntry({ patientId, onSaved }: { patientId: string; onSaved: () => vo
       ) : (
         field('title', t('patients.entryTitle'), kind === 'certificate')
       )}
-      <div className="field">
-        <label htmlFor="entry-text">{kind === 'prescription' ? t('patients.notes') : t('patients.text')}</label>
-        <textarea id="entry-text" className="input" rows={5} required={kind !== 'prescription'} value={f.text} onChange={set('text')} />
-      </div>
+      {kind === 'death_certificate' || kind === 'genetic_result' ? null : (
+        <div className="field">
+          <label htmlFor="entry-text">{kind === 'prescription' ? t('patients.notes') : t('patients.text')}</label>
+          <textarea id="entry-text" className="input" rows={5} required={kind !== 'prescription'} value={f.text} onChange={set('text')} />
+        </div>
+      )}
       {error ? <ErrorNotice error={error} /> : null}
       {saved ? (
         <p className="notice notice--success" role="status">

@@ -1,7 +1,7 @@
 // The security console: live alerts (refreshed every 15 s), contained accounts and their release,
 // guard thresholds, and incidents: impact report, CNIL notification draft and patient letters.
 // Export approvals: a second person (a security officer, never the requester) approves or
-// rejects each bulk export request; the API asks for a step-up. Audit search waits for its endpoint.
+// rejects each bulk export request; the API asks for a step-up. Audit search: AuditSearch.tsx.
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { endpoints, type ExportRequest, type IncidentReport, type Member, type SecurityAlert } from '../../api/endpoints';
@@ -13,6 +13,7 @@ import { formatDateTime } from '../../i18n/format';
 import { useLoad } from '../../useLoad';
 import { useStaff } from '../StaffPage';
 import { Feedback, useAction } from './AdminPage';
+import { AuditSearch } from './AuditSearch';
 
 const LIVE_MS = 15_000;
 
@@ -26,8 +27,8 @@ export function SecurityPage() {
       <Alerts people={people} />
       <Exports people={people} />
       <Incidents people={people} />
+      <AuditSearch people={people} />
       <Thresholds />
-      <p className="notice notice--info">{t('security.notYet')}</p>
     </Page>
   );
 }
