@@ -179,7 +179,7 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   // Breach letters go by e-mail through the outbox unless a test injects its own sender.
   registerLetterJobs({ jobs, db, vault, mailer, logger });
-  await app.register(createIncidentModule({ db, ...(guardNow ? { now: guardNow } : {}), sendLetter: sendLetter ?? outboxLetterSender }).routes, { prefix: '/api/v1' });
+  await app.register(createIncidentModule({ db, gate: access.gate, ...(guardNow ? { now: guardNow } : {}), sendLetter: sendLetter ?? outboxLetterSender }).routes, { prefix: '/api/v1' });
   await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, vault, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
   await app.register(teleconsult.routes, { prefix: '/api/v1' });

@@ -201,6 +201,25 @@ describe('escalation at the gate', () => {
     expect(outcomes[8]).toBe('step_up_required');
   });
 
+  it('an admin or a security officer naming any patient file is probing: counted as misses, step-up then containment, nothing read', async () => {
+    for (const role of ['admin', 'security_officer'] as const) {
+      const clock = new TestClock();
+      const g = guardedGate(t.db, { clock });
+      const actor = staffActor(data, A, role);
+      const files = filesOf(data, A).map((f) => f.id);
+      const outcomes: string[] = [];
+      for (let i = 0; i < 21; i++) {
+        outcomes.push(await readThrough(g.gate, i > 8 ? withSecondFactor(actor, clock.now()) : actor, A, [files[i]!]));
+        clock.advance(1000);
+      }
+      expect(outcomes.slice(0, 8).every((o) => o === 'not_found'), role).toBe(true);
+      expect(outcomes[8], role).toBe('step_up_required');
+      expect(outcomes.slice(9, 19).every((o) => o === 'not_found'), role).toBe(true);
+      expect(outcomes.slice(19), role).toContain('account_contained');
+      expect(await t.db.withPlatform((tx) => isContained(tx, userIdOf(actor))), role).toBe(true);
+    }
+  });
+
   it('a stolen cookie without the second factor: refused at the step-up line, contained after ten more refused crossings, every session revoked', async () => {
     const clock = new TestClock();
     const g = guardedGate(t.db, { clock });

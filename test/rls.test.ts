@@ -54,6 +54,7 @@ describe('tenant walls', () => {
           .execute();
         await tx.insertInto('guard_decoys').values({ establishment_id: establishmentId, patient_id: patientId }).execute();
         await tx.insertInto('incident_events').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, kind: 'note', at, reference: null, recorded_by_user_id: null }).execute();
+        await tx.insertInto('patient_notices').values({ id: uuidv7(), establishment_id: establishmentId, incident_id: incidentId, patient_id: patientId, lang: 'fr', markdown: '# Lettre' }).execute();
         await tx
           .insertInto('guard_exports')
           .values({ id: uuidv7(), establishment_id: establishmentId, kind: 'appointments', params: '{}', purpose: 'A purpose long enough for the check', requested_by: userId, requested_at: at, status: 'pending', decided_by: null, decided_at: null, expires_at: at, downloaded_at: null, patient_count: null })
@@ -138,6 +139,7 @@ describe('tenant walls', () => {
         'invitations',
         'memberships',
         'patient_documents',
+        'patient_notices',
         'patients',
         'practitioner_establishments',
         'rectification_requests',

@@ -254,6 +254,9 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     const secretary = staffOf(h.data, 'secretary');
     const { page, cspViolations, close } = await openPage(h.browser);
     await loginThroughPage(page, h.url, secretary, usedCodes);
+    // The stolen session first opens one file, of a patient who has a portal account.
+    const victim = h.data.patientFiles.find((f) => f.establishmentId === secretary.establishmentId && f.accountIndex !== null)!;
+    expect((await page.request.get(`${h.url}/api/v1/establishments/${victim.establishmentId}/patients/${victim.id}`)).status()).toBe(200);
     const contained = 'h1:text("Compte suspendu par sécurité")';
     await page.goto(`${h.url}/pro/agenda`);
     // Walking through the agenda, day after day: each page shows patients with no reason to be read now.
@@ -289,10 +292,45 @@ describe.skipIf(!hasChromium)('web application: the professional space on the re
     await officer.page.click('[data-testid="incident-report"] button:text("Lettres aux patients")');
     await officer.page.waitForSelector('[data-testid="incident-report"] h4:has-text("lettre")');
     await checkPage(officer.page, 'security-incident');
+    // Notify: every affected patient's letter is queued by e-mail and shown in their portal.
+    await officer.page.click('[data-testid="notify-patients"]');
+    await officer.page.waitForSelector('[data-testid="incidents"] [role="status"]:has-text("affichée")');
     await officer.page.setViewportSize(PHONE);
     await checkPage(officer.page, 'security-console', PHONE);
     await officer.close();
     officer = undefined;
+
+    // An affected patient with an account logs in and reads their letter in "Mes courriers".
+    const notices = await h.t.db.owner
+      .selectFrom('patient_notices')
+      .innerJoin('patients', 'patients.id', 'patient_notices.patient_id')
+      .select(['patient_notices.patient_id', 'patients.account_user_id'])
+      .execute();
+    const affected = h.data.patientAccounts[victim.accountIndex!]!;
+    expect(notices.map((n) => n.patient_id)).toContain(victim.id);
+    const fileId = victim.id;
+    const reader = await openPage(h.browser);
+    await loginThroughPage(reader.page, h.url, affected);
+    await reader.page.click('nav a[href="/mes-courriers"]');
+    await reader.page.waitForSelector('[data-testid="notices"]');
+    await checkPage(reader.page, 'patient-notices');
+    await reader.page.click('[data-testid="notices"] li >> nth=0 >> button:text("Lire la lettre")');
+    await reader.page.waitForSelector('[data-testid="notice-letter"]');
+    const letter = await reader.page.textContent('[data-testid="notice-letter"]');
+    expect(letter).toContain('Information sur une violation de vos données personnelles');
+    expect(letter).toContain(`dossier patient ${fileId}`);
+    expect(letter).toContain('hameçonnage');
+    const pdf = await reader.page.request.get(h.url + (await reader.page.locator('[data-testid="notices"] li >> nth=0 >> a[download]').getAttribute('href'))!);
+    expect(pdf.headers()['content-type']).toContain('application/pdf');
+    await checkPage(reader.page, 'patient-notice-letter');
+    await reader.page.setViewportSize(PHONE);
+    await checkPage(reader.page, 'patient-notice-letter', PHONE);
+    await reader.page.click('[data-testid="lang-switch"]');
+    await reader.page.waitForSelector('h1:text("My letters")');
+    await checkPage(reader.page, 'patient-notices-en', PHONE);
+    expect(reader.cspViolations).toEqual([]);
+    expect(reader.pageErrors).toEqual([]);
+    await reader.close();
   });
 
 });

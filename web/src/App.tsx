@@ -3,6 +3,7 @@ import { Route, Routes } from 'react-router';
 import { Header } from './components/Header';
 import { StepUpDialog } from './components/StepUpDialog';
 import { AccessLogPage } from './pages/AccessLogPage';
+import { NoticesPage } from './pages/NoticesPage';
 import { AppointmentsPage } from './pages/AppointmentsPage';
 import { ContainedPage } from './pages/ContainedPage';
 import { DocumentsPage } from './pages/DocumentsPage';
@@ -46,6 +47,7 @@ export function App() {
             <Route path={paths.invitation} element={<InvitationPage />} />
             <Route path={paths.appointments} element={<AppointmentsPage />} />
             <Route path={paths.accessLog} element={<AccessLogPage />} />
+            <Route path={paths.notices} element={<NoticesPage />} />
             <Route path={`${paths.staff}/*`} element={<StaffPage />} />
             <Route path={`${paths.teleconsult}/:appointmentId`} element={<TeleconsultPage />} />
             <Route path={paths.documents} element={<DocumentsPage />} />

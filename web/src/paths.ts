@@ -10,6 +10,7 @@ export const paths = {
   signup: '/inscription',
   appointments: '/mes-rendez-vous',
   accessLog: '/mes-acces',
+  notices: '/mes-courriers',
   account: '/mon-compte',
   staff: '/pro',
   agenda: '/pro/agenda',

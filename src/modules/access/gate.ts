@@ -127,8 +127,12 @@ export function createAccessGate(deps: {
       namedOnGenetic: request.namedOnGenetic?.has(patientId) ?? false,
     }));
     // Probing, for the guard's enumeration signal: ids this establishment does not hold (random,
-    // or another establishment's) and, for a patient, any file that is not their own.
-    const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)));
+    // or another establishment's), for a patient any file that is not their own, and for an admin
+    // or a security officer any file at all: those roles read no patient data, so no workflow of
+    // theirs names a patient's file (a stolen admin session walking ids would otherwise be refused
+    // forever without a signal).
+    const readsNothing = ctx.kind === 'staff' && (ctx.role === 'admin' || ctx.role === 'security_officer');
+    const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)) || readsNothing);
     return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
   }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../platform/http/context.js';
 import type { IncidentService } from './service.js';
+import type { NoticeService } from './notices.js';
 import {
   IncidentEstablishmentParams,
   IncidentParams,
@@ -14,6 +15,9 @@ import {
   MarkdownResponse,
   OpenIncidentBody,
   RecordEventBody,
+  NoticeParams,
+  NoticeResponse,
+  NoticesResponse,
 } from './schemas.js';
 
 export function incidentPlugin(service: IncidentService): FastifyPluginAsync {
@@ -59,6 +63,28 @@ export function incidentPlugin(service: IncidentService): FastifyPluginAsync {
       `${prefix}/:id/events`,
       { config: { auth: 'session' }, schema: { tags: ['security'], summary: 'Record a step on the incident timeline (CNIL notified, complaint filed, …; step-up)', params: IncidentParams, body: RecordEventBody, response: { 200: IncidentResponse } } },
       async (request) => service.record(actorOf(request), request.params.eid, request.params.id, request.body),
+    );
+  };
+}
+
+/** The patient portal's breach letters: the session's own, never a parameter naming an account. */
+export function noticePlugin(service: NoticeService): FastifyPluginAsync {
+  return async (base) => {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/me/notices',
+      { config: { auth: 'session' }, schema: { tags: ['patients'], summary: 'Letters about my data (breach notifications), newest first, across establishments', response: { 200: NoticesResponse } } },
+      async (request) => service.list(actorOf(request)),
+    );
+    app.get(
+      '/me/notices/:id',
+      { config: { auth: 'session' }, schema: { tags: ['patients'], summary: 'One letter about my data, as Markdown (audited); another patient\'s is 404', params: NoticeParams, response: { 200: NoticeResponse } } },
+      async (request) => service.get(actorOf(request), request.params.id, request.ip),
+    );
+    app.get(
+      '/me/notices/:id/pdf',
+      { config: { auth: 'session' }, schema: { tags: ['patients'], summary: 'One letter about my data, as PDF (audited)', params: NoticeParams, produces: ['application/pdf'], response: { 200: PdfFile } } },
+      async (request, reply) => sendPdf(reply, await service.pdf(actorOf(request), request.params.id, request.ip), 'lettre-information.pdf'),
     );
   };
 }

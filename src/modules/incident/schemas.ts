@@ -55,3 +55,15 @@ export const LettersResponse = Type.Object({
   items: Type.Array(Type.Object({ patientId: Type.String(), lang: Type.String(), markdown: Type.String() })),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
+
+export const NoticeParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const NoticeSummaryDto = {
+  id: Type.String({ format: 'uuid' }),
+  establishment: Type.String(),
+  lang: Type.Union([Type.Literal('fr'), Type.Literal('en')]),
+  title: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+};
+export const NoticesResponse = Type.Object({ items: Type.Array(Type.Object(NoticeSummaryDto)) });
+/** The letter as Markdown text: clients render it as text (escaped), never as raw HTML. */
+export const NoticeResponse = Type.Object({ ...NoticeSummaryDto, markdown: Type.String() });

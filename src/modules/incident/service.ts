@@ -11,6 +11,7 @@ import { computeImpact, GDPR_NOTIFICATION_HOURS, type Impact, type IncidentActor
 import { cnilNotification, patientLetter, type Lang } from './drafts.js';
 import { cnilNotificationPdf, patientLetterPdf } from './pdf.js';
 import type { IncidentStore } from './store.js';
+import { storePatientNotice } from './notices.js';
 
 /**
  * Delivers one patient's letter (identity's outbox e-mails it with the patient's name merged in,
@@ -144,7 +145,10 @@ export function createIncidentService(deps: { db: Database; store: IncidentStore
           const send = deps.sendLetter;
           if (!send) throw new DomainError('service_unavailable', 'Letter delivery is not configured on this instance');
           for (const p of incident.impact.patients) {
-            await send(tx, { establishmentId, incidentId: id, patientId: p.patientId, lang, markdown: patientLetter(incident.impact, p, est, lang) });
+            const letter = { establishmentId, incidentId: id, patientId: p.patientId, lang, markdown: patientLetter(incident.impact, p, est, lang) };
+            await send(tx, letter);
+            // The same letter in the patient's portal, when the file is linked to an account.
+            await storePatientNotice(tx, letter);
           }
           // The patients see this in their access log: the breach letter is about their data.
           await appendAuditEvent(tx, {

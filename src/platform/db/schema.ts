@@ -631,6 +631,16 @@ export interface IncidentEventsTable {
   created_at: Generated<Timestamp>;
 }
 
+export interface PatientNoticesTable {
+  id: string;
+  establishment_id: string;
+  incident_id: string;
+  patient_id: string;
+  lang: 'fr' | 'en';
+  markdown: string;
+  created_at: Generated<Timestamp>;
+}
+
 export interface GuardDecoysTable {
   establishment_id: string;
   patient_id: string;
@@ -713,6 +723,7 @@ export interface DB {
   contained_actors: ContainedActorsTable;
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
+  patient_notices: PatientNoticesTable;
   guard_decoys: GuardDecoysTable;
   guard_exports: GuardExportsTable;
   audit_forward_cursors: AuditForwardCursorsTable;

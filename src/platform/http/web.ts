@@ -21,6 +21,7 @@ export const CLIENT_SECTIONS = [
   'inscription',
   'mes-rendez-vous',
   'mes-acces',
+  'mes-courriers',
   'mon-compte',
   'pro',
   // Pages the identity module's e-mails link to (src/modules/identity/accounts.ts, staff.ts).

@@ -2,7 +2,7 @@
 // follow the contract; fields the contract leaves open are optional here.
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import type { KeyBundle, SealedDocument } from '../e2e/crypto';
-import { api } from './client';
+import { api, buildUrl } from './client';
 
 export type Lang = 'fr' | 'en';
 export type StaffRole = 'practitioner' | 'secretary' | 'admin' | 'security_officer' | (string & {});
@@ -285,6 +285,19 @@ export interface Thresholds {
   overrides: Record<string, unknown>;
 }
 
+/** A letter about the patient's data (a breach notification), as listed in the portal. */
+export interface NoticeSummary {
+  id: string;
+  establishment: string;
+  lang: 'fr' | 'en';
+  title: string;
+  createdAt: string;
+}
+export interface Notice extends NoticeSummary {
+  /** Markdown: rendered as text, never as HTML. */
+  markdown: string;
+}
+
 export interface IncidentReport {
   id: string;
   establishmentId: string;
@@ -427,6 +440,9 @@ export const endpoints = {
   cancelAppointment: (id: string) => api.post<Booked>(`/appointments/${seg(id)}/cancel`),
   rescheduleAppointment: (id: string, start: string) => api.post<Booked>(`/appointments/${seg(id)}/reschedule`, { start }),
   myAccessLog: (cursor?: string) => api.get<Page<AccessLogEntry>>('/me/access-log', { query: { cursor } }),
+  myNotices: () => api.get<{ items: NoticeSummary[] }>('/me/notices'),
+  myNotice: (id: string) => api.get<Notice>(`/me/notices/${seg(id)}`),
+  myNoticePdfUrl: (id: string) => buildUrl(`/me/notices/${seg(id)}/pdf`),
   myExport: () => api.get<unknown>('/me/export'),
   myWaitlist: () => api.get<{ items: WaitlistEntry[] }>('/me/waitlist'),
   joinWaitlist: (body: { practitionerId: string; motiveId: string; appointmentId?: string }) => api.post<{ id: string }>('/waitlist', body),
@@ -494,6 +510,8 @@ export const endpoints = {
   incident: (eid: string, id: string) => api.get<IncidentReport>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}`),
   incidentNotification: (eid: string, id: string, lang: Lang) =>
     api.get<{ lang: string; markdown: string }>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/notification`, { query: { lang } }),
+  notifyIncident: (eid: string, id: string, lang: Lang) =>
+    api.post<IncidentReport>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/notify`, undefined, { query: { lang } }),
   incidentLetters: (eid: string, id: string, lang: Lang) =>
     api.get<Page<{ patientId: string; lang: string; markdown: string }>>(`/establishments/${seg(eid)}/security/incidents/${seg(id)}/letters`, { query: { lang, limit: 50 } }),
   myE2eKeys: () => api.get<KeyBundle>('/me/e2e-keys'),

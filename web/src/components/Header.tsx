@@ -56,6 +56,9 @@ export function Header() {
                   <NavLink to={paths.accessLog}>{t('nav.accessLog')}</NavLink>
                 </li>
                 <li>
+                  <NavLink to={paths.notices}>{t('nav.notices')}</NavLink>
+                </li>
+                <li>
                   <NavLink to={paths.account}>{t('nav.account')}</NavLink>
                   <NavLink to={paths.documents}>{t('nav.documents')}</NavLink>
                 </li>

@@ -20,6 +20,7 @@ import * as m0050 from './0050_scheduling_notices.js';
 import * as m0060 from './0060_guard_exports.js';
 import * as m0061 from './0061_forward_cursors.js';
 import * as m0062 from './0062_guard_refusals.js';
+import * as m0080 from './0080_incident_notices.js';
 import * as m0085 from './0085_audit_search.js';
 
 export interface MigrationContext {
@@ -49,6 +50,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0060_guard_exports', m0060],
   ['0061_forward_cursors', m0061],
   ['0062_guard_refusals', m0062],
+  ['0080_incident_notices', m0080],
   ['0085_audit_search', m0085],
 ];
 

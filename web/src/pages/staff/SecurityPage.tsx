@@ -223,6 +223,19 @@ function Incidents({ people }: { people: Member[] }) {
             <button type="button" className="button button--secondary" onClick={() => void run(async () => setLetters((await endpoints.incidentLetters(establishment.id, report.id, lang)).items.map((l) => l.markdown)))}>
               {t('security.letters')}
             </button>
+            <button
+              type="button"
+              className="button button--primary"
+              data-testid="notify-patients"
+              onClick={() =>
+                void run(async () => {
+                  setReport(await endpoints.notifyIncident(establishment.id, report.id, lang));
+                  return t('security.notified', { count: report.totals.patients });
+                })
+              }
+            >
+              {t('security.notifyPatients')}
+            </button>
           </div>
           {draft ? (
             <div>
