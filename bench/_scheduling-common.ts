@@ -2,6 +2,7 @@
 // it, print one JSON line per figure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { loadConfigFromProcess } from '../src/config.js';
@@ -14,8 +15,10 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/_scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts `script` (default: the Hygie bench server) with BENCH_NODE_OPTIONS (space-separated) before it. */
+export async function startBenchServer(script = 'bench/_scheduling-server.ts'): Promise<BenchServer> {
+  const nodeOptions = (process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -76,14 +79,27 @@ export async function load(
   });
 }
 
-/** Runs the load and reports its figures, with the server's and PostgreSQL's CPU per request. */
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Runs the load and reports its figures, with the CPU per request of the server, its PostgreSQL
+ * backends and the load generator itself (autocannon, in this process, which competes for the
+ * same cores), and the 1-minute load average at the end.
+ */
 export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>): Promise<autocannon.Result> {
+  // BENCH_WARMUP seconds of the same load first, not reported (default 0: a cold cache, as after a start).
+  const warmup = Number(process.env['BENCH_WARMUP'] ?? 0);
+  if (warmup > 0) await load(server.url, { ...options, duration: warmup });
   await server.cpu();
+  const before = process.cpuUsage();
   const result = await load(server.url, options);
+  const generator = process.cpuUsage(before);
   const cpu = await server.cpu();
-  report(name, result, extra);
+  const withLoad = { ...extra, ...(warmup > 0 ? { warmupSeconds: warmup } : {}), load1: round2(loadavg()[0]!) };
+  report(name, result, withLoad);
   const requests = Math.max(1, result.requests.total);
-  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: Math.round((cpu.nodeMs / requests) * 100) / 100, postgres: Math.round((cpu.pgMs / requests) * 100) / 100, ...extra });
+  const loadgenMs = (generator.user + generator.system) / 1000;
+  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: round2(cpu.nodeMs / requests), postgres: round2(cpu.pgMs / requests), loadgen: round2(loadgenMs / requests), ...withLoad });
   return result;
 }
 
