@@ -7,12 +7,13 @@ const body = JSON.stringify({ slots: Array.from({ length: 60 }, (_, i) => ({ sta
 const app = Fastify({ logger: false });
 app.get('/ceiling', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
 await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);
 let last = process.cpuUsage();
 process.on('SIGUSR2', () => {
   const cpu = process.cpuUsage(last);
   last = process.cpuUsage();
   console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=0`);
 });
+// After the SIGUSR2 handler: a signal before it would kill the process.
+const address = app.server.address();
+console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);
 process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -69,12 +69,13 @@ export function emit(bench: string, value: number, unit: string, extra: Record<s
 
 export async function load(
   url: string,
-  options: { connections: number; duration: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
+  options: { connections: number; duration: number; amount?: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
 ): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: options.connections,
     duration: options.duration,
+    ...(options.amount !== undefined ? { amount: options.amount } : {}),
     requests: [{ method: (options.method ?? 'GET') as 'GET', setupRequest: options.setupRequest as never }],
   });
 }
@@ -86,16 +87,21 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * backends and the load generator itself (autocannon, in this process, which competes for the
  * same cores), and the 1-minute load average at the end.
  */
-export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>): Promise<autocannon.Result> {
-  // BENCH_WARMUP seconds of the same load first, not reported (default 0: a cold cache, as after a start).
-  const warmup = Number(process.env['BENCH_WARMUP'] ?? 0);
-  if (warmup > 0) await load(server.url, { ...options, duration: warmup });
+export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>, passRequests?: number): Promise<autocannon.Result> {
+  // Warm-up, not reported (default none: a cold cache, as after a start): BENCH_WARMUP=<seconds>
+  // of the same load, or BENCH_WARMUP=pass for one pass over every distinct request of the bench
+  // (`passRequests`: each target once), so that the measured part is the steady state whatever
+  // the machine's load.
+  const warmupSetting = process.env['BENCH_WARMUP'] ?? '0';
+  const warmup = warmupSetting === 'pass' ? 'pass' : Number(warmupSetting);
+  if (warmup === 'pass' && passRequests !== undefined) await load(server.url, { ...options, amount: passRequests });
+  else if (typeof warmup === 'number' && warmup > 0) await load(server.url, { ...options, duration: warmup });
   await server.cpu();
   const before = process.cpuUsage();
   const result = await load(server.url, options);
   const generator = process.cpuUsage(before);
   const cpu = await server.cpu();
-  const withLoad = { ...extra, ...(warmup > 0 ? { warmupSeconds: warmup } : {}), load1: round2(loadavg()[0]!) };
+  const withLoad = { ...extra, ...(warmup === 'pass' ? { warmup: `${passRequests} requests` } : warmup > 0 ? { warmupSeconds: warmup } : {}), load1: round2(loadavg()[0]!) };
   report(name, result, withLoad);
   const requests = Math.max(1, result.requests.total);
   const loadgenMs = (generator.user + generator.system) / 1000;
@@ -116,9 +122,10 @@ export function report(name: string, result: autocannon.Result, extra: Record<st
 /**
  * A public read bench (search, availability): reads its targets from the `seed --scale` database,
  * starts the server, sends GETs at 64 connections for BENCH_SECONDS (default 10) with the path
- * `pathFor(i, targets)` for the i-th request, and reports.
+ * `pathFor(i, targets)` for the i-th request, and reports. `distinctRequests`: after how many
+ * requests the paths repeat (for BENCH_WARMUP=pass; default one per target).
  */
-export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string): Promise<void> {
+export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string, distinctRequests: (targets: T[]) => number = (t) => t.length): Promise<void> {
   const db = await openBenchDatabase();
   const size = await datasetSize(db);
   const targets = await targetsOf(db);
@@ -132,6 +139,7 @@ export async function runPublicReadBench<T>(name: string, targetsOf: (db: Databa
       name,
       { connections: 64, duration: Number(process.env['BENCH_SECONDS'] ?? 10), setupRequest: (req) => ({ ...req, path: pathFor(i++, targets) }) },
       { connections: 64, ...size },
+      distinctRequests(targets),
     );
   } finally {
     await server.stop();

@@ -138,10 +138,18 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       connectedOnce = true;
     });
     subscriber.on('error', (error: unknown) => options.logger?.warn({ err: error instanceof Error ? error.message : String(error) }, 'public cache subscriber error'));
-    subscribed = subscriber.subscribe(CHANNEL).then(
-      () => undefined,
-      () => undefined,
-    );
+    // Changes numbered before the subscription concern nothing cached here yet.
+    const redis = options.redis;
+    subscribed = subscriber
+      .subscribe(CHANNEL)
+      .then(() => redis.get(SEQ_KEY))
+      .then(
+        (value) => {
+          applied = Math.max(applied, Number(value ?? 0));
+          settleCatchingUp();
+        },
+        () => undefined,
+      );
   }
 
   /**
