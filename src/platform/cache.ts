@@ -60,6 +60,8 @@ const SEQ_KEY = 'hygie:public-cache:seq';
 const PUBLISH_SCRIPT = "local n = redis.call('INCR', KEYS[1]) redis.call('PUBLISH', ARGV[1], cjson.encode({seq = n, tags = cjson.decode(ARGV[2])})) return n";
 /** How long a writer or a reader waits for Redis before going on without it (see above). */
 const REDIS_WAIT_MS = 200;
+/** After this long, a numbered change whose message has not arrived is taken as lost. */
+const LOST_MESSAGE_MS = 5_000;
 
 export interface PublicCacheOptions {
   /**
@@ -153,13 +155,15 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
   }
 
   /**
-   * With Redis: resolves once this instance has applied every change published before the call
-   * (it reads the change counter with a GET sent after the call, then waits for the subscription
-   * to reach that number). Callers arriving together share one GET. When Redis does not answer
-   * within REDIS_WAIT_MS, or the messages do not arrive, everything cached is dropped instead:
-   * never serve what another instance may have changed.
+   * With Redis: resolves to true once this instance has applied every change published before the
+   * call (it reads the change counter with a GET sent after the call, then waits for the
+   * subscription to reach that number). Callers arriving together share one GET. When Redis does
+   * not answer within REDIS_WAIT_MS, or the messages have not arrived by then, it resolves to
+   * false: those callers read the database instead of the cache (nothing is dropped, so an
+   * overloaded instance does not lose its cache as well). A message still missing after
+   * LOST_MESSAGE_MS is taken as lost: everything cached is dropped.
    */
-  let syncWaiting: Array<() => void> = [];
+  let syncWaiting: Array<(trusted: boolean) => void> = [];
   let syncInFlight = false;
   const syncRound = () => {
     const batch = syncWaiting;
@@ -175,26 +179,27 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       ),
       timeout,
     ])
-      .then(async (upTo) => {
-        if (upTo === 'timeout') return bump([ALL]);
-        if (upTo <= applied) return;
-        const arrived = await Promise.race([new Promise<boolean>((resolve) => catchingUp.push({ upTo, resolve: () => resolve(true) })), timeout.then(() => false)]);
-        if (!arrived) {
+      .then(async (upTo): Promise<boolean> => {
+        if (upTo === 'timeout') return false;
+        if (upTo <= applied) return true;
+        setTimeout(() => {
+          if (applied >= upTo) return;
           bump([ALL]);
-          applied = Math.max(applied, upTo);
+          applied = upTo;
           settleCatchingUp();
-        }
+        }, LOST_MESSAGE_MS).unref();
+        return Promise.race([new Promise<boolean>((resolve) => catchingUp.push({ upTo, resolve: () => resolve(true) })), timeout.then(() => false)]);
       })
-      .finally(() => {
+      .then((trusted) => {
         clearTimeout(timer);
-        for (const resolve of batch) resolve();
+        for (const resolve of batch) resolve(trusted);
         syncInFlight = false;
         if (syncWaiting.length > 0) syncRound();
       });
   };
-  const synced = (): Promise<void> | undefined => {
+  const synced = (): Promise<boolean> | undefined => {
     if (!options.redis) return undefined;
-    return new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       syncWaiting.push(resolve);
       if (!syncInFlight) syncRound();
     });
@@ -238,10 +243,10 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
     },
     async through<T>(key: string, load: () => Promise<T>, tagsOf: (value: T) => readonly string[], weightOf?: (value: T) => number, lifetimeOf?: (value: T) => number | undefined): Promise<T> {
       const sync = synced();
-      if (sync) await sync;
-      const hit = cache.get<T>(key);
+      const trusted = sync ? await sync : true;
+      const hit = trusted ? cache.get<T>(key) : undefined;
       if (hit !== undefined) return hit;
-      const pending = loading.get(key);
+      const pending = trusted ? loading.get(key) : undefined;
       if (pending) {
         // Share the load in flight, unless it may have missed a change made since it began (then
         // its answer is not served to this later caller, who loads afresh), or it failed.
