@@ -101,7 +101,8 @@ export async function loadAndReport(server: BenchServer, name: string, options: 
   const result = await load(server.url, options);
   const generator = process.cpuUsage(before);
   const cpu = await server.cpu();
-  const withLoad = { ...extra, ...(warmup === 'pass' ? { warmup: `${passRequests} requests` } : warmup > 0 ? { warmupSeconds: warmup } : {}), load1: round2(loadavg()[0]!) };
+  const warmupDone = warmup === 'pass' ? (passRequests !== undefined ? { warmup: `${passRequests} requests` } : {}) : warmup > 0 ? { warmupSeconds: warmup } : {};
+  const withLoad = { ...extra, ...warmupDone, load1: round2(loadavg()[0]!) };
   report(name, result, withLoad);
   const requests = Math.max(1, result.requests.total);
   const loadgenMs = (generator.user + generator.system) / 1000;

@@ -157,18 +157,21 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
   /**
    * With Redis: resolves to true once this instance has applied every change published before the
    * call (it reads the change counter with a GET sent after the call, then waits for the
-   * subscription to reach that number). Callers arriving together share one GET. When Redis does
+   * subscription to reach that number). Callers arriving in one turn of the event loop share one GET. When Redis does
    * not answer within REDIS_WAIT_MS, or the messages have not arrived by then, it resolves to
    * false: those callers read the database instead of the cache (nothing is dropped, so an
    * overloaded instance does not lose its cache as well). A message still missing after
    * LOST_MESSAGE_MS is taken as lost: everything cached is dropped.
    */
   let syncWaiting: Array<(trusted: boolean) => void> = [];
-  let syncInFlight = false;
+  let syncScheduled = false;
+  // One GET per turn of the event loop for the callers that arrived during it; GETs of
+  // successive turns overlap (pipelined on one connection), so the Redis round trip adds
+  // latency but does not cap throughput.
   const syncRound = () => {
     const batch = syncWaiting;
     syncWaiting = [];
-    syncInFlight = true;
+    syncScheduled = false;
     const redis = options.redis!;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), REDIS_WAIT_MS)));
@@ -193,15 +196,16 @@ export function createPublicCache(options: PublicCacheOptions = {}): PublicCache
       .then((trusted) => {
         clearTimeout(timer);
         for (const resolve of batch) resolve(trusted);
-        syncInFlight = false;
-        if (syncWaiting.length > 0) syncRound();
       });
   };
   const synced = (): Promise<boolean> | undefined => {
     if (!options.redis) return undefined;
     return new Promise<boolean>((resolve) => {
       syncWaiting.push(resolve);
-      if (!syncInFlight) syncRound();
+      if (!syncScheduled) {
+        syncScheduled = true;
+        setImmediate(syncRound);
+      }
     });
   };
 
