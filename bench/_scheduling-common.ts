@@ -2,6 +2,7 @@
 // it, print one JSON line per figure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { loadConfigFromProcess } from '../src/config.js';
@@ -14,8 +15,10 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(): Promise<BenchServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/_scheduling-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts `script` (default: the Hygie bench server) with BENCH_NODE_OPTIONS (space-separated) before it. */
+export async function startBenchServer(script = 'bench/_scheduling-server.ts'): Promise<BenchServer> {
+  const nodeOptions = (process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -66,24 +69,44 @@ export function emit(bench: string, value: number, unit: string, extra: Record<s
 
 export async function load(
   url: string,
-  options: { connections: number; duration: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
+  options: { connections: number; duration: number; amount?: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
 ): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: options.connections,
     duration: options.duration,
+    ...(options.amount !== undefined ? { amount: options.amount } : {}),
     requests: [{ method: (options.method ?? 'GET') as 'GET', setupRequest: options.setupRequest as never }],
   });
 }
 
-/** Runs the load and reports its figures, with the server's and PostgreSQL's CPU per request. */
-export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>): Promise<autocannon.Result> {
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Runs the load and reports its figures, with the CPU per request of the server, its PostgreSQL
+ * backends and the load generator itself (autocannon, in this process, which competes for the
+ * same cores), and the 1-minute load average at the end.
+ */
+export async function loadAndReport(server: BenchServer, name: string, options: Parameters<typeof load>[1], extra: Record<string, unknown>, passRequests?: number): Promise<autocannon.Result> {
+  // Warm-up, not reported (default none: a cold cache, as after a start): BENCH_WARMUP=<seconds>
+  // of the same load, or BENCH_WARMUP=pass for one pass over every distinct request of the bench
+  // (`passRequests`: each target once), so that the measured part is the steady state whatever
+  // the machine's load.
+  const warmupSetting = process.env['BENCH_WARMUP'] ?? '0';
+  const warmup = warmupSetting === 'pass' ? 'pass' : Number(warmupSetting);
+  if (warmup === 'pass' && passRequests !== undefined) await load(server.url, { ...options, amount: passRequests });
+  else if (typeof warmup === 'number' && warmup > 0) await load(server.url, { ...options, duration: warmup });
   await server.cpu();
+  const before = process.cpuUsage();
   const result = await load(server.url, options);
+  const generator = process.cpuUsage(before);
   const cpu = await server.cpu();
-  report(name, result, extra);
+  const warmupDone = warmup === 'pass' ? (passRequests !== undefined ? { warmup: `${passRequests} requests` } : {}) : warmup > 0 ? { warmupSeconds: warmup } : {};
+  const withLoad = { ...extra, ...warmupDone, load1: round2(loadavg()[0]!) };
+  report(name, result, withLoad);
   const requests = Math.max(1, result.requests.total);
-  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: Math.round((cpu.nodeMs / requests) * 100) / 100, postgres: Math.round((cpu.pgMs / requests) * 100) / 100, ...extra });
+  const loadgenMs = (generator.user + generator.system) / 1000;
+  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: round2(cpu.nodeMs / requests), postgres: round2(cpu.pgMs / requests), loadgen: round2(loadgenMs / requests), ...withLoad });
   return result;
 }
 
@@ -100,9 +123,10 @@ export function report(name: string, result: autocannon.Result, extra: Record<st
 /**
  * A public read bench (search, availability): reads its targets from the `seed --scale` database,
  * starts the server, sends GETs at 64 connections for BENCH_SECONDS (default 10) with the path
- * `pathFor(i, targets)` for the i-th request, and reports.
+ * `pathFor(i, targets)` for the i-th request, and reports. `distinctRequests`: after how many
+ * requests the paths repeat (for BENCH_WARMUP=pass; default one per target).
  */
-export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string): Promise<void> {
+export async function runPublicReadBench<T>(name: string, targetsOf: (db: Database) => Promise<T[]>, pathFor: (i: number, targets: T[]) => string, distinctRequests: (targets: T[]) => number = (t) => t.length): Promise<void> {
   const db = await openBenchDatabase();
   const size = await datasetSize(db);
   const targets = await targetsOf(db);
@@ -116,6 +140,7 @@ export async function runPublicReadBench<T>(name: string, targetsOf: (db: Databa
       name,
       { connections: 64, duration: Number(process.env['BENCH_SECONDS'] ?? 10), setupRequest: (req) => ({ ...req, path: pathFor(i++, targets) }) },
       { connections: 64, ...size },
+      distinctRequests(targets),
     );
   } finally {
     await server.stop();

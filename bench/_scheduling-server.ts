@@ -9,6 +9,7 @@ import { openVault } from '../src/modules/vault/index.js';
 import { loadConfigFromProcess } from '../src/config.js';
 import { createLogger } from '../src/platform/log.js';
 import { openMigratedDatabase } from '../src/server.js';
+import { connectGuardRedis } from '../src/modules/guard/index.js';
 import { testAuthenticator } from '../test/helpers/scheduling-auth.js';
 
 const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent', PORT: '0' });
@@ -17,10 +18,12 @@ if (!config.databaseUrl) {
   process.exit(2);
 }
 const db = await openMigratedDatabase(config);
-const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db) });
+// With REDIS_URL, as a fleet of instances runs: guard counters and public cache invalidations
+// go through Redis (and public answers are cached for a minute instead of 5 s).
+const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
+const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db), ...(redis ? { guard: { redis } } : {}) });
+if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
 await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);
 // SIGUSR2: print the CPU time this process and its PostgreSQL backends used since the last
 // SIGUSR2 ("CPU node_ms=… pg_ms=…"), so that benches can report CPU per request, a figure that a
 // crowded machine disturbs far less than requests per second.
@@ -51,6 +54,10 @@ process.on('SIGUSR2', () => {
     console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)}`);
   });
 });
+// Only now, with the SIGUSR2 handler in place (a signal before it would kill the process), say
+// where we listen: the bench sends SIGUSR2 as soon as it knows.
+const address = app.server.address();
+console.log(`PORT=${typeof address === 'object' && address ? address.port : 0}`);
 process.on('SIGTERM', () => {
   void app.close().then(() => db.close()).then(() => process.exit(0));
 });

@@ -13,4 +13,11 @@ await runPublicReadBench(
     const near = n % 2 === 0 ? encodeURIComponent(place.city) : place.postal_code;
     return `/api/v1/search/practitioners?specialty=${SPECIALTIES[n % SPECIALTIES.length]!.code}&near=${near}&limit=10`;
   },
+  // The paths repeat after lcm(specialties, places, 2) requests.
+  (places) => lcm(lcm(SPECIALTIES.length, places.length), 2),
 );
+
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
+}

@@ -28,6 +28,11 @@ import { createRecordsModule, insertPatientFile } from './modules/records/index.
 import { createTeleconsultModule } from './modules/teleconsult/index.js';
 import { e2eDocumentsRoutes } from './modules/e2e-documents/index.js';
 
+/** Lifetime of public cache entries when Redis tells every instance of each change. */
+export const PUBLIC_CACHE_TTL_SHARED_MS = 60_000;
+/** Lifetime of public cache entries without Redis: how long another instance's change may go unseen. */
+export const PUBLIC_CACHE_TTL_LOCAL_MS = 5_000;
+
 export interface AppDeps {
   config: Config;
   db: Database;
@@ -166,8 +171,12 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
   // Public directory and availability answers, shared by the directory (which invalidates it on
-  // its changes) and scheduling; with Redis, invalidations reach the other instances at once.
-  const publicCache = createPublicCache({ ...(guardDeps?.redis ? { redis: guardDeps.redis } : {}), logger });
+  // its changes) and scheduling; with Redis, invalidations reach the other instances at once, so
+  // entries may live a minute (PUBLIC_CACHE_TTL_SHARED_MS); without it, another instance's booking
+  // may stay unseen here until the entry ages out, so they live 5 s.
+  const publicCache = createPublicCache(
+    guardDeps?.redis ? { redis: guardDeps.redis, ttlMs: PUBLIC_CACHE_TTL_SHARED_MS, logger } : { ttlMs: PUBLIC_CACHE_TTL_LOCAL_MS, logger },
+  );
   app.addHook('onClose', () => publicCache.close());
   await app.register(directoryRoutes({ db, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });

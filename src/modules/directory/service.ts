@@ -36,7 +36,7 @@ export function createDirectoryService(deps: { db: Database; store: DirectorySto
    */
   async function write<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const result = await db.withTenant(establishmentId, fn);
-    deps.cache?.invalidateAll();
+    await deps.cache?.invalidateAll();
     return result;
   }
   const view = (p: { id: string; first_name: string; last_name: string; rpps: string; specialty_code: string; languages: string[]; teleconsult: boolean }) => ({

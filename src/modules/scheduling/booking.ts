@@ -88,7 +88,10 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
     return found;
   }
 
-  /** Public search and availability show this practitioner's time afresh (after a commit, or a lost race). */
+  /**
+   * Public search and availability show this practitioner's time afresh (after a commit, or a lost
+   * race); awaited, so that with Redis the other instances have been told before the caller hears back.
+   */
   const changed = (practitionerId: string) => deps.cache.invalidate(practitionerTag(practitionerId));
 
   async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {
@@ -233,7 +236,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           );
           return result;
         });
-        changed(agenda.practitioner_id);
+        await changed(agenda.practitioner_id);
         return result;
       } catch (error) {
         // Retries of one request that raced each other: the first one took the slot (or the key),
@@ -245,7 +248,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
         }
         if (isPgError(error, '23P01') || (error instanceof DomainError && error.code === 'slot_taken')) {
           // Someone took it, maybe through another instance: what this one shows is stale.
-          changed(agenda.practitioner_id);
+          await changed(agenda.practitioner_id);
           throw error instanceof DomainError ? error : new DomainError('slot_taken');
         }
         throw error;
@@ -274,7 +277,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
         await offerFreedSlot(store, tx, appointment, deps.now());
         return present({ ...appointment, status: 'cancelled' }, agenda.time_zone);
       });
-      if (practitionerId) changed(practitionerId);
+      if (practitionerId) await changed(practitionerId);
       return result;
     },
 
@@ -304,11 +307,11 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           await audit(tx, actor, { establishmentId: appointment.establishment_id, role }, 'appointment.reschedule', appointment.id, appointment.patient_id);
           return present({ ...appointment, starts_at: new Date(start), ends_at: new Date(end) }, agenda.time_zone);
         });
-        if (practitionerId) changed(practitionerId);
+        if (practitionerId) await changed(practitionerId);
         return result;
       } catch (error) {
         if (isPgError(error, '23P01') || (error instanceof DomainError && error.code === 'slot_taken')) {
-          if (practitionerId) changed(practitionerId);
+          if (practitionerId) await changed(practitionerId);
           throw error instanceof DomainError ? error : new DomainError('slot_taken');
         }
         throw error;

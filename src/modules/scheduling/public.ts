@@ -11,7 +11,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { freeSlots, openTime, type Interval } from './availability.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
-import { DAY, decodeIdCursor, encodeIdCursor, formatInstant, invalid, windowFrom } from './time.js';
+import { DAY, MINUTE, decodeIdCursor, encodeIdCursor, formatInstant, invalid, windowFrom } from './time.js';
 import type { SearchQuery } from './schemas.js';
 
 export const motiveRules = (m: MotiveRow) => ({
@@ -49,6 +49,20 @@ export function slotsOf(
   return out.sort((a, b) => a.start - b.start);
 }
 
+/**
+ * How long, from `now`, every one of these slots stays offered by the clock alone: until the first
+ * one passes its motive's minimum notice. A cached answer must not outlive that (bookings and
+ * configuration changes invalidate it besides). Infinity for no slot.
+ */
+export function offeredFor(slots: ReadonlyArray<Interval & { motiveId: string }>, motives: readonly MotiveRow[], now: number): number {
+  let until = Infinity;
+  for (const s of slots) {
+    const motive = motives.find((m) => m.id === s.motiveId);
+    until = Math.min(until, s.start - (motive?.min_notice_minutes ?? 0) * MINUTE);
+  }
+  return until - now;
+}
+
 /** The cache tag of everything public that shows a practitioner's agendas or free time. */
 export const practitionerTag = (practitionerId: string): string => `practitioner:${practitionerId}`;
 
@@ -80,18 +94,27 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
 
     async availability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
       const key = `availability:${practitionerId}:${query.motiveId}:${query.from ?? ''}:${query.to ?? ''}`;
-      return cache.through(key, () => loadAvailability(practitionerId, query), () => [practitionerTag(practitionerId)], (answer) => answer.slots.length + 1);
+      const { answer } = await cache.through(
+        key,
+        () => loadAvailability(practitionerId, query),
+        () => [practitionerTag(practitionerId)],
+        ({ answer }) => answer.slots.length + 1,
+        ({ lifetimeMs }) => lifetimeMs,
+      );
+      return answer;
     },
 
     async search(query: SearchQuery) {
       if (!query.specialty && !query.near) throw invalid('querystring', 'give a specialty, a place (near) or both');
       const key = `search:${JSON.stringify([query.specialty ?? '', query.near?.trim().toLowerCase() ?? '', query.from ?? '', query.to ?? '', query.teleconsult ?? '', query.limit ?? '', query.cursor ?? ''])}`;
-      return cache.through(
+      const { answer } = await cache.through(
         key,
         () => loadSearch(query),
-        (answer) => answer.items.map((i) => practitionerTag(i.practitionerId)),
-        (answer) => answer.items.reduce((n, i) => n + 1 + i.nextSlots.length, 1),
+        ({ answer }) => answer.items.map((i) => practitionerTag(i.practitionerId)),
+        ({ answer }) => answer.items.reduce((n, i) => n + 1 + i.nextSlots.length, 1),
+        ({ lifetimeMs }) => lifetimeMs,
       );
+      return answer;
     },
   };
 
@@ -134,7 +157,10 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
       const wide = { start: window.start - DAY, end: window.end + DAY };
       const details = await store.loadAgendaDetails(tx, [agenda.agenda_id], [agenda.practitioner_id], wide, false, now);
       const slots = slotsOf(agenda, [motive], details.exceptions, details.busy, window, now);
-      return { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) };
+      return {
+        answer: { slots: slots.map((s) => ({ start: formatInstant(s.start, agenda.time_zone), end: formatInstant(s.end, agenda.time_zone) })) },
+        lifetimeMs: offeredFor(slots, [motive], now),
+      };
     });
   }
 
@@ -171,9 +197,11 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
         query.teleconsult === true,
         now,
       );
+      let lifetimeMs = Infinity;
       const items = page.map((r) => {
         const own = motives.filter((m) => m.agenda_id === r.agenda_id && (!query.teleconsult || m.teleconsult));
         const next = slotsOf(r, own, exceptions, busy.filter((b) => b.practitionerId === r.practitioner_id), window, now, 3).slice(0, 3);
+        lifetimeMs = Math.min(lifetimeMs, offeredFor(next, own, now));
         return {
           practitionerId: r.practitioner_id,
           name: `${r.first_name} ${r.last_name}`,
@@ -184,7 +212,7 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
           nextSlots: next.map((s) => ({ start: formatInstant(s.start, r.time_zone), end: formatInstant(s.end, r.time_zone), motiveId: s.motiveId })),
         };
       });
-      return { items, nextCursor: rows.length > limit ? encodeIdCursor(page[page.length - 1]!.agenda_id) : null };
+      return { answer: { items, nextCursor: rows.length > limit ? encodeIdCursor(page[page.length - 1]!.agenda_id) : null }, lifetimeMs };
     });
   }
 }

@@ -1,6 +1,6 @@
 // Public and patient routes of scheduling. Handlers validate, authenticate (config.auth), call one
 // service function and present its result.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../platform/http/context.js';
@@ -24,6 +24,22 @@ import {
   StatusResponse,
 } from './schemas.js';
 
+/**
+ * Public answers come from the public cache as the same object on every hit: their JSON (from the
+ * route's response schema, fast-json-stringify) is kept beside them, so that a hit is not
+ * serialised again. Weakly held: it goes when the cache drops the entry.
+ */
+const serialized = new WeakMap<object, string>();
+function sendPublic(reply: FastifyReply, answer: object): FastifyReply {
+  let json = serialized.get(answer);
+  if (json === undefined) {
+    // The route's schema serialiser returns a string (only custom serialisers return buffers).
+    json = String(reply.serialize(answer));
+    serialized.set(answer, json);
+  }
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
 const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 200 })) });
 
 export function schedulingPlugin(services: { publicScheduling: PublicScheduling; booking: Booking; views: AppointmentViews }): FastifyPluginAsync {
@@ -42,7 +58,7 @@ export function schedulingPlugin(services: { publicScheduling: PublicScheduling;
           response: { 200: SearchResponse },
         },
       },
-      async (request) => publicScheduling.search(request.query),
+      async (request, reply) => sendPublic(reply, await publicScheduling.search(request.query)),
     );
 
     app.get(
@@ -51,7 +67,7 @@ export function schedulingPlugin(services: { publicScheduling: PublicScheduling;
         config: { auth: 'public' },
         schema: { tags: ['directory'], summary: 'Public profile of a practitioner, with visit motives', params: PractitionerParams, response: { 200: ProfileResponse } },
       },
-      async (request) => publicScheduling.profile(request.params.id),
+      async (request, reply) => sendPublic(reply, await publicScheduling.profile(request.params.id)),
     );
 
     app.get(
@@ -66,7 +82,7 @@ export function schedulingPlugin(services: { publicScheduling: PublicScheduling;
           response: { 200: AvailabilityResponse },
         },
       },
-      async (request) => publicScheduling.availability(request.params.id, request.query),
+      async (request, reply) => sendPublic(reply, await publicScheduling.availability(request.params.id, request.query)),
     );
 
     app.post(

@@ -77,7 +77,7 @@ export function createAgendaSettings(deps: { db: Database; store: SchedulingStor
    */
   async function write<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const result = await db.withTenant(establishmentId, fn);
-    deps.cache.invalidateAll();
+    await deps.cache.invalidateAll();
     return result;
   }
 

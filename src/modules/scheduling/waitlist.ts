@@ -191,7 +191,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
         };
       });
       // The later appointment was cancelled (and maybe offered on): public free time changed.
-      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
+      if (practitionerId) await deps.cache.invalidate(practitionerTag(practitionerId));
       return result;
     },
 
@@ -211,7 +211,7 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
         }
         await audit(tx, actor, entry.establishment_id, 'waitlist.withdraw', [entry.id], entry.patient_id);
       });
-      if (practitionerId) deps.cache.invalidate(practitionerTag(practitionerId));
+      if (practitionerId) await deps.cache.invalidate(practitionerTag(practitionerId));
     },
   };
 }
