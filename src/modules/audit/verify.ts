@@ -39,6 +39,8 @@ export interface StreamReport {
   checkpoints: number;
   /** Highest sequence number covered by a valid signed checkpoint. */
   sealedUpTo: string | null;
+  /** Events the binary read (PostgreSQL) handed to the reference path: rows it could not decode exactly, or a mismatch. */
+  rereads: number;
   problem: VerifyProblem | null;
 }
 
@@ -111,6 +113,7 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
     pending: await store.pendingCount(exec, stream),
     checkpoints: 0,
     sealedUpTo: null,
+    rereads: 0,
     problem: null,
   };
 
@@ -267,6 +270,7 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
     if (fallbacks >= 3) read = 'pages';
   }
   if (read === 'copy') read = 'done';
+  report.rereads = fallbacks;
 
   // Elsewhere (PGlite), or after too many fallbacks: pages of JSON rows. The next pages are fetched
   // while this one is hashed (on PostgreSQL over separate connections, so the server works on them
