@@ -117,7 +117,11 @@ export function createAccessGate(deps: {
   async function evaluate(tx: Tx, actor: Actor, request: Omit<AccessRequest, 'patientIds'>, patientIds: string[]) {
     const ids = [...new Set(patientIds)];
     const userId = actor.kind === 'user' ? actor.userId : null;
-    const facts = await store.accessFacts(tx, userId, ids, sqlSources);
+    // The session's copy of the role only chooses which facts to fetch with the role; the decision
+    // uses the role read now, and a user who has become a practitioner since gets the rest read.
+    const likelyPractitioner = actor.kind === 'user' && actor.memberships.some((m) => m.establishmentId === request.establishmentId && m.role === 'practitioner');
+    let facts = await store.accessFacts(tx, userId, ids, sqlSources, { practitionerFacts: likelyPractitioner });
+    if (!likelyPractitioner && facts.role === 'practitioner') facts = await store.accessFacts(tx, userId, ids, sqlSources);
     const { ctx, role } = actorContext(actor, request.establishmentId, facts.role);
     const existing = facts.patients;
     const own = new Set<string>();

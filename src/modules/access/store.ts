@@ -23,8 +23,25 @@ export function createAccessStore() {
      * ownPatients, careRelationships and activeBreakGlass would run; extra care tests (another
      * module's, e.g. appointments) are OR-ed into the care relationship.
      */
-    async accessFacts(tx: Tx, userId: string | null, patientIds: string[], extraCare: CareRelationshipSql[] = []): Promise<AccessFacts> {
+    async accessFacts(
+      tx: Tx,
+      userId: string | null,
+      patientIds: string[],
+      extraCare: CareRelationshipSql[] = [],
+      options: { practitionerFacts: boolean } = { practitionerFacts: true },
+    ): Promise<AccessFacts> {
       const user = sql<string>`${userId}::uuid`;
+      if (!options.practitionerFacts) {
+        // The same statement without the practitioner's parts (cheaper to plan); care and
+        // break-the-glass then read false and none.
+        const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean }>`
+          select m.role, p.id, coalesce(m.role is null and p.account_user_id = ${user}, false) as own
+          from (select (select role from memberships where user_id = ${user} limit 1) as role) m
+          left join patients p on p.id = any(${patientIds}::uuid[])`.execute(tx);
+        const patients: AccessFacts['patients'] = new Map();
+        for (const r of rows) if (r.id !== null) patients.set(r.id, { own: r.own, care: false, breakGlassReason: null });
+        return { role: rows[0]?.role ?? undefined, patients };
+      }
       const patient = sql<string>`p.id`;
       const care = [
         sql<boolean>`exists (

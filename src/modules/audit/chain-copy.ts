@@ -1,17 +1,18 @@
 // The verifier's fast read of a chain on PostgreSQL: one `COPY … TO STDOUT (FORMAT binary)` of the
-// chain links joined to their events, every column in PostgreSQL's binary form, decoded here
-// straight into the ChainableEvent that canonical.ts hashes. Compared with paged selects of a JSON
-// text per event, the server skips building and printing JSON (most of its time) and Node skips
-// the driver's row objects, the JSON parse and the hex decoding of hashes.
+// chain links joined to their events, every column in PostgreSQL's binary form, from which the
+// canonical text of canonical.ts is written byte by byte and hashed. Compared with paged selects of
+// a JSON text per event, the server skips building and printing JSON (most of its time), and Node
+// skips the driver's row objects, JSON.parse, the hex decoding of hashes and a string per value.
 //
-// What is hashed is unchanged: the same canonicalEvent() over the same column values. Where the
-// binary decoding cannot give exactly what the JSON path would (a NULL inside an array, a
-// multi-dimensional array, an instant outside years 1–9999), the row is reported as undecodable
-// and the verifier re-reads that event through the reference path (store.chainRows) before
+// What is hashed is unchanged: canonicalEvent()'s bytes for the same column values. Where this
+// decoding cannot give exactly what the reference path would (a NULL inside an array, an instant
+// outside years 1–9999, a value of an unexpected size), the row is reported as undecodable and
+// the verifier re-reads that event through the reference path (store.chainRows) before
 // concluding anything; so is any event whose hash does not match.
 import type pg from 'pg';
 import { copyOut } from '../../platform/db/copy.js';
-import { chainHash, type ChainableEvent } from './canonical.js';
+import { hash as oneShotHash } from 'node:crypto';
+import { CANONICAL_VERSION } from './canonical.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const FIELDS = 20;
@@ -37,7 +38,8 @@ const COPY_SQL = `copy (
 /** One chain link as the walk sees it. */
 export interface CopiedLink {
   seq: number;
-  eventId: string;
+  /** The event's id; a function when it is to be read from the row only if needed (during onLink only). */
+  eventId: string | (() => string);
   hash: Buffer;
   /** The recomputed hash; null when the event is gone; undefined when the row needs the reference path. */
   computed: Buffer | null | undefined;
@@ -88,23 +90,12 @@ class Reader {
     this.p += 4;
     return n;
   }
-  skip(): void {
-    const n = this.len();
-    if (n > 0) this.p += n;
-  }
   uuid(): string | null {
     const n = this.len();
     if (n < 0) return null;
     if (n !== 16) throw new Undecodable();
     const s = uuidAt(this.b, this.p);
     this.p += 16;
-    return s;
-  }
-  text(): string | null {
-    const n = this.len();
-    if (n < 0) return null;
-    const s = this.b.toString('utf8', this.p, this.p + n);
-    this.p += n;
     return s;
   }
   bytes(): Buffer | null {
@@ -121,37 +112,174 @@ class Reader {
     this.p += 8;
     return v;
   }
-  instant(): string | null {
-    const n = this.len();
-    if (n < 0) return null;
-    const s = instantAt(this.b, this.p);
-    this.p += 8;
-    return s;
+}
+
+// The canonical text (canonical.ts), written as UTF-8 bytes straight from the binary columns, with
+// no JavaScript string per value: the same bytes canonicalEvent() would give for the decoded event
+// (uuids in lowercase hex; a text with no byte that JSON escapes copied as it is, any other
+// through JSON.stringify). test/audit-verify-copy.test.ts holds the two to each other.
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const NULL_TEXT = Buffer.from('null', 'latin1');
+const PREFIX_TEXT = `[${JSON.stringify(CANONICAL_VERSION)},"`;
+
+class CanonicalWriter {
+  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** Bytes written; the first 32 hold the previous hash. */
+  n = 32;
+
+  ensure(extra: number): void {
+    if (this.n + extra <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + extra));
+    this.buf.copy(grown, 0, 0, this.n);
+    this.buf = grown;
   }
-  /** A one-dimensional array without NULL elements (ndim 0 is the empty array). */
-  array(element: 'uuid' | 'text'): string[] | null {
-    const n = this.len();
-    if (n < 0) return null;
-    const end = this.p + n;
-    const b = this.b;
-    const ndim = b.readInt32BE(this.p);
-    this.p += 12; // ndim, has-null flag, element type
-    const out: string[] = [];
-    if (ndim === 0) {
-      this.p = end;
-      return out;
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.n++] = c;
+  }
+  ascii(s: string): void {
+    this.ensure(s.length);
+    this.n += this.buf.write(s, this.n, 'latin1');
+  }
+  nul(): void {
+    this.ensure(4);
+    NULL_TEXT.copy(this.buf, this.n);
+    this.n += 4;
+  }
+  uuid(b: Buffer, p: number): void {
+    this.ensure(38);
+    const out = this.buf;
+    let n = this.n;
+    out[n++] = QUOTE;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) out[n++] = 0x2d;
+      const v = b[p + i]!;
+      out[n++] = HEX_DIGITS[v >> 4]!;
+      out[n++] = HEX_DIGITS[v & 15]!;
     }
+    out[n++] = QUOTE;
+    this.n = n;
+  }
+  text(b: Buffer, p: number, len: number): void {
+    for (let i = p; i < p + len; i++) {
+      const c = b[i]!;
+      if (c < 0x20 || c === QUOTE || c === 0x5c) {
+        const json = JSON.stringify(b.toString('utf8', p, p + len));
+        this.ensure(json.length * 3);
+        this.n += this.buf.write(json, this.n, 'utf8');
+        return;
+      }
+    }
+    this.ensure(len + 2);
+    this.buf[this.n++] = QUOTE;
+    b.copy(this.buf, this.n, p, p + len);
+    this.n += len;
+    this.buf[this.n++] = QUOTE;
+  }
+}
+
+/** Field readers writing the canonical JSON of each value; Undecodable where the reference path must decide. */
+function writeUuid(r: Reader, w: CanonicalWriter, nullable: boolean): void {
+  const n = r.b.readInt32BE(r.p);
+  r.p += 4;
+  if (n < 0) {
+    if (!nullable) throw new Undecodable();
+    w.nul();
+    return;
+  }
+  if (n !== 16) throw new Undecodable();
+  w.uuid(r.b, r.p);
+  r.p += 16;
+}
+function writeText(r: Reader, w: CanonicalWriter, nullable: boolean): void {
+  const n = r.b.readInt32BE(r.p);
+  r.p += 4;
+  if (n < 0) {
+    if (!nullable) throw new Undecodable();
+    w.nul();
+    return;
+  }
+  w.text(r.b, r.p, n);
+  r.p += n;
+}
+function writeInstant(r: Reader, w: CanonicalWriter): void {
+  const n = r.b.readInt32BE(r.p);
+  r.p += 4;
+  if (n !== 8) throw new Undecodable();
+  w.byte(QUOTE);
+  w.ascii(instantAt(r.b, r.p));
+  w.byte(QUOTE);
+  r.p += 8;
+}
+function writeArray(r: Reader, w: CanonicalWriter, element: 'uuid' | 'text'): void {
+  const n = r.b.readInt32BE(r.p);
+  r.p += 4;
+  if (n < 0) throw new Undecodable();
+  const end = r.p + n;
+  const ndim = r.b.readInt32BE(r.p);
+  r.p += 12; // ndim, has-null flag, element type
+  w.byte(0x5b);
+  if (ndim !== 0) {
     if (ndim !== 1) throw new Undecodable();
-    const count = b.readInt32BE(this.p);
-    this.p += 8; // dimension, lower bound
+    const count = r.b.readInt32BE(r.p);
+    r.p += 8; // dimension, lower bound
     for (let i = 0; i < count; i++) {
-      const v = element === 'uuid' ? this.uuid() : this.text();
-      if (v === null) throw new Undecodable();
-      out.push(v);
+      if (i > 0) w.byte(COMMA);
+      // A NULL element: the reference path decides (it throws for ids, writes null for text).
+      if (element === 'uuid') writeUuid(r, w, false);
+      else writeText(r, w, false);
     }
-    if (this.p !== end) throw new Undecodable();
-    return out;
   }
+  if (r.p !== end) throw new Undecodable();
+  w.byte(0x5d);
+}
+
+/** The canonical bytes of the event whose e.id field the reader is on, after prev; returns the chain hash. */
+function hashEvent(r: Reader, w: CanonicalWriter, prev: Buffer, seq: number): Buffer {
+  w.n = 0;
+  w.ensure(32);
+  prev.copy(w.buf, 0, 0, 32);
+  w.n = 32;
+  w.ascii(PREFIX_TEXT);
+  w.ascii(String(seq));
+  w.ascii('",');
+  writeUuid(r, w, false); // id
+  w.byte(COMMA);
+  writeUuid(r, w, true); // establishment_id
+  w.byte(COMMA);
+  writeInstant(r, w); // at
+  w.byte(COMMA);
+  writeText(r, w, false); // actor_kind
+  w.byte(COMMA);
+  writeUuid(r, w, true); // actor_user_id
+  w.byte(COMMA);
+  writeText(r, w, true); // actor_role
+  w.byte(COMMA);
+  writeUuid(r, w, true); // session_id
+  w.byte(COMMA);
+  writeUuid(r, w, true); // api_key_id
+  w.byte(COMMA);
+  writeText(r, w, true); // ip
+  w.byte(COMMA);
+  writeText(r, w, false); // action
+  w.byte(COMMA);
+  writeText(r, w, true); // resource_kind
+  w.byte(COMMA);
+  writeArray(r, w, 'uuid'); // resource_ids
+  w.byte(COMMA);
+  writeArray(r, w, 'uuid'); // patient_ids
+  w.byte(COMMA);
+  writeArray(r, w, 'text'); // categories
+  w.byte(COMMA);
+  writeText(r, w, true); // purpose
+  w.byte(COMMA);
+  writeText(r, w, true); // reason
+  w.byte(COMMA);
+  writeText(r, w, false); // outcome
+  w.byte(0x5d);
+  return oneShotHash('sha256', w.buf.subarray(0, w.n), 'buffer');
 }
 
 function required<T>(v: T | null): T {
@@ -173,6 +301,7 @@ export async function copyChain(
 ): Promise<void> {
   await client.query(`select set_config('hygie.verify_stream', $1, false), set_config('hygie.verify_after', $2, false)`, [stream, String(afterSeq)]);
   const r = new Reader();
+  const w = new CanonicalWriter();
   let pending: Buffer | null = null;
   let headerDone = false;
   let stopped = false;
@@ -210,38 +339,18 @@ export async function copyChain(
       const linkEventId = required(r.uuid());
       const hash = required(r.bytes());
       let link: CopiedLink;
-      const id = r.uuid();
-      if (id === null) {
+      const idAt = r.p + 4;
+      if (b.readInt32BE(r.p) < 0) {
         link = { seq, eventId: linkEventId, hash, computed: null };
-        for (let i = 4; i < FIELDS; i++) r.skip();
       } else {
         let computed: Buffer | undefined;
         try {
-          const event: ChainableEvent = {
-            id,
-            establishmentId: r.uuid(),
-            at: required(r.instant()),
-            actorKind: required(r.text()),
-            actorUserId: r.uuid(),
-            actorRole: r.text(),
-            sessionId: r.uuid(),
-            apiKeyId: r.uuid(),
-            ip: r.text(),
-            action: required(r.text()),
-            resourceKind: r.text(),
-            resourceIds: required(r.array('uuid')),
-            patientIds: required(r.array('uuid')),
-            categories: required(r.array('text')),
-            purpose: r.text(),
-            reason: r.text(),
-            outcome: required(r.text()),
-          };
-          computed = chainHash(prev, String(seq), event);
+          computed = hashEvent(r, w, prev, seq);
         } catch (e) {
           if (!(e instanceof Undecodable)) throw e;
           computed = undefined;
         }
-        link = { seq, eventId: id, hash, computed };
+        link = { seq, eventId: () => uuidAt(b, idAt), hash, computed };
       }
       r.p = end;
       // The next link is chained on this one's stored hash: if it differs from the computed one,

@@ -182,31 +182,32 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
    * One chain link, in order: computed is its recomputed hash, null when its event is gone,
    * undefined when the event could not be put in canonical form. False when the walk must stop.
    */
-  const accept = (seq: number, eventId: string, stored: Buffer, computed: Buffer | null | undefined): boolean => {
+  const accept = (seq: number, eventIdOf: string | (() => string), stored: Buffer, computed: Buffer | null | undefined): boolean => {
+    const eventId = (): string => (typeof eventIdOf === 'string' ? eventIdOf : eventIdOf());
     if (seq !== nextSeq) {
       const missing = BigInt(seq) - BigInt(nextSeq);
       fail({
         kind: 'gap',
-        eventId,
+        eventId: eventId(),
         seq: String(seq),
-        message: `event ${eventId} (seq ${seq}) follows seq ${nextSeq - 1}: ${missing} event(s) before it were deleted`,
+        message: `event ${eventId()} (seq ${seq}) follows seq ${nextSeq - 1}: ${missing} event(s) before it were deleted`,
       });
       return false;
     }
     if (computed === null) {
-      fail({ kind: 'deleted', eventId, seq: String(seq), message: `event ${eventId} (seq ${seq}) was deleted` });
+      fail({ kind: 'deleted', eventId: eventId(), seq: String(seq), message: `event ${eventId()} (seq ${seq}) was deleted` });
       return false;
     }
     if (computed === undefined || !computed.equals(stored)) {
       fail({
         kind: 'altered',
-        eventId,
+        eventId: eventId(),
         seq: String(seq),
-        message: `event ${eventId} (seq ${seq}) does not match the chain: edited, reordered or inserted`,
+        message: `event ${eventId()} (seq ${seq}) does not match the chain: edited, reordered or inserted`,
       });
       return false;
     }
-    firstEventAfterSeal ??= eventId;
+    firstEventAfterSeal ??= eventId();
     if (nextSeq === nextSealSeq) {
       const sealSeq = sealSeqs[sealIndex]!;
       for (const c of expected.get(sealSeq)!) {
