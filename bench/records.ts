@@ -2,6 +2,7 @@
 // existence, audit append; decryption of every field) and clinical entry writes (gate, sealing,
 // append), with 16 concurrent callers over a pool of 10. Targets: ≥ 2,000 reads/s, ≥ 500 writes/s.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { loadavg } from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/platform/db/database.js';
@@ -17,9 +18,18 @@ import { createBenchDatabase, report } from './lib.js';
 const DURATION_MS = Number(process.env['BENCH_DURATION'] ?? 8) * 1000;
 const CONCURRENCY = 16;
 
+// Round trips to the database: every statement the pg client sends (BEGIN and COMMIT included).
+let statements = 0;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements += 1;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
 async function run(label: string, op: (i: number) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < 200; i++) await op(i); // warm-up: keys unwrapped and cached, plans prepared
   let done = 0;
+  const statements0 = statements;
   const latencies: number[] = [];
   const end = Date.now() + DURATION_MS;
   const started = Date.now();
@@ -40,6 +50,7 @@ async function run(label: string, op: (i: number) => Promise<unknown>): Promise<
   report(`records.${label}.throughput`, done / seconds, 'ops/s', { concurrency: CONCURRENCY, seconds: Math.round(seconds), loadAverage: Math.round(loadavg()[0]! * 10) / 10 });
   // Node CPU per operation (the database's is apart): a figure that holds on a busy machine.
   report(`records.${label}.node_cpu_per_op`, (cpu.user + cpu.system) / 1000 / done, 'ms');
+  report(`records.${label}.round_trips_per_op`, (statements - statements0) / done, 'statements');
   report(`records.${label}.latency_p99`, latencies[Math.floor(latencies.length * 0.99)] ?? 0, 'ms');
 }
 

@@ -113,6 +113,28 @@ describe('staff roles', () => {
     }
   });
 
+  it("decides on the role read now, never on the session's copy of it, either way", async () => {
+    const practitioner = staffActor(data, A, 'practitioner', 2) as Extract<Actor, { kind: 'user' }>;
+    const patient = filesOf(data, A)[6]!;
+    await t.db.withTenant(A, (tx) =>
+      addCareRelationship(tx, { establishmentId: A, patientId: patient.id, practitionerUserId: practitioner.userId, kind: 'care_team' }),
+    );
+    // A session that says secretary (or nothing) for a practitioner in a care relationship: the
+    // gate still finds the relationship.
+    const staleSecretary: Actor = { ...practitioner, memberships: practitioner.memberships.map((m) => ({ ...m, role: 'secretary' as const })) };
+    expect((await read(staleSecretary, A, [patient.id], ['clinical'])).allowed).toEqual([patient.id]);
+    expect((await read({ ...practitioner, memberships: [] }, A, [patient.id], ['clinical'])).allowed).toEqual([patient.id]);
+    // A practitioner made secretary since the session began: no clinical content, whatever the session says.
+    const membership = await t.db.owner.selectFrom('memberships').selectAll().where('user_id', '=', practitioner.userId).where('establishment_id', '=', A).executeTakeFirstOrThrow();
+    await t.db.withTenant(A, (tx) => tx.updateTable('memberships').set({ role: 'secretary' }).where('id', '=', membership.id).execute());
+    try {
+      expect(await refusal(read(practitioner, A, [patient.id], ['clinical']))).toBe('not_found');
+      expect((await read(practitioner, A, [patient.id], ['identity'])).allowed).toEqual([patient.id]);
+    } finally {
+      await t.db.withTenant(A, (tx) => tx.updateTable('memberships').set({ role: membership.role }).where('id', '=', membership.id).execute());
+    }
+  });
+
   it('a batch returns only the allowed patients and records the others as denied', async () => {
     const secretary = staffActor(data, A, 'secretary');
     const ours = filesOf(data, A).slice(5, 7).map((f) => f.id);

@@ -2,15 +2,19 @@
 // meters (guard) and records (audit) the access, then runs the caller's data function. If the
 // audit append fails, the access fails; refusals are recorded and answered as "not found".
 import type { Database, Tx } from '../../platform/db/database.js';
+import type { StaffRole } from '../../platform/db/schema.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent, type DataCategory } from '../audit/index.js';
 import type { AccessMeter } from '../guard/index.js';
 import { decide, type AccessAction, type ActorContext, type Decision, type Subject } from './policy.js';
-import type { AccessStore } from './store.js';
+import type { AccessStore, CareRelationshipSql } from './store.js';
 
-/** Another module's evidence of care relationships (e.g. scheduling: an appointment within 12 months). */
-export type RelationshipSource = (tx: Tx, query: { practitionerUserId: string; patientIds: string[] }) => Promise<Set<string>>;
+/**
+ * Another module's evidence of care relationships (e.g. scheduling: an appointment within 12
+ * months): either a query of its own, or, better, a SQL test the gate folds into its one query.
+ */
+export type RelationshipSource = ((tx: Tx, query: { practitionerUserId: string; patientIds: string[] }) => Promise<Set<string>>) | { sql: CareRelationshipSql };
 
 export interface AccessRequest {
   actor: Actor;
@@ -81,9 +85,11 @@ export function createAccessGate(deps: {
   relationshipSources?: RelationshipSource[];
 }): AccessGate {
   const { db, store, meter } = deps;
-  const sources = deps.relationshipSources ?? [];
+  const sources = (deps.relationshipSources ?? []).filter((s) => typeof s === 'function');
+  const sqlSources = (deps.relationshipSources ?? []).flatMap((s) => (typeof s === 'function' ? [] : [s.sql]));
 
-  async function resolveActor(tx: Tx, actor: Actor, establishmentId: string): Promise<{ ctx: ActorContext; role: string | null }> {
+  /** The policy's view of the actor, given the user's role read now (accessFacts or findRole). */
+  function actorContext(actor: Actor, establishmentId: string, userRole: StaffRole | undefined): { ctx: ActorContext; role: string | null } {
     switch (actor.kind) {
       case 'system':
         return { ctx: { kind: 'system', name: actor.name }, role: null };
@@ -91,32 +97,52 @@ export function createAccessGate(deps: {
         return actor.establishmentId === establishmentId
           ? { ctx: { kind: 'api_key', apiKeyId: actor.apiKeyId, scopes: actor.scopes }, role: null }
           : { ctx: { kind: 'outsider' }, role: null };
-      case 'user': {
-        // Read the membership now rather than trusting the session's copy: a revoked role stops
-        // working on the next request (ASVS 8.3.2).
-        const role = await store.findRole(tx, actor.userId);
-        if (role) return { ctx: { kind: 'staff', userId: actor.userId, role }, role };
+      case 'user':
+        // The membership read now rather than the session's copy: a revoked role stops working on
+        // the next request (ASVS 8.3.2).
+        if (userRole) return { ctx: { kind: 'staff', userId: actor.userId, role: userRole }, role: userRole };
         return { ctx: { kind: 'patient', userId: actor.userId }, role: 'patient' };
-      }
     }
   }
 
-  async function evaluate(tx: Tx, ctx: ActorContext, request: AccessRequest, patientIds: string[]) {
+  async function resolveActor(tx: Tx, actor: Actor, establishmentId: string): Promise<{ ctx: ActorContext; role: string | null }> {
+    return actorContext(actor, establishmentId, actor.kind === 'user' ? await store.findRole(tx, actor.userId) : undefined);
+  }
+
+  /**
+   * Who the actor is here and what holds for each requested patient, read in one query
+   * (store.accessFacts: role, existence, own file, care relationship, break-the-glass), then the
+   * policy's decisions. Relationship sources that are not SQL run after it, for the rest.
+   */
+  async function evaluate(tx: Tx, actor: Actor, request: Omit<AccessRequest, 'patientIds'>, patientIds: string[]) {
     const ids = [...new Set(patientIds)];
-    const existing = await store.existingPatients(tx, ids);
-    const known = ids.filter((id) => existing.has(id));
-    let own = new Set<string>();
-    let care = new Set<string>();
-    let breakGlass = new Map<string, string>();
-    if (ctx.kind === 'patient') own = await store.ownPatients(tx, ctx.userId, known);
-    if (ctx.kind === 'staff' && ctx.role === 'practitioner' && known.length > 0) {
-      care = await store.careRelationships(tx, ctx.userId, known);
-      for (const source of sources) {
-        const rest = known.filter((id) => !care.has(id));
-        if (rest.length === 0) break;
-        for (const id of await source(tx, { practitionerUserId: ctx.userId, patientIds: rest })) care.add(id);
+    const userId = actor.kind === 'user' ? actor.userId : null;
+    // The session's copy of the role only chooses which facts to fetch with the role; the decision
+    // uses the role read now, and a user who has become a practitioner since gets the rest read.
+    const likelyPractitioner = actor.kind === 'user' && actor.memberships.some((m) => m.establishmentId === request.establishmentId && m.role === 'practitioner');
+    let facts = await store.accessFacts(tx, userId, ids, sqlSources, { practitionerFacts: likelyPractitioner });
+    if (!likelyPractitioner && facts.role === 'practitioner') facts = await store.accessFacts(tx, userId, ids, sqlSources);
+    const { ctx, role } = actorContext(actor, request.establishmentId, facts.role);
+    const existing = facts.patients;
+    const own = new Set<string>();
+    const care = new Set<string>();
+    const breakGlass = new Map<string, string>();
+    for (const [id, f] of existing) {
+      if (ctx.kind === 'patient' && f.own) own.add(id);
+      if (ctx.kind === 'staff' && ctx.role === 'practitioner') {
+        if (f.care) care.add(id);
+        else if (f.breakGlassReason !== null) breakGlass.set(id, f.breakGlassReason);
       }
-      breakGlass = await store.activeBreakGlass(tx, ctx.userId, known.filter((id) => !care.has(id)));
+    }
+    if (ctx.kind === 'staff' && ctx.role === 'practitioner') {
+      for (const source of sources) {
+        const rest = [...existing.keys()].filter((id) => !care.has(id));
+        if (rest.length === 0) break;
+        for (const id of await source(tx, { practitionerUserId: ctx.userId, patientIds: rest })) {
+          care.add(id);
+          breakGlass.delete(id);
+        }
+      }
     }
     const subjects: Subject[] = ids.map((patientId) => ({
       patientId,
@@ -133,7 +159,7 @@ export function createAccessGate(deps: {
     // forever without a signal).
     const readsNothing = ctx.kind === 'staff' && (ctx.role === 'admin' || ctx.role === 'security_officer');
     const misses = ids.filter((id) => !existing.has(id) || (ctx.kind === 'patient' && !own.has(id)) || readsNothing);
-    return { decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
+    return { ctx, role, decisions: decide(ctx, request.action, request.categories, subjects), breakGlass, misses };
   }
 
   function auditBase(request: Omit<AccessRequest, 'patientIds'>, role: string | null) {
@@ -206,9 +232,8 @@ export function createAccessGate(deps: {
     async access(request, fn) {
       type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
-        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
-        const evaluated = await evaluate(tx, ctx, request, request.patientIds);
-        const { decisions, breakGlass } = evaluated;
+        const evaluated = await evaluate(tx, request.actor, request, request.patientIds);
+        const { role, decisions, breakGlass } = evaluated;
         const allowed = decisions.filter((d) => d.allowed);
         const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
         if (denied.length > 0) {
@@ -265,10 +290,9 @@ export function createAccessGate(deps: {
     async list(request, fetch, patientOf, resourceIdOf) {
       type Outcome = { kind: 'ok'; rows: Awaited<ReturnType<typeof fetch>> } | { kind: 'verdict'; verdict: Verdict };
       const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
-        const { ctx, role } = await resolveActor(tx, request.actor, request.establishmentId);
         const rows = await fetch(tx);
         const ids = [...new Set(rows.map(patientOf).filter((id): id is string => id !== null))];
-        const { decisions, breakGlass } = await evaluate(tx, ctx, { ...request, patientIds: ids }, ids);
+        const { role, decisions, breakGlass } = await evaluate(tx, request.actor, request, ids);
         const allowed = decisions.filter((d) => d.allowed);
         const allowedSet = new Set(allowed.map((d) => d.patientId));
         const visible = rows.filter((r) => patientOf(r) === null || allowedSet.has(patientOf(r)!));

@@ -1,10 +1,70 @@
 // SQL of the access module. Every method runs inside the gate's tenant transaction.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
 import type { StaffRole } from '../../platform/db/schema.js';
 
+/** A care-relationship test folded into the gate's query: true when the practitioner user cares for the patient. */
+export type CareRelationshipSql = (practitionerUserId: RawBuilder<string>, patientId: RawBuilder<string>) => RawBuilder<boolean>;
+
+export interface AccessFacts {
+  /** The actor's role in the transaction's establishment (none: a patient account, or not a user). */
+  role: StaffRole | undefined;
+  /** The requested ids that are files of the establishment, with what holds for each. */
+  patients: Map<string, { own: boolean; care: boolean; breakGlassReason: string | null }>;
+}
+
 export function createAccessStore() {
   return {
+    /**
+     * Everything the gate decides on, in one statement (one round trip): the user's role, read now,
+     * which ids are files of the establishment, and for each: the acting patient's own file (when
+     * the user has no role), an active care relationship and an unexpired break-the-glass grant
+     * (when the role is practitioner). Each part is the query findRole, existingPatients,
+     * ownPatients, careRelationships and activeBreakGlass would run; extra care tests (another
+     * module's, e.g. appointments) are OR-ed into the care relationship.
+     */
+    async accessFacts(
+      tx: Tx,
+      userId: string | null,
+      patientIds: string[],
+      extraCare: CareRelationshipSql[] = [],
+      options: { practitionerFacts: boolean } = { practitionerFacts: true },
+    ): Promise<AccessFacts> {
+      const user = sql<string>`${userId}::uuid`;
+      if (!options.practitionerFacts) {
+        // The same statement without the practitioner's parts (cheaper to plan); care and
+        // break-the-glass then read false and none.
+        const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean }>`
+          select m.role, p.id, coalesce(m.role is null and p.account_user_id = ${user}, false) as own
+          from (select (select role from memberships where user_id = ${user} limit 1) as role) m
+          left join patients p on p.id = any(${patientIds}::uuid[])`.execute(tx);
+        const patients: AccessFacts['patients'] = new Map();
+        for (const r of rows) if (r.id !== null) patients.set(r.id, { own: r.own, care: false, breakGlassReason: null });
+        return { role: rows[0]?.role ?? undefined, patients };
+      }
+      const patient = sql<string>`p.id`;
+      const care = [
+        sql<boolean>`exists (
+          select 1 from care_relationships cr
+          where cr.practitioner_user_id = ${user} and cr.patient_id = p.id and cr.revoked_at is null
+            and cr.valid_from <= now() and (cr.valid_until is null or cr.valid_until > now()))`,
+        ...extraCare.map((f) => f(user, patient)),
+      ];
+      const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean; care: boolean; break_glass: string | null }>`
+        select m.role, p.id,
+               coalesce(m.role is null and p.account_user_id = ${user}, false) as own,
+               coalesce(m.role = 'practitioner' and (${sql.join(care, sql` or `)}), false) as care,
+               case when m.role = 'practitioner' then (
+                 select g.reason from break_glass_grants g
+                 where g.user_id = ${user} and g.patient_id = p.id and g.expires_at > now()
+                 order by g.created_at desc limit 1) end as break_glass
+        from (select (select role from memberships where user_id = ${user} limit 1) as role) m
+        left join patients p on p.id = any(${patientIds}::uuid[])`.execute(tx);
+      const patients: AccessFacts['patients'] = new Map();
+      for (const r of rows) if (r.id !== null) patients.set(r.id, { own: r.own, care: r.care, breakGlassReason: r.care ? null : r.break_glass });
+      return { role: rows[0]?.role ?? undefined, patients };
+    },
+
     /** The actor's role in the transaction's establishment, read now (revocations apply at once). */
     async findRole(tx: Tx, userId: string): Promise<StaffRole | undefined> {
       const row = await tx.selectFrom('memberships').select('role').where('user_id', '=', userId).executeTakeFirst();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalEvent, chainHash, checkpointMessage, GENESIS_HASH, type ChainableEvent } from './canonical.js';
+import { canonicalEvent, canonicalEventReference, chainHash, checkpointMessage, GENESIS_HASH, type ChainableEvent } from './canonical.js';
 
 const uuid = fc.uuid();
 const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null });
@@ -26,6 +26,27 @@ const event: fc.Arbitrary<ChainableEvent> = fc.record({
 });
 
 describe('canonical audit events and the chain hash', () => {
+  it('builds exactly the text of its definition (JSON.stringify of the array), for any values', () => {
+    const anyText = fc.string({ unit: 'binary' });
+    const anyEvent = event.chain((e) =>
+      fc.record({ action: anyText, resourceKind: nullable(anyText), purpose: nullable(anyText), reason: nullable(anyText), ip: nullable(anyText), categories: fc.array(anyText, { maxLength: 3 }), outcome: anyText, actorRole: nullable(anyText) }).map((t) => ({ ...e, ...t })),
+    );
+    fc.assert(
+      fc.property(anyEvent, fc.bigInt({ min: 1n, max: 2n ** 62n }), (e, seq) => {
+        expect(canonicalEvent(seq, e)).toBe(canonicalEventReference(seq, e));
+        expect(canonicalEvent(seq.toString(), e)).toBe(canonicalEventReference(seq, e));
+      }),
+    );
+    // Categories may hold a NULL element as PostgreSQL gives it; ids may not (both forms throw).
+    const e = { id: '0190A000-0000-7000-8000-000000000001', establishmentId: null, at: '2026-01-01T00:00:00.000000', actorKind: 'system', actorUserId: null, actorRole: null, sessionId: null, apiKeyId: null, ip: null, action: 'a"\\\u2028', resourceKind: null, resourceIds: [], patientIds: [], categories: [null as unknown as string, 'x'], purpose: null, reason: null, outcome: 'allowed' };
+    expect(canonicalEvent(1n, e)).toBe(canonicalEventReference(1n, e));
+    expect(canonicalEvent(1n, e)).toBe(
+      '["hygie-audit-v1","1","0190a000-0000-7000-8000-000000000001",null,"2026-01-01T00:00:00.000000","system",null,null,null,null,null,"a\\"\\\\\u2028",null,[],[],[null,"x"],null,null,"allowed"]',
+    );
+    expect(() => canonicalEvent(1n, { ...e, patientIds: [null as unknown as string] })).toThrow();
+    expect(() => canonicalEventReference(1n, { ...e, patientIds: [null as unknown as string] })).toThrow();
+  });
+
   it('is deterministic and covers every field: changing any one field changes the hash', () => {
     fc.assert(
       fc.property(event, event, fc.bigInt({ min: 1n, max: 1n << 40n }), (e, other, seq) => {

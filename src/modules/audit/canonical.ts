@@ -57,7 +57,8 @@ export const CANONICAL_COLUMNS = [
   'outcome',
 ] as const;
 
-export function canonicalEvent(seq: bigint | string, e: ChainableEvent): string {
+/** The canonical form as its definition reads: JSON.stringify of the array (tests hold the fast form to it). */
+export function canonicalEventReference(seq: bigint | string, e: ChainableEvent): string {
   return JSON.stringify([
     CANONICAL_VERSION,
     typeof seq === 'string' ? seq : seq.toString(),
@@ -79,6 +80,66 @@ export function canonicalEvent(seq: bigint | string, e: ChainableEvent): string 
     e.reason,
     e.outcome,
   ]);
+}
+
+// The same text built piece by piece: JSON.stringify of an array is '[' + its elements'
+// JSON.stringify joined by ',' + ']', so this is byte for byte canonicalEventReference (a property
+// test holds them equal), at a third of the cost for the sealer and the verifier.
+const q = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s));
+const qLower = (s: string | null): string => (s === null ? 'null' : JSON.stringify(s.toLowerCase()));
+function qList(list: readonly (string | null)[], lower: boolean): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    // A NULL element (as PostgreSQL may give it) is written as JSON.stringify would write it; an
+    // id list with one makes toLowerCase throw, as in the reference form.
+    const v = list[i]!;
+    out += (i === 0 ? '' : ',') + (lower ? JSON.stringify(v.toLowerCase()) : q(v));
+  }
+  return out + ']';
+}
+
+const PREFIX = `[${JSON.stringify(CANONICAL_VERSION)},`;
+
+export function canonicalEvent(seq: bigint | string, e: ChainableEvent): string {
+  return (
+    PREFIX +
+    JSON.stringify(typeof seq === 'string' ? seq : seq.toString()) +
+    ',' +
+    JSON.stringify(e.id.toLowerCase()) +
+    ',' +
+    qLower(e.establishmentId) +
+    ',' +
+    JSON.stringify(e.at) +
+    ',' +
+    JSON.stringify(e.actorKind) +
+    ',' +
+    qLower(e.actorUserId) +
+    ',' +
+    q(e.actorRole) +
+    ',' +
+    qLower(e.sessionId) +
+    ',' +
+    qLower(e.apiKeyId) +
+    ',' +
+    q(e.ip) +
+    ',' +
+    JSON.stringify(e.action) +
+    ',' +
+    q(e.resourceKind) +
+    ',' +
+    qList(e.resourceIds, true) +
+    ',' +
+    qList(e.patientIds, true) +
+    ',' +
+    qList(e.categories, false) +
+    ',' +
+    q(e.purpose) +
+    ',' +
+    q(e.reason) +
+    ',' +
+    JSON.stringify(e.outcome) +
+    ']'
+  );
 }
 
 // The sealer and the verifier hash millions of events: one reused scratch buffer and a one-shot

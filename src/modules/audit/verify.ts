@@ -7,7 +7,9 @@ import type { DB } from '../../platform/db/schema.js';
 import { chainHash, checkpointMessage, GENESIS_HASH } from './canonical.js';
 import { keyIdOf, verifySignature, type AuditKeyring } from './keys.js';
 import type { CheckpointRecord } from './sealer.js';
-import { createAuditStore, establishmentOf, eventFromJson, streamOf, type CheckpointRow } from './store.js';
+import { withRawClient } from '../../platform/db/database.js';
+import { copyChain } from './chain-copy.js';
+import { createAuditStore, establishmentOf, eventFromJson, streamOf, type ChainRow, type CheckpointRow } from './store.js';
 
 export type ProblemKind =
   | 'altered' // the event no longer hashes to its chain link: edited, reordered or inserted
@@ -37,6 +39,8 @@ export interface StreamReport {
   checkpoints: number;
   /** Highest sequence number covered by a valid signed checkpoint. */
   sealedUpTo: string | null;
+  /** Events the binary read (PostgreSQL) handed to the reference path: rows it could not decode exactly, or a mismatch. */
+  rereads: number;
   problem: VerifyProblem | null;
 }
 
@@ -52,7 +56,10 @@ export interface VerifyOptions {
   keyring?: AuditKeyring | undefined;
   /** Checkpoints kept outside the database (exported or appended by the sealer). */
   externalCheckpoints?: CheckpointRecord[] | undefined;
+  /** Page size of the reference path (PGlite, or rows the binary COPY hands back). */
   pageSize?: number;
+  /** false: read through the reference path only, even on PostgreSQL (tests compare the two). */
+  binaryCopy?: boolean;
 }
 
 interface ExpectedCheckpoint {
@@ -106,6 +113,7 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
     pending: await store.pendingCount(exec, stream),
     checkpoints: 0,
     sealedUpTo: null,
+    rereads: 0,
     problem: null,
   };
 
@@ -159,10 +167,9 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   }
   const maxExpected = [...expected.keys()].reduce((m, s) => (s > m ? s : m), 0n);
 
-  // Walk the chain in order, recomputing every hash. The next pages are fetched while this one
-  // is hashed (on PostgreSQL over separate connections, so the server works on them at once).
-  // Sequence numbers are plain numbers in this loop (a stream never nears 2^53 events), and the
-  // signed checkpoints are met in order, so the per-event work is one decode and one hash.
+  // Walk the chain in order, recomputing every hash. Sequence numbers are plain numbers in this
+  // walk (a stream never nears 2^53 events), and the signed checkpoints are met in order, so the
+  // per-event work is one decode and one hash.
   let prev = GENESIS_HASH;
   let nextSeq = 1;
   let lastGoodSeal = 0n;
@@ -170,73 +177,121 @@ async function verifyStream(exec: Kysely<DB>, stream: string, options: VerifyOpt
   const sealSeqs = [...expected.keys()].filter((s) => s > 0n).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   let sealIndex = 0;
   let nextSealSeq = sealSeqs.length > 0 ? Number(sealSeqs[0]) : Infinity;
-  const maxSeq = await store.maxSeq(exec, stream);
-  const step = BigInt(pageSize);
-  const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainRows(exec, stream, after, after + step) : Promise.resolve(null));
-  const ahead = 3;
-  const inFlight = Array.from({ length: ahead }, (_, i) => fetchFrom(BigInt(i) * step));
-  walk: for (let from = 0n; ; from += step) {
-    const page = await inFlight.shift()!;
-    if (page === null) break;
-    inFlight.push(fetchFrom(from + BigInt(ahead) * step));
-    for (const link of page) {
-      if (Number(link.seq) !== nextSeq) {
-        const missing = BigInt(link.seq) - BigInt(nextSeq);
-        fail({
-          kind: 'gap',
-          eventId: link.eventId,
-          seq: link.seq,
-          message: `event ${link.eventId} (seq ${link.seq}) follows seq ${nextSeq - 1}: ${missing} event(s) before it were deleted`,
-        });
-        break walk;
-      }
-      if (link.event === null) {
-        fail({ kind: 'deleted', eventId: link.eventId, seq: link.seq, message: `event ${link.eventId} (seq ${link.seq}) was deleted` });
-        break walk;
-      }
-      let hash: Buffer | undefined;
-      try {
-        hash = chainHash(prev, link.seq, eventFromJson(link.event));
-      } catch {
-        hash = undefined; // a row of a shape the canonical form does not know: altered
-      }
-      if (hash === undefined || !hash.equals(link.hash)) {
-        fail({
-          kind: 'altered',
-          eventId: link.eventId,
-          seq: link.seq,
-          message: `event ${link.eventId} (seq ${link.seq}) does not match the chain: edited, reordered or inserted`,
-        });
-        break walk;
-      }
-      firstEventAfterSeal ??= link.eventId;
-      if (nextSeq === nextSealSeq) {
-        const seq = sealSeqs[sealIndex]!;
-        for (const c of expected.get(seq)!) {
-          if (!c.hash.equals(hash)) {
-            fail({
-              kind: 'checkpoint_mismatch',
-              eventId: firstEventAfterSeal,
-              seq: (lastGoodSeal + 1n).toString(),
-              message:
-                `the chain at seq ${seq} differs from the checkpoint signed at ${c.signedAt} (${c.source}): ` +
-                `events between seq ${lastGoodSeal + 1n} and ${seq} were rewritten, the first of them being ${firstEventAfterSeal}`,
-            });
-            break walk;
-          }
-        }
-        lastGoodSeal = seq;
-        firstEventAfterSeal = null;
-        sealIndex++;
-        nextSealSeq = sealIndex < sealSeqs.length ? Number(sealSeqs[sealIndex]) : Infinity;
-      }
-      prev = hash;
-      nextSeq++;
-      report.events++;
+
+  /**
+   * One chain link, in order: computed is its recomputed hash, null when its event is gone,
+   * undefined when the event could not be put in canonical form. False when the walk must stop.
+   */
+  const accept = (seq: number, eventIdOf: string | (() => string), stored: Buffer, computed: Buffer | null | undefined): boolean => {
+    const eventId = (): string => (typeof eventIdOf === 'string' ? eventIdOf : eventIdOf());
+    if (seq !== nextSeq) {
+      const missing = BigInt(seq) - BigInt(nextSeq);
+      fail({
+        kind: 'gap',
+        eventId: eventId(),
+        seq: String(seq),
+        message: `event ${eventId()} (seq ${seq}) follows seq ${nextSeq - 1}: ${missing} event(s) before it were deleted`,
+      });
+      return false;
     }
+    if (computed === null) {
+      fail({ kind: 'deleted', eventId: eventId(), seq: String(seq), message: `event ${eventId()} (seq ${seq}) was deleted` });
+      return false;
+    }
+    if (computed === undefined || !computed.equals(stored)) {
+      fail({
+        kind: 'altered',
+        eventId: eventId(),
+        seq: String(seq),
+        message: `event ${eventId()} (seq ${seq}) does not match the chain: edited, reordered or inserted`,
+      });
+      return false;
+    }
+    firstEventAfterSeal ??= eventId();
+    if (nextSeq === nextSealSeq) {
+      const sealSeq = sealSeqs[sealIndex]!;
+      for (const c of expected.get(sealSeq)!) {
+        if (!c.hash.equals(computed)) {
+          fail({
+            kind: 'checkpoint_mismatch',
+            eventId: firstEventAfterSeal,
+            seq: (lastGoodSeal + 1n).toString(),
+            message:
+              `the chain at seq ${sealSeq} differs from the checkpoint signed at ${c.signedAt} (${c.source}): ` +
+              `events between seq ${lastGoodSeal + 1n} and ${sealSeq} were rewritten, the first of them being ${firstEventAfterSeal}`,
+          });
+          return false;
+        }
+      }
+      lastGoodSeal = sealSeq;
+      firstEventAfterSeal = null;
+      sealIndex++;
+      nextSealSeq = sealIndex < sealSeqs.length ? Number(sealSeqs[sealIndex]) : Infinity;
+    }
+    prev = computed;
+    nextSeq++;
+    report.events++;
+    return true;
+  };
+
+  /** The reference path: a chain row as store.chainRows reads it (JSON text, decoded by eventFromJson). */
+  const acceptRow = (link: ChainRow): boolean => {
+    let computed: Buffer | null | undefined = null;
+    if (link.event !== null) {
+      try {
+        computed = chainHash(prev, link.seq, eventFromJson(link.event));
+      } catch {
+        computed = undefined; // a row of a shape the canonical form does not know: altered
+      }
+    }
+    return accept(Number(link.seq), link.eventId, link.hash, computed);
+  };
+
+  // On PostgreSQL, one binary COPY of the whole chain (chain-copy.ts). A row it cannot decode, or
+  // whose hash does not match, is read again through the reference path before any conclusion;
+  // the COPY then resumes after it. After three such rows, the rest is read the reference way.
+  let fallbacks = 0;
+  let read: 'copy' | 'pages' | 'done' = options.binaryCopy === false ? 'pages' : 'copy';
+  while (read === 'copy' && firstProblem === null) {
+    let recheck: number | undefined;
+    const copied = await withRawClient(exec, (client) =>
+      copyChain(client, stream, nextSeq - 1, prev, (link) => {
+        if (link.seq === nextSeq && link.computed !== null && (link.computed === undefined || !link.computed.equals(link.hash))) {
+          recheck = link.seq;
+          return false;
+        }
+        return accept(link.seq, link.eventId, link.hash, link.computed);
+      }),
+    );
+    if (copied === undefined) read = 'pages'; // not PostgreSQL
+    if (copied === undefined || recheck === undefined) break;
+    fallbacks++;
+    const rows = await store.chainRows(exec, stream, BigInt(recheck - 1), BigInt(recheck));
+    for (const row of rows) if (!acceptRow(row)) break;
+    if (fallbacks >= 3) read = 'pages';
   }
-  // Let prefetches still in flight settle before the caller's transaction moves on.
-  await Promise.all(inFlight.map((p) => p.catch(() => null)));
+  if (read === 'copy') read = 'done';
+  report.rereads = fallbacks;
+
+  // Elsewhere (PGlite), or after too many fallbacks: pages of JSON rows. The next pages are fetched
+  // while this one is hashed (on PostgreSQL over separate connections, so the server works on them
+  // at once).
+  if (read === 'pages' && firstProblem === null) {
+    const maxSeq = await store.maxSeq(exec, stream);
+    const step = BigInt(pageSize);
+    const fetchFrom = (after: bigint) => (after < maxSeq ? store.chainRows(exec, stream, after, after + step) : Promise.resolve(null));
+    const ahead = 3;
+    const first = BigInt(nextSeq - 1);
+    const inFlight = Array.from({ length: ahead }, (_, i) => fetchFrom(first + BigInt(i) * step));
+    walk: for (let from = first; ; from += step) {
+      const page = await inFlight.shift()!;
+      if (page === null) break;
+      inFlight.push(fetchFrom(from + BigInt(ahead) * step));
+      for (const link of page) if (!acceptRow(link)) break walk;
+    }
+    // Let prefetches still in flight settle before the caller's transaction moves on.
+    await Promise.all(inFlight.map((p) => p.catch(() => null)));
+  }
   if (!firstProblem && maxExpected >= BigInt(nextSeq)) {
     fail({
       kind: 'truncated',

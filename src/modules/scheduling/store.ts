@@ -108,21 +108,6 @@ export function createSchedulingStore() {
      * Patients among these with whom the practitioner (by user id) has an appointment in the last
      * twelve months or upcoming, not cancelled: the appointment-based care relationship.
      */
-    async patientsSeenByPractitionerUser(tx: Tx, practitionerUserId: string, patientIds: string[]): Promise<Set<string>> {
-      if (patientIds.length === 0) return new Set();
-      const rows = await tx
-        .selectFrom('appointments')
-        .innerJoin('practitioners', 'practitioners.id', 'appointments.practitioner_id')
-        .select('appointments.patient_id')
-        .distinct()
-        .where('practitioners.user_id', '=', practitionerUserId)
-        .where('appointments.patient_id', 'in', patientIds)
-        .where('appointments.status', '!=', 'cancelled')
-        .where(sql<boolean>`appointments.starts_at > now() - interval '12 months'`)
-        .execute();
-      return new Set(rows.map((r) => r.patient_id));
-    },
-
     /** Patients among these with a confirmed appointment starting within [from, to] (optionally with one practitioner). */
     async patientsWithAppointmentsBetween(tx: Tx, patientIds: string[], from: Date, to: Date, practitionerUserId: string | null): Promise<Set<string>> {
       if (patientIds.length === 0) return new Set();

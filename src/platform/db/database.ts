@@ -6,7 +6,7 @@
 // rows of one establishment, row-level security enforced) or `withPlatform` (global tables only,
 // no establishment rows visible). Both run as the application role, which has no BYPASSRLS.
 import { mkdirSync } from 'node:fs';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../../config.js';
 import type { DB } from './schema.js';
@@ -100,8 +100,63 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
   }
 }
 
+// A few owner-side maintenance reads (audit verify) need the protocol's COPY, which Kysely does
+// not speak. withRawClient() reaches the pg client behind a Kysely connection (or transaction) by
+// sending this marker through it: the pool wrapper below answers it itself, handing the client to
+// the caller while Kysely holds the connection, so nothing else runs on it meanwhile.
+const RAW_CLIENT_MARKER = '/* hygie: raw client */';
+interface RawClientToken {
+  fn: (client: pg.ClientBase) => Promise<void>;
+  ran: boolean;
+}
+const isRawClientToken = (x: unknown): x is RawClientToken => typeof x === 'object' && x !== null && typeof (x as RawClientToken).fn === 'function';
+
+function wrapPool(pool: pg.Pool, rawClients: boolean): PostgresPool {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = {
+          query: ((text: unknown, params?: unknown) => {
+            if (text === RAW_CLIENT_MARKER && Array.isArray(params) && isRawClientToken(params[0])) {
+              const token = params[0];
+              const empty = { command: 'SELECT', rowCount: 0, rows: [] };
+              if (!rawClients) return Promise.resolve(empty);
+              token.ran = true;
+              return token.fn(client).then(() => empty);
+            }
+            return (client.query as (t: unknown, p?: unknown) => unknown)(text, params);
+          }) as PostgresPoolClient['query'],
+          release: () => client.release(),
+        };
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}
+
+/**
+ * Runs fn with the pg client behind exec (its transaction's connection when exec is one), on
+ * PostgreSQL; resolves to undefined, without running fn, on PGlite or any other executor.
+ */
+export async function withRawClient<T>(exec: Kysely<DB>, fn: (client: pg.ClientBase) => Promise<T>): Promise<{ value: T } | undefined> {
+  let value: T | undefined;
+  const token: RawClientToken = {
+    fn: async (client) => {
+      value = await fn(client);
+    },
+    ran: false,
+  };
+  await exec.executeQuery(CompiledQuery.raw(RAW_CLIENT_MARKER, [token]));
+  return token.ran ? { value: value as T } : undefined;
+}
+
 function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdown: () => Promise<void>): Database {
-  const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const owner = new Kysely<DB>({ dialect: new PostgresDialect({ pool: wrapPool(pool, kind === 'postgres') }) });
   let closed = false;
 
   const asApp = async <T>(establishmentId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T> =>
