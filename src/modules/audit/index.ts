@@ -8,7 +8,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AuditEventsTable } from '../../platform/db/schema.js';
 import type { Insertable } from 'kysely';
-import { createAccessLogService } from './access-log.js';
+import { createAccessLogService, type ActorNames } from './access-log.js';
 import { auditPlugin } from './routes.js';
 import { createAuditStore } from './store.js';
 
@@ -16,7 +16,7 @@ export { createAuditSealer, sealPending, signCheckpoints, appendCheckpointRecord
 export { verifyAuditLog, readCheckpointsFile, formatVerifyReport, VerifyAccessError, type VerifyReport, type VerifyProblem } from './verify.js';
 export { keyringFromConfig, fileKeyring, derivedKeyring, type AuditKeyring } from './keys.js';
 export { sealedEventsSince, type SealedEvent } from './forward.js';
-export { createAccessLogService, type AccessLogService, type AccessLogPage } from './access-log.js';
+export { createAccessLogService, type AccessLogService, type AccessLogPage, type ActorNames } from './access-log.js';
 export { PLATFORM_STREAM } from './store.js';
 export { exportCheckpoints } from './export.js';
 
@@ -93,6 +93,6 @@ export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Prom
 }
 
 /** GET /api/v1/me/access-log. */
-export function auditRoutes(deps: { db: Database }) {
-  return auditPlugin(createAccessLogService({ db: deps.db, store: createAuditStore() }));
+export function auditRoutes(deps: { db: Database; actorNames: ActorNames }) {
+  return auditPlugin(createAccessLogService({ db: deps.db, store: createAuditStore(), actorNames: deps.actorNames }));
 }

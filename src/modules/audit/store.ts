@@ -277,7 +277,7 @@ export function createAuditStore() {
       before: { at: string; id: string } | undefined,
     ): Promise<AccessLogRow[]> {
       const { rows } = await sql<AccessLogRow>`
-        select event_id, at, at_text, actor_kind, actor_first_name, actor_last_name, actor_role,
+        select event_id, at, at_text, actor_kind, actor_user_id, actor_role,
                establishment_name, action, categories, purpose, reason
         from hygie_patient_access_log(${accountUserId}::uuid, ${limit}::integer,
           ${before ? before.at : null}::timestamp at time zone 'UTC', ${before ? before.id : null}::uuid)`.execute(tx);
@@ -291,8 +291,8 @@ export interface AccessLogRow {
   at: Date;
   at_text: string;
   actor_kind: string;
-  actor_first_name: string | null;
-  actor_last_name: string | null;
+  /** Used to ask the identity module for the actor's name; never sent to the patient. */
+  actor_user_id: string | null;
   actor_role: string | null;
   establishment_name: string | null;
   action: string;

@@ -22,7 +22,7 @@ export type LoginResult =
   | { status: 'mfa_required'; challengeId: string; methods: FactorMethod[] };
 
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.normalize('NFKC').trim().toLowerCase();
 }
 
 let dummyHash: Promise<string> | undefined;
