@@ -44,7 +44,10 @@ const rowOf = (id: string): RowContext => ({ establishmentId: null, ownerKind: '
 
 /** The blind index an account with this e-mail has (any case, surrounding spaces ignored). */
 export async function accountEmailIndex(tx: Tx, vault: Vault, email: string): Promise<string> {
-  return vault.platformBlindIndex(tx, EMAIL_INDEX_PURPOSE, [{ email }]);
+  // A blank login still costs an index (same work, same answer as an unknown e-mail): '@' is no
+  // address anyone can sign up with (sign-up and invitations require a valid one).
+  const blank = email.normalize('NFKC').trim() === '';
+  return vault.platformBlindIndex(tx, EMAIL_INDEX_PURPOSE, [{ email: blank ? '@' : email }]);
 }
 
 /** Encrypts accounts' personal fields for an insert or an update of `users` (the e-mail is stored normalised). */
