@@ -80,6 +80,15 @@ describe('accounts found by the blind index of their e-mail', () => {
     }
   });
 
+  it("a reset request queues the e-mail's index, not the address, and still reaches the account", async () => {
+    const p = h.data.patientAccounts[9]!;
+    expect((await h.client('192.0.2.64').post('/api/v1/auth/password/forgot', { email: ` ${p.email.toUpperCase()}` })).statusCode).toBe(202);
+    const queued = JSON.stringify(await h.t.db.owner.selectFrom('jobs').select('payload').where('kind', '=', 'identity.password_reset_request').execute());
+    expect(queued).toContain(await h.t.db.withPlatform((tx) => accountEmailIndex(tx, h.t.vault, p.email)));
+    expect(queued.toLowerCase()).not.toContain(p.email.toLowerCase());
+    expect((await h.lastMail(p.email))?.subject).toBe('Réinitialisation de votre mot de passe');
+  });
+
   it("reads an account through the identity module only; a ciphertext moved to another account does not open", async () => {
     const [a, b] = [h.data.patientAccounts[7]!, h.data.patientAccounts[8]!];
     const profiles = await h.t.db.withPlatform((tx) => accountProfiles(tx, h.t.vault, [a.userId, b.userId]));

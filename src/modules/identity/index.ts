@@ -115,7 +115,7 @@ export function accountSealer(vault: Vault): AccountSealer {
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const ctx = await createContext(deps);
   await dummyPasswordHash();
-  deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, String(payload['email'])));
+  deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, payload));
   const auth = identityPlugin(ctx);
   const staff = staffPlugin(ctx);
   return {

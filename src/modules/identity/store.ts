@@ -50,8 +50,13 @@ export function createIdentityStore(vault: Vault) {
   return {
     // --- users (personal fields through account-data.ts: encrypted, found by the e-mail's blind index)
     async findUserByEmail(tx: Tx, email: string): Promise<UserRecord | undefined> {
-      const bidx = await accountEmailIndex(tx, vault, email);
-      return opened(tx, await tx.selectFrom('users').selectAll().where('email_bidx', '=', bidx).executeTakeFirst());
+      return this.findUserByEmailIndex(tx, await accountEmailIndex(tx, vault, email));
+    },
+    async findUserByEmailIndex(tx: Tx, emailIndex: string): Promise<UserRecord | undefined> {
+      return opened(tx, await tx.selectFrom('users').selectAll().where('email_bidx', '=', emailIndex).executeTakeFirst());
+    },
+    emailIndex(tx: Tx, email: string): Promise<string> {
+      return accountEmailIndex(tx, vault, email);
     },
     async findUserById(tx: Tx, id: string): Promise<UserRecord | undefined> {
       return opened(tx, await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst());
