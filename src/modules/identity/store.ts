@@ -52,6 +52,14 @@ export function createIdentityStore(vault: Vault) {
     async findUserByEmail(tx: Tx, email: string): Promise<UserRecord | undefined> {
       return this.findUserByEmailIndex(tx, await accountEmailIndex(tx, vault, email));
     },
+    /**
+     * What a password login needs to decide, nothing decrypted: a known and an unknown e-mail cost
+     * the same index and the same lookup; the account is decrypted only after the password is right.
+     */
+    async findLoginCandidate(tx: Tx, email: string) {
+      const bidx = await accountEmailIndex(tx, vault, email);
+      return tx.selectFrom('users').select(['id', 'password_hash', 'disabled_at', 'totp_secret']).where('email_bidx', '=', bidx).executeTakeFirst();
+    },
     async findUserByEmailIndex(tx: Tx, emailIndex: string): Promise<UserRecord | undefined> {
       return opened(tx, await tx.selectFrom('users').selectAll().where('email_bidx', '=', emailIndex).executeTakeFirst());
     },
