@@ -129,8 +129,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       else await ctx.staff.revokeApiKey(tx, target.apiKeyId, ctx.clock());
     },
     isEmailVerified: async (userId) => {
-      const user = await ctx.db.withPlatform((tx) => ctx.store.findUserById(tx, userId));
-      return !!user?.email_verified_at;
+      // No personal field needed: nothing to decrypt.
+      return (await ctx.db.withPlatform((tx) => ctx.store.emailVerifiedAt(tx, userId))) !== null;
     },
     close: () => ctx.throttle.close(),
   };

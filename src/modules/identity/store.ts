@@ -66,6 +66,11 @@ export function createIdentityStore(vault: Vault) {
     emailIndex(tx: Tx, email: string): Promise<string> {
       return accountEmailIndex(tx, vault, email);
     },
+    /** When the account proved its e-mail (null: not yet, or no such account). */
+    async emailVerifiedAt(tx: Tx, id: string): Promise<Date | null> {
+      const row = await tx.selectFrom('users').select('email_verified_at').where('id', '=', id).executeTakeFirst();
+      return row?.email_verified_at ?? null;
+    },
     async findUserById(tx: Tx, id: string): Promise<UserRecord | undefined> {
       return opened(tx, await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst());
     },
