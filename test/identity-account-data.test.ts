@@ -135,5 +135,6 @@ describe('migration 0075 on a database holding accounts in clear', () => {
     } finally {
       await t.drop();
     }
-  });
+    // Migrates a database from scratch twice (no migrated template): slower than the others.
+  }, 180_000);
 });
