@@ -15,6 +15,7 @@ import { appendAuditEvents, derivedKeyring, sealPending, type AuditEventInput } 
 import { createAuditSearchService } from '../src/modules/audit/search.js';
 import { createAuditStore } from '../src/modules/audit/store.js';
 import { isSecurityOfficer } from '../src/modules/guard/index.js';
+import { accountDisplayNames } from '../src/modules/identity/account-data.js';
 import type { Actor } from '../src/platform/http/context.js';
 import { createBenchDatabase, report } from './lib.js';
 
@@ -51,7 +52,7 @@ try {
   // As autovacuum would have by then: without statistics the planner scans the whole stream.
   await sql`analyze audit_events`.execute(db.owner);
   const officer = actor(staff.find((s) => s.memberships.some((m) => m.establishmentId === A && m.role === 'security_officer'))!);
-  const service = createAuditSearchService({ db, store: createAuditStore(), isSecurityOfficer, keyring });
+  const service = createAuditSearchService({ db, store: createAuditStore(), actorNames: (tx, ids) => accountDisplayNames(tx, vault, ids), isSecurityOfficer, keyring });
   const practitioner = staff.find((s) => s.memberships.some((m) => m.establishmentId === A && m.role === 'practitioner'))!.userId;
 
   const measure = async (label: string, query: (i: number) => Promise<unknown>) => {

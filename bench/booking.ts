@@ -11,7 +11,8 @@ const { rows: agendas } = await sql<{ practitioner_id: string; motive_id: string
   select a.practitioner_id, m.id as motive_id from agendas a join visit_motives m on m.agenda_id = a.id
   where a.published and m.active and m.patient_kind = 'all' and not m.teleconsult and m.label = 'Consultation'
   order by random() limit 400`.execute(db.owner);
-const { rows: accounts } = await sql<{ id: string }>`select u.id from users u where u.email like '%@patients.scale.hygie.example' and u.email_verified_at is not null limit 5000`.execute(db.owner);
+// The scale seed's patient accounts: no password, linked to a file (e-mails are encrypted, not searchable).
+const { rows: accounts } = await sql<{ id: string }>`select u.id from users u where u.password_hash is null and u.email_verified_at is not null and exists (select 1 from patients p where p.account_user_id = u.id) limit 5000`.execute(db.owner);
 await db.close();
 if (accounts.length === 0) throw new Error('no scale patient accounts: run `hygie seed --scale` first');
 

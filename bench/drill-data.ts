@@ -10,6 +10,18 @@ import type { Database } from '../src/platform/db/database.js';
 import { enableTenantIsolation } from '../src/platform/db/migrations/rls.js';
 import { insertPatientFile } from '../src/modules/records/index.js';
 import type { Vault } from '../src/modules/vault/index.js';
+import { sealAccounts, type AccountProfile } from '../src/modules/identity/index.js';
+
+/** Accounts without password, their personal fields encrypted as identity writes them. */
+async function insertAccounts(db: Database, vault: Vault, accounts: AccountProfile[]): Promise<void> {
+  await db.withPlatform(async (tx) => {
+    const sealed = await sealAccounts(tx, vault, accounts);
+    await tx
+      .insertInto('users')
+      .values(accounts.map((a, i) => ({ id: a.id, ...sealed[i]!, email_verified_at: null, password_hash: null, totp_secret: null, disabled_at: null })))
+      .execute();
+  });
+}
 
 export const SURNAMES = ['MARTIN', 'BERNARD', 'THOMAS', 'PETIT', 'ROBERT', 'RICHARD', 'DURAND', 'DUBOIS', 'MOREAU', 'LAURENT', 'SIMON', 'MICHEL', 'LEFEBVRE', 'LEROY', 'ROUX', 'DAVID', 'BERTRAND', 'MOREL', 'FOURNIER', 'GIRARD'];
 
@@ -40,7 +52,7 @@ export async function generateDrillData(db: Database, vault: Vault, appRole: str
     ...admins.map((id) => [id, 'admin'] as [string, string]),
     ...officers.map((id) => [id, 'security_officer'] as [string, string]),
   ];
-  await o.insertInto('users').values(all.map(([id], i) => ({ id, email: `staff${i}@drill.hygie.example`, first_name: 'Staff', last_name: `N${i}`, email_verified_at: null, password_hash: null, birth_date: null, phone: null, totp_secret: null, disabled_at: null }))).execute();
+  await insertAccounts(db, vault, all.map(([id], i) => ({ id, email: `staff${i}@drill.hygie.example`, firstName: 'Staff', lastName: `N${i}`, birthDate: null, phone: null })));
   await o.insertInto('memberships').values(all.map(([id, role]) => ({ id: uuidv7(), establishment_id: establishmentId, user_id: id, role: role as 'practitioner' }))).execute();
 
   // Patients: index -> id in a helper table, so appointments can pick from practitioner panels.
@@ -70,7 +82,7 @@ export async function generateDrillData(db: Database, vault: Vault, appRole: str
   const parallel = db.kind === 'postgres' ? 4 : 1;
   for (let i = 0; i < chunks.length; i += parallel) await Promise.all(chunks.slice(i, i + parallel).map(insertChunk));
   const accounts = Array.from({ length: 200 }, (_, i) => ({ userId: uuidv7(), idx: (i * 97) % sizes.patients }));
-  await o.insertInto('users').values(accounts.map((a, i) => ({ id: a.userId, email: `patient${i}@drill.hygie.example`, first_name: 'Patient', last_name: `P${i}`, email_verified_at: null, password_hash: null, birth_date: null, phone: null, totp_secret: null, disabled_at: null }))).execute();
+  await insertAccounts(db, vault, accounts.map((a, i) => ({ id: a.userId, email: `patient${i}@drill.hygie.example`, firstName: 'Patient', lastName: `P${i}`, birthDate: null, phone: null })));
   const patientAccounts: DrillData['patientAccounts'] = [];
   for (const a of accounts) {
     const row = await sql<{ id: string }>`update patients set account_user_id = ${a.userId} where id = (select id from drill_patients where idx = ${a.idx}) returning id`.execute(o);

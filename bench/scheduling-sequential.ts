@@ -18,7 +18,8 @@ const { rows: targets } = await sql<{ practitioner_id: string; motive_id: string
   select a.practitioner_id, m.id as motive_id from agendas a join visit_motives m on m.agenda_id = a.id
   where m.label = 'Consultation' order by random() limit 200`.execute(db.owner);
 const { rows: places } = await sql<{ city: string }>`select distinct city from establishments`.execute(db.owner);
-const { rows: accounts } = await sql<{ id: string }>`select id from users where email like '%@patients.scale.hygie.example' limit 200`.execute(db.owner);
+// The scale seed's patient accounts: no password, linked to a file (e-mails are encrypted, not searchable).
+const { rows: accounts } = await sql<{ id: string }>`select u.id from users u where u.password_hash is null and exists (select 1 from patients p where p.account_user_id = u.id) limit 200`.execute(db.owner);
 
 async function measure(name: string, n: number, run: (i: number) => Promise<number>) {
   const times: number[] = [];

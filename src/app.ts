@@ -13,7 +13,7 @@ import { registerAuthDecision, type Authenticator } from './platform/http/contex
 import { registerOps } from './platform/http/ops.js';
 import { registerWeb } from './platform/http/web.js';
 import { directoryRoutes } from './modules/directory/index.js';
-import { createIdentity, securityOfficerEmails, type Clock } from './modules/identity/index.js';
+import { accountDisplayNames, createIdentity, securityOfficerEmails, type Clock } from './modules/identity/index.js';
 import { createJobRunner, type JobRunner } from './platform/jobs.js';
 import { createMailer, enqueueMail, registerMailJobs } from './platform/mail.js';
 import { createLogSmsSender } from './platform/sms.js';
@@ -95,7 +95,7 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   registerMailJobs(jobs, mailer);
   app.decorate('jobs', jobs);
   app.addHook('onClose', () => jobs.stop());
-  const identity = await createIdentity({ config, db, logger, jobs, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
+  const identity = await createIdentity({ config, db, logger, jobs, vault, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
   app.addHook('onClose', () => identity.close());
 
   const https = config.publicUrl.startsWith('https://');
@@ -166,7 +166,7 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
     writeDecoyFile: (tx, establishmentId, file) => insertPatientFile(tx, vault, { establishmentId, accountUserId: null, file }),
     ...guardDeps,
     // Security officers hear of every alert by e-mail too, besides the console and the collectors.
-    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails, enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
+    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails(vault), enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
@@ -181,7 +181,10 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(directoryRoutes({ db, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(identity.routes, { prefix: '/api/v1' });
   await app.register(access.routes, { prefix: '/api/v1' });
-  await app.register(auditRoutes({ db, isSecurityOfficer, keyring: auditKeyring ?? keyringFromConfig(config) }), { prefix: '/api/v1' });
+  await app.register(
+    auditRoutes({ db, actorNames: (tx, ids) => accountDisplayNames(tx, vault, ids), isSecurityOfficer, keyring: auditKeyring ?? keyringFromConfig(config) }),
+    { prefix: '/api/v1' },
+  );
   const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
   await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });

@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { ConfigError, loadConfigFromProcess, type Config } from './config.js';
 import { DataDirLockedError } from './platform/db/lock.js';
 import { migrateToLatest } from './platform/db/migrations/index.js';
-import { demoAccountsPath, openMigratedDatabase, startServer } from './server.js';
+import { demoAccountsPath, migrationContext, openMigratedDatabase, startServer } from './server.js';
 import { demoAccounts, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { openDatabase } from './platform/db/database.js';
 import { STAFF_ROLES, type StaffRole } from './platform/db/schema.js';
@@ -113,7 +113,7 @@ async function serve(config: Config): Promise<void> {
 async function migrate(config: Config): Promise<void> {
   const db = await openDatabase(config);
   try {
-    const { applied } = await migrateToLatest(db.owner, { appRole: config.dbAppRole });
+    const { applied } = await migrateToLatest(db.owner, migrationContext(config));
     console.log(applied.length === 0 ? 'Database is up to date.' : `Applied ${applied.length} migration(s): ${applied.join(', ')}`);
   } finally {
     await db.close();
@@ -169,7 +169,9 @@ async function userCommand(config: Config, args: string[]): Promise<void> {
   const db = await openMigratedDatabase(config);
   try {
     const local = values.email.split('@')[0] ?? '';
-    const { link } = await inviteFromCli({ config, db, logger: createLogger('silent') }, values.establishment, {
+    // The invitee is matched to an existing account by the e-mail's blind index: the vault's keys.
+    const vault = await openVault(config, db);
+    const { link } = await inviteFromCli({ config, db, vault, logger: createLogger('silent') }, values.establishment, {
       email: values.email,
       role: values.role as StaffRole,
       firstName: values['first-name'] ?? local,
@@ -272,7 +274,8 @@ async function incident(config: Config, args: string[]): Promise<void> {
   const lang = values.lang === 'en' ? 'en' : 'fr';
   const db = await openMigratedDatabase(config);
   try {
-    const { reports, files } = await writeIncidentReport(db, { actorEmail: values.actor, apiKeyId: values['api-key'], from, to, out: values.out ? path.resolve(values.out) : undefined, lang });
+    const vault = await openVault(config, db);
+    const { reports, files } = await writeIncidentReport(db, vault, { actorEmail: values.actor, apiKeyId: values['api-key'], from, to, out: values.out ? path.resolve(values.out) : undefined, lang });
     // Ids and counts only on the console; the patient list is in the files (mode 0600).
     console.log(
       JSON.stringify({

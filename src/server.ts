@@ -5,13 +5,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { openDatabase, type Database } from './platform/db/database.js';
-import { migrateToLatest } from './platform/db/migrations/index.js';
+import { migrateToLatest, type MigrationContext } from './platform/db/migrations/index.js';
 import { createLogger, type Logger } from './platform/log.js';
 import { createAuditSealer, keyringFromConfig, type AuditSealer } from './modules/audit/index.js';
 import { connectGuardRedis, createSyslogForwarder, createWebhookForwarder, outboxAlertNotifier, registerForwarding } from './modules/guard/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
-import { KEY_FILE_NAME, openVault, type Vault } from './modules/vault/index.js';
-import { sealStoredTotpSecrets } from './modules/identity/index.js';
+import { KEY_FILE_NAME, createVault, openKeyProvider, openVault, type Vault } from './modules/vault/index.js';
+import { accountSealer, sealStoredTotpSecrets } from './modules/identity/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -29,11 +29,22 @@ export function demoAccountsPath(config: Config): string {
   return path.join(config.dataDir, 'demo-accounts.json');
 }
 
+/**
+ * What migrations get: the application role, and the means to encrypt accounts stored in clear
+ * (0075_users_encrypted) with the configured key provider, opened only if there are any.
+ */
+export function migrationContext(config: Config): MigrationContext {
+  return {
+    appRole: config.dbAppRole,
+    accountSealer: async () => accountSealer(createVault({ provider: openKeyProvider(config) })),
+  };
+}
+
 /** Opens the configured database and applies pending migrations. */
 export async function openMigratedDatabase(config: Config): Promise<Database> {
   const db = await openDatabase(config);
   try {
-    await migrateToLatest(db.owner, { appRole: config.dbAppRole });
+    await migrateToLatest(db.owner, migrationContext(config));
     return db;
   } catch (error) {
     await db.close();

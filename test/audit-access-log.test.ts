@@ -15,10 +15,12 @@ import type { Database } from '../src/platform/db/database.js';
 import { insertPatientFile as insertRecordsFile } from '../src/modules/records/index.js';
 import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
 import { randomBytes } from 'node:crypto';
+import { insertAccounts } from './helpers/accounts.js';
+import { accountDisplayNames } from '../src/modules/identity/index.js';
 
 async function insertUser(db: Database, firstName: string, lastName: string): Promise<string> {
   const id = uuidv7();
-  await db.owner.insertInto('users').values({ id, email: `${id}@example.test`, first_name: firstName, last_name: lastName } as never).execute();
+  await insertAccounts(db, vault, [{ id, email: `${id}@example.test`, firstName, lastName }]);
   return id;
 }
 
@@ -65,7 +67,7 @@ describe('patients access log', () => {
     p1InA = await insertPatientFile(t.db, a, p1);
     p1InB = await insertPatientFile(t.db, b, p1);
     p2InA = await insertPatientFile(t.db, a, p2);
-    service = createAccessLogService({ db: t.db, store: createAuditStore() });
+    service = createAccessLogService({ db: t.db, store: createAuditStore(), actorNames: (tx, ids) => accountDisplayNames(tx, vault, ids) });
 
     const base = { resourceKind: 'patient', outcome: 'allowed' as const };
     await record(t.db, { ...base, establishmentId: a, actor: staff(drHouse, a, 'practitioner'), actorRole: 'practitioner', action: 'entries.read', patientIds: [p1InA], categories: ['clinical'] });

@@ -8,6 +8,7 @@ import { passThroughMeter } from '../src/modules/guard/index.js';
 import { appointmentRelationships } from '../src/modules/scheduling/index.js';
 import { DomainError } from '../src/platform/http/errors.js';
 import type { Actor } from '../src/platform/http/context.js';
+import { insertAccounts } from './helpers/accounts.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
@@ -59,10 +60,7 @@ describe('appointment-based care relationships', () => {
     const a = await anAppointment('upcoming');
     // A colleague who joins the establishment today has seen no one yet.
     const colleague = randomUUID();
-    await t.db.owner
-      .insertInto('users')
-      .values({ id: colleague, email: `colleague-${colleague}@demo.hygie.example`, email_verified_at: null, password_hash: null, first_name: 'Camille', last_name: 'Nouvelle', birth_date: null, phone: null, totp_secret: null, disabled_at: null })
-      .execute();
+    await insertAccounts(t.db, t.vault, [{ id: colleague, email: `colleague-${colleague}@demo.hygie.example`, emailVerifiedAt: null, firstName: 'Camille', lastName: 'Nouvelle' }]);
     await t.db.owner.insertInto('memberships').values({ id: randomUUID(), establishment_id: a.establishment_id, user_id: colleague, role: 'practitioner' }).execute();
     const rows = [{ user_id: colleague }];
     expect(await readClinical(rows[0]!.user_id, a.establishment_id, a.patient_id)).toBe('not_found');

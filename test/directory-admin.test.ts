@@ -1,5 +1,6 @@
 // Directory administration: practitioners with a validated RPPS number, their profile, and the
 // establishment's time zone; only admins (and a practitioner for their own profile) may change them.
+import { insertAccounts } from './helpers/accounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
@@ -18,15 +19,15 @@ const api = '/api/v1';
 
 async function member(establishmentId: string, role: StaffRole): Promise<string> {
   const id = uuidv7();
-  await t.db.owner.insertInto('users').values({ id, email: `${role}.${id.slice(-12)}@staff.test`, email_verified_at: new Date(), password_hash: null, first_name: 'Staff', last_name: role, birth_date: null, phone: null, totp_secret: null, disabled_at: null }).execute();
+  await insertAccounts(t.db, t.vault, [{ id, email: `${role}.${id.slice(-12)}@staff.test`, firstName: 'Staff', lastName: role }]);
   await t.db.withTenant(establishmentId, (tx) => tx.insertInto('memberships').values({ id: uuidv7(), establishment_id: establishmentId, user_id: id, role }).execute());
   return id;
 }
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  A = await createMiniAgenda(t.db, { slots: 2, patients: 0 });
-  B = await createMiniAgenda(t.db, { slots: 2, patients: 0 });
+  A = await createMiniAgenda(t.db, t.vault, { slots: 2, patients: 0 });
+  B = await createMiniAgenda(t.db, t.vault, { slots: 2, patients: 0 });
   staff['adminA'] = await member(A.establishmentId, 'admin');
   staff['secretaryA'] = await member(A.establishmentId, 'secretary');
   staff['adminB'] = await member(B.establishmentId, 'admin');

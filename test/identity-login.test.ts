@@ -1,5 +1,6 @@
 // Logging in (ASVS 6.3.3, 6.3.8, 6.5.1, 11.4.2): staff need their second factor, a TOTP code works
 // once, and an unknown e-mail is answered exactly like a wrong password.
+import { accountIdByEmail } from './helpers/accounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, staffOf, type TestApp } from './helpers/app.js';
 
@@ -107,7 +108,7 @@ describe('login', () => {
     expect(confirm.statusCode).toBe(200);
     const codes: string[] = confirm.json().recoveryCodes;
     expect(codes).toHaveLength(10);
-    const stored = await h.t.db.owner.selectFrom('users').select('totp_secret').where('email', '=', patient.email).executeTakeFirstOrThrow();
+    const stored = await h.t.db.owner.selectFrom('users').select('totp_secret').where('id', '=', await accountIdByEmail(h.t.db, h.t.vault, patient.email)).executeTakeFirstOrThrow();
     expect(stored.totp_secret).not.toContain(setup.json().secret);
 
     const other = h.client('192.0.2.50');

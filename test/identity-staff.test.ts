@@ -161,7 +161,7 @@ describe('staff administration', () => {
   });
 
   it('`hygie user create` invites at once, even an admin (the operator bootstraps an establishment), and prints a working link', async () => {
-    const { link } = await inviteFromCli({ config: testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000' }), db: h.t.db, logger: createLogger('silent'), identityKey: randomBytes(32) }, eid, {
+    const { link } = await inviteFromCli({ config: testConfig({ HYGIE_PUBLIC_URL: 'http://localhost:3000' }), db: h.t.db, vault: h.t.vault, logger: createLogger('silent'), identityKey: randomBytes(32) }, eid, {
       email: 'premier.admin@demo.hygie.example',
       firstName: 'Alix',
       lastName: 'Bernard',
@@ -171,7 +171,7 @@ describe('staff administration', () => {
     const token = link.split('#token=')[1]!;
     const accepted = await h.client('198.51.100.48').post('/api/v1/auth/invitations/accept', { token, password: 'orage violet sur la lande' });
     expect(accepted.json()).toMatchObject({ role: 'admin', newAccount: true });
-    const unknown = inviteFromCli({ config: testConfig(), db: h.t.db, logger: createLogger('silent'), identityKey: randomBytes(32) }, '019b76da-a801-76bb-bd8d-000000000000', {
+    const unknown = inviteFromCli({ config: testConfig(), db: h.t.db, vault: h.t.vault, logger: createLogger('silent'), identityKey: randomBytes(32) }, '019b76da-a801-76bb-bd8d-000000000000', {
       email: 'x@example.fr',
       firstName: 'X',
       lastName: 'Y',

@@ -8,6 +8,7 @@ import { runCli } from './helpers/cli.js';
 import { openDatabase, type Database } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { seedDemo } from '../src/seed/demo.js';
+import { createLocalKeyProvider, createVault } from '../src/modules/vault/index.js';
 import { createTestDatabase, onPostgres, testConfig, type TestDatabase } from './helpers/db.js';
 import { filesOf, staffActor } from './helpers/actors.js';
 import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
@@ -42,7 +43,9 @@ describe('hygie incident report', () => {
         await migrateToLatest(db.owner, { appRole: config.dbAppRole });
         env = { HYGIE_DATA_DIR: dir };
       }
-      const { data } = await seedDemo(db);
+      // Seeded under the data directory's key file, as `hygie seed --demo` would: the CLI finds the
+      // actor by the e-mail's blind index, with that keyring.
+      const { data } = await seedDemo(db, undefined, createVault({ provider: createLocalKeyProvider(dir) }));
       const A = data.establishments[0]!.id;
       const clock = new TestClock();
       const g = guardedGate(db, { clock });

@@ -217,7 +217,7 @@ describe('impact report', () => {
     const out = await mkdtemp(path.join(tmpdir(), 'hygie-incident-'));
     try {
       const email = data.staff.find((s) => s.userId === uid(scraper))!.email;
-      const { reports, files } = await writeIncidentReport(t.db, { actorEmail: email, from: started, to: new Date(Date.now() + 60_000), out });
+      const { reports, files } = await writeIncidentReport(t.db, t.vault, { actorEmail: email, from: started, to: new Date(Date.now() + 60_000), out });
       expect(reports).toHaveLength(1);
       expect(reports[0]!.patients.map((p) => p.patientId)).toEqual([...read].sort());
       expect(files).toHaveLength(3 + 2 * read.size);

@@ -19,7 +19,7 @@ let agenda: MiniAgenda;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  agenda = await createMiniAgenda(t.db, { slots: 4, patients: 1 });
+  agenda = await createMiniAgenda(t.db, t.vault, { slots: 4, patients: 1 });
   app = await buildSchedulingTestApp(t);
 });
 afterAll(async () => {

@@ -96,8 +96,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   // Ten days ahead, so that both default reminders (7 days and 24 hours before) are in the future.
   const startAt = Math.ceil((Date.now() + 10 * 86_400_000) / 3_600_000) * 3_600_000;
-  agenda = await createMiniAgenda(t.db, { slots: 12, patients: 3, slotMinutes: 20, startAt });
-  await t.db.owner.updateTable('users').set({ phone: PHONE }).where('id', '=', agenda.patientUserIds[0]!).execute();
+  agenda = await createMiniAgenda(t.db, t.vault, { slots: 12, patients: 3, slotMinutes: 20, startAt, firstPatientPhone: PHONE });
   // A motive whose very name is sensitive, and a specialty that is: neither may leave in a notice.
   await t.db.owner.updateTable('visit_motives').set({ label: SENSITIVE_MOTIVE }).where('id', '=', agenda.motiveId).execute();
   await t.db.owner.updateTable('practitioners').set({ specialty_code: 'psychiatry' }).where('id', '=', agenda.practitionerId).execute();

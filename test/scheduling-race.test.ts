@@ -19,7 +19,7 @@ let fixture: MiniAgenda;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  fixture = await createMiniAgenda(t.db, { slots: SLOTS, patients: CLIENTS });
+  fixture = await createMiniAgenda(t.db, t.vault, { slots: SLOTS, patients: CLIENTS });
   app = await buildSchedulingTestApp(t);
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });

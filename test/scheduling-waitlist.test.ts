@@ -21,7 +21,7 @@ type Mine = { items: Array<{ id: string; status: string; offer: { appointmentId:
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  f = await createMiniAgenda(t.db, { slots: 6, patients: 4 });
+  f = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 4 });
   app = await buildSchedulingTestApp(t, { now: () => clock });
 });
 afterAll(async () => {

@@ -20,8 +20,8 @@ function isRefusal(error: unknown): boolean {
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  a = await createMiniAgenda(t.db, { slots: 4, patients: 0 });
-  b = await createMiniAgenda(t.db, { slots: 4, patients: 0 });
+  a = await createMiniAgenda(t.db, t.vault, { slots: 4, patients: 0 });
+  b = await createMiniAgenda(t.db, t.vault, { slots: 4, patients: 0 });
 });
 afterAll(async () => t?.drop());
 

@@ -1,5 +1,6 @@
 // The demo data set: deterministic, French, of the promised size, loaded through the tenant walls,
 // and described exactly by the demo accounts file.
+import { accountIdByEmail } from './helpers/accounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -83,14 +84,14 @@ describe('seedDemo on a database', () => {
   it('the accounts file matches the database: passwords verify, patient ids belong to the account', async () => {
     expect(accounts.staff.every((s) => /^[A-Z2-7]{32}$/.test(s.totpSecret))).toBe(true);
     for (const s of [accounts.staff[0]!, accounts.staff.at(-1)!]) {
-      const user = await t.db.owner.selectFrom('users').select(['password_hash', 'id']).where('email', '=', s.email).executeTakeFirstOrThrow();
+      const user = await t.db.owner.selectFrom('users').select(['password_hash', 'id']).where('id', '=', await accountIdByEmail(t.db, t.vault, s.email)).executeTakeFirstOrThrow();
       expect(await verifyPassword(user.password_hash!, s.password)).toBe(true);
       expect(await verifyPassword(user.password_hash!, `${s.password}x`)).toBe(false);
       const membership = await t.db.owner.selectFrom('memberships').select('role').where('user_id', '=', user.id).where('establishment_id', '=', s.establishmentId).executeTakeFirstOrThrow();
       expect(membership.role).toBe(s.role);
     }
     const patient = accounts.patients[0]!;
-    const user = await t.db.owner.selectFrom('users').select(['id', 'password_hash']).where('email', '=', patient.email).executeTakeFirstOrThrow();
+    const user = await t.db.owner.selectFrom('users').select(['id', 'password_hash']).where('id', '=', await accountIdByEmail(t.db, t.vault, patient.email)).executeTakeFirstOrThrow();
     expect(await verifyPassword(user.password_hash!, patient.password)).toBe(true);
     expect(Object.keys(patient.patientIds).length).toBeGreaterThanOrEqual(1);
     for (const [establishmentId, patientId] of Object.entries(patient.patientIds)) {

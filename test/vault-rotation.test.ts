@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
 import { seedDemo } from '../src/seed/demo.js';
+import type { DemoData } from '../src/seed/demo-data.js';
+import { accountEmailIndex, accountProfiles } from '../src/modules/identity/index.js';
 import {
   createEnvKeyProvider,
   createVault,
@@ -54,11 +56,13 @@ describe('vault key rotation', () => {
         .execute()
     ).map((r) => r.kek_version);
 
+  let demo: DemoData;
   beforeAll(async () => {
     t = await createTestDatabase();
     // The demo's patient files are encrypted under this test's root key too.
     vault = createVault({ provider });
     const { data } = await seedDemo(t.db, undefined, vault);
+    demo = data;
     a = data.establishments[0]!.id;
     b = data.establishments[1]!.id;
     ciphertexts = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, patients.map((p, i) => ({ ctx: ctx(p, a), value: `Patient ${i}` }))));
@@ -157,9 +161,18 @@ describe('vault key rotation', () => {
     const user = uuidv7();
     const secret = { establishmentId: null, ownerKind: 'user' as const, ownerId: user, table: 'users', column: 'totp_secret', rowId: user };
     const c = await t.db.withPlatform((tx) => vault.encryptField(tx, secret, 'SEED'));
+    // Every account of the demo has its data key there too, and the platform holds the e-mail index key.
+    const live = Number((await t.db.owner.selectFrom('vault_platform_data_keys').select((eb) => eb.fn.countAll<string>().as('n')).where('shredded_at', 'is', null).executeTakeFirstOrThrow()).n);
+    expect(live).toBe(demo.staff.length + demo.patientAccounts.length + 2);
+    const account = demo.patientAccounts[0]!;
+    const indexBefore = await t.db.withPlatform((tx) => accountEmailIndex(tx, vault, account.email));
     const result = await rotateKeys(t.db, vault, null);
-    expect(result).toMatchObject({ keyspace: 'platform', fromVersion: 1, toVersion: 2, rewrapped: 1, retiredVersions: [1] });
-    expect(await t.db.withPlatform((tx) => createVault({ provider }).decryptField(tx, secret, c))).toBe('SEED');
+    expect(result).toMatchObject({ keyspace: 'platform', fromVersion: 1, toVersion: 2, rewrapped: live, retiredVersions: [1] });
+    const fresh = createVault({ provider });
+    expect(await t.db.withPlatform((tx) => fresh.decryptField(tx, secret, c))).toBe('SEED');
+    // Accounts still open, and the e-mail index (its key re-wrapped, not changed) still finds them.
+    expect(await t.db.withPlatform((tx) => accountEmailIndex(tx, fresh, account.email))).toBe(indexBefore);
+    expect((await t.db.withPlatform((tx) => accountProfiles(tx, fresh, [account.userId]))).get(account.userId)?.email).toBe(account.email);
   });
 
   it('gives an establishment that never encrypted anything its first key version', async () => {

@@ -3,7 +3,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../platform/db/database.js';
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '../modules/identity/index.js';
+import { hashPassword, sealAccounts } from '../modules/identity/index.js';
 import { createEnvKeyProvider, createVault, type Vault } from '../modules/vault/index.js';
 import { loadRecordsDemo, planRecordsDemo } from '../modules/records/index.js';
 import { DEMO_SEED, generateDemoData, type DemoData } from './demo-data.js';
@@ -94,34 +94,28 @@ export async function seedDemo(db: Database, onProgress: ProgressFn = () => unde
 
   const now = new Date();
   await db.withPlatform(async (tx) => {
+    // Accounts' personal fields go in encrypted, found by the e-mail's blind index (identity).
+    const people = [
+      ...data.staff.map((s, i) => ({ s, hash: staffHashes[i]!, totp: s.totpSecret })),
+      ...data.patientAccounts.map((s, i) => ({ s, hash: patientHashes[i]!, totp: null })),
+    ];
+    const sealed = await sealAccounts(
+      tx,
+      vault,
+      people.map(({ s }) => ({ id: s.userId, email: s.email, firstName: s.firstName, lastName: s.lastName, birthDate: s.birthDate, phone: s.phone })),
+    );
     await tx
       .insertInto('users')
-      .values([
-        ...data.staff.map((s, i) => ({
+      .values(
+        people.map(({ s, hash, totp }, i) => ({
           id: s.userId,
-          email: s.email,
+          ...sealed[i]!,
           email_verified_at: now,
-          password_hash: staffHashes[i]!,
-          first_name: s.firstName,
-          last_name: s.lastName,
-          birth_date: s.birthDate,
-          phone: s.phone,
-          totp_secret: s.totpSecret,
+          password_hash: hash,
+          totp_secret: totp,
           disabled_at: null,
         })),
-        ...data.patientAccounts.map((p, i) => ({
-          id: p.userId,
-          email: p.email,
-          email_verified_at: now,
-          password_hash: patientHashes[i]!,
-          first_name: p.firstName,
-          last_name: p.lastName,
-          birth_date: p.birthDate,
-          phone: p.phone,
-          totp_secret: null,
-          disabled_at: null,
-        })),
-      ])
+      )
       .execute();
     const practitioners = data.staff.flatMap((s) => (s.practitioner ? [{ s, p: s.practitioner }] : []));
     await tx

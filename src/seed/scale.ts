@@ -9,6 +9,7 @@ import { loadSchedulingPlan, planScheduling } from '../modules/scheduling/demo.j
 import type { ProgressFn } from './demo.js';
 import { insertPatientFile } from '../modules/records/index.js';
 import type { Vault } from '../modules/vault/index.js';
+import { sealAccounts } from '../modules/identity/index.js';
 
 const CITIES = [
   ['Paris', '75011'], ['Paris', '75015'], ['Marseille', '13008'], ['Lyon', '69003'], ['Toulouse', '31000'], ['Nice', '06000'],
@@ -77,22 +78,22 @@ export async function seedScale(db: Database, vault: Vault, options: ScaleOption
       await tx.insertInto('practitioners').values(practitioners.slice(i, i + 1000).map(({ establishmentId: _e, ...p }) => p)).execute();
     }
     for (let i = 0; i < accountUserIds.length; i += 1000) {
+      const chunk = accountUserIds.slice(i, i + 1000);
+      const sealed = await sealAccounts(
+        tx,
+        vault,
+        chunk.map((id, k) => ({
+          id,
+          email: `scale.${run}.${i + k}.${id.slice(-8)}@patients.scale.hygie.example`,
+          firstName: FIRST[(i + k) % FIRST.length]!,
+          lastName: LAST[(i + k) % LAST.length]!,
+          birthDate: `19${String(40 + ((i + k) % 60)).padStart(2, '0')}-0${1 + ((i + k) % 9)}-1${(i + k) % 10}`,
+          phone: null,
+        })),
+      );
       await tx
         .insertInto('users')
-        .values(
-          accountUserIds.slice(i, i + 1000).map((id, k) => ({
-            id,
-            email: `scale.${run}.${i + k}.${id.slice(-8)}@patients.scale.hygie.example`,
-            email_verified_at: new Date(),
-            password_hash: null,
-            first_name: FIRST[(i + k) % FIRST.length]!,
-            last_name: LAST[(i + k) % LAST.length]!,
-            birth_date: `19${String(40 + ((i + k) % 60)).padStart(2, '0')}-0${1 + ((i + k) % 9)}-1${(i + k) % 10}`,
-            phone: null,
-            totp_secret: null,
-            disabled_at: null,
-          })),
-        )
+        .values(chunk.map((id, k) => ({ id, ...sealed[k]!, email_verified_at: new Date(), password_hash: null, totp_secret: null, disabled_at: null })))
         .execute();
     }
   });

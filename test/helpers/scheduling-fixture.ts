@@ -3,6 +3,8 @@
 // and verified patient accounts.
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../../src/platform/db/database.js';
+import type { Vault } from '../../src/modules/vault/index.js';
+import { insertAccounts } from './accounts.js';
 import { rppsFromPayload } from '../../src/modules/directory/index.js';
 
 export interface MiniAgenda {
@@ -14,7 +16,11 @@ export interface MiniAgenda {
   patientUserIds: string[];
 }
 
-export async function createMiniAgenda(db: Database, options: { slots: number; patients: number; slotMinutes?: number; startAt?: number }): Promise<MiniAgenda> {
+export async function createMiniAgenda(
+  db: Database,
+  vault: Vault,
+  options: { slots: number; patients: number; slotMinutes?: number; startAt?: number; firstPatientPhone?: string },
+): Promise<MiniAgenda> {
   const minutes = options.slotMinutes ?? 10;
   const establishmentId = uuidv7();
   const practitionerId = uuidv7();
@@ -29,23 +35,18 @@ export async function createMiniAgenda(db: Database, options: { slots: number; p
     .execute();
   const patientUserIds = Array.from({ length: options.patients }, () => uuidv7());
   if (patientUserIds.length > 0) {
-    await db.owner
-      .insertInto('users')
-      .values(
-        patientUserIds.map((id, i) => ({
-          id,
-          email: `patient${i}.${id.slice(-12)}@test.hygie.example`,
-          email_verified_at: new Date(),
-          password_hash: null,
-          first_name: 'Patient',
-          last_name: `Numero${i}`,
-          birth_date: '1980-01-01',
-          phone: null,
-          totp_secret: null,
-          disabled_at: null,
-        })),
-      )
-      .execute();
+    await insertAccounts(
+      db,
+      vault,
+      patientUserIds.map((id, i) => ({
+        id,
+        email: `patient${i}.${id.slice(-12)}@test.hygie.example`,
+        firstName: 'Patient',
+        lastName: `Numero${i}`,
+        birthDate: '1980-01-01',
+        phone: i === 0 ? (options.firstPatientPhone ?? null) : null,
+      })),
+    );
   }
   await db.withTenant(establishmentId, async (tx) => {
     await tx.insertInto('practitioner_establishments').values({ establishment_id: establishmentId, practitioner_id: practitionerId }).execute();

@@ -1,6 +1,6 @@
 // Patients read who accessed their data (principle 6): newest first, across every establishment
 // holding a file linked to their account, never another account's, never their own actions.
-import type { Database } from '../../platform/db/database.js';
+import type { Database, Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import type { AccessLogItemDto, AccessLogResponseDto } from './schemas.js';
 import type { AccessLogRow, AuditStore } from './store.js';
@@ -23,10 +23,17 @@ export function decodeCursor(cursor: string): { at: string; id: string } {
   return { at: m[1]!, id: m[2]! };
 }
 
-function actorOfRow(r: AccessLogRow): AccessLogItemDto['actor'] {
+/**
+ * The names of staff accounts, decrypted by the identity module (injected: identity writes audit
+ * events, so audit does not import it).
+ */
+export type ActorNames = (tx: Tx, userIds: string[]) => Promise<Map<string, { firstName: string; lastName: string }>>;
+
+function actorOfRow(r: AccessLogRow, names: Map<string, { firstName: string; lastName: string }>): AccessLogItemDto['actor'] {
   switch (r.actor_kind) {
     case 'user': {
-      const name = [r.actor_first_name, r.actor_last_name].filter((s) => s).join(' ');
+      const n = r.actor_user_id ? names.get(r.actor_user_id) : undefined;
+      const name = [n?.firstName, n?.lastName].filter((s) => s).join(' ');
       return { name: name || 'Utilisateur supprimé', role: r.actor_role ?? 'staff' };
     }
     case 'api_key':
@@ -38,18 +45,22 @@ function actorOfRow(r: AccessLogRow): AccessLogItemDto['actor'] {
   }
 }
 
-export function createAccessLogService(deps: { db: Database; store: AuditStore }) {
+export function createAccessLogService(deps: { db: Database; store: AuditStore; actorNames: ActorNames }) {
   return {
     /** The access log of the patient account userId (who must be the authenticated patient). */
     async listAccessLogForPatientAccount(userId: string, page: AccessLogPage = {}): Promise<AccessLogResponseDto> {
       const limit = Math.min(Math.max(page.limit ?? 20, 1), MAX_LIMIT);
       const before = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-      const rows = await deps.db.withPlatform((tx) => deps.store.patientAccessLog(tx, userId, limit + 1, before));
+      const { rows, names } = await deps.db.withPlatform(async (tx) => {
+        const rows = await deps.store.patientAccessLog(tx, userId, limit + 1, before);
+        const actors = rows.slice(0, limit).flatMap((r) => (r.actor_user_id ? [r.actor_user_id] : []));
+        return { rows, names: await deps.actorNames(tx, actors) };
+      });
       const shown = rows.slice(0, limit);
       const items = shown.map(
         (r): AccessLogItemDto => ({
           at: new Date(r.at).toISOString(),
-          actor: actorOfRow(r),
+          actor: actorOfRow(r, names),
           establishment: r.establishment_name,
           action: r.action,
           categories: r.categories,

@@ -8,7 +8,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AuditEventsTable } from '../../platform/db/schema.js';
 import type { Insertable } from 'kysely';
-import { createAccessLogService } from './access-log.js';
+import { createAccessLogService, type ActorNames } from './access-log.js';
 import { auditPlugin } from './routes.js';
 import { createAuditStore } from './store.js';
 import { createAuditSearchService, type OfficerCheck } from './search.js';
@@ -18,7 +18,7 @@ export { createAuditSealer, sealPending, signCheckpoints, appendCheckpointRecord
 export { verifyAuditLog, readCheckpointsFile, formatVerifyReport, VerifyAccessError, type VerifyReport, type VerifyProblem } from './verify.js';
 export { keyringFromConfig, fileKeyring, derivedKeyring, type AuditKeyring } from './keys.js';
 export { sealedEventsSince, type SealedEvent } from './forward.js';
-export { createAccessLogService, type AccessLogService, type AccessLogPage } from './access-log.js';
+export { createAccessLogService, type AccessLogService, type AccessLogPage, type ActorNames } from './access-log.js';
 export { PLATFORM_STREAM } from './store.js';
 export { AUDIT_SEARCH_ACTION, type AuditSearchService, type OfficerCheck } from './search.js';
 export { exportCheckpoints } from './export.js';
@@ -97,10 +97,13 @@ export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Prom
 
 /**
  * GET /api/v1/me/access-log and, given the security-officer rule (guard's, injected to keep the
- * audit module below guard), GET /api/v1/establishments/:eid/security/audit.
+ * audit module below guard), GET /api/v1/establishments/:eid/security/audit. Staff names are
+ * decrypted by identity (injected: identity writes audit events, so audit does not import it).
  */
-export function auditRoutes(deps: { db: Database; isSecurityOfficer?: OfficerCheck; keyring?: AuditKeyring | undefined }) {
+export function auditRoutes(deps: { db: Database; actorNames: ActorNames; isSecurityOfficer?: OfficerCheck; keyring?: AuditKeyring | undefined }) {
   const store = createAuditStore();
-  const search = deps.isSecurityOfficer ? createAuditSearchService({ db: deps.db, store, isSecurityOfficer: deps.isSecurityOfficer, keyring: deps.keyring }) : undefined;
-  return auditPlugin(createAccessLogService({ db: deps.db, store }), search);
+  const search = deps.isSecurityOfficer
+    ? createAuditSearchService({ db: deps.db, store, actorNames: deps.actorNames, isSecurityOfficer: deps.isSecurityOfficer, keyring: deps.keyring })
+    : undefined;
+  return auditPlugin(createAccessLogService({ db: deps.db, store, actorNames: deps.actorNames }), search);
 }

@@ -9,7 +9,7 @@ import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from './index.js';
-import { decodeCursor, encodeCursor } from './access-log.js';
+import { decodeCursor, encodeCursor, type ActorNames } from './access-log.js';
 import { chainHash, checkpointMessage, GENESIS_HASH } from './canonical.js';
 import { keyIdOf, verifySignature, type AuditKeyring } from './keys.js';
 import type { AuditSearchItemDto, AuditSearchQueryDto, AuditSearchResponseDto, IntegrityStatus } from './schemas.js';
@@ -67,12 +67,12 @@ export function integrityOf(eventJson: string, link: EventLinkRow | undefined, c
   return { status, seq: link.seq, sealedAt: covered && checkpoint.valid ? checkpoint.signedAt : null };
 }
 
-function actorOfEvent(e: ReturnType<typeof eventFromJson>, first: string | null, last: string | null): AuditSearchItemDto['actor'] {
-  const name = [first, last].filter((s) => s).join(' ');
+function actorOfEvent(e: ReturnType<typeof eventFromJson>, n: { firstName: string; lastName: string } | undefined): AuditSearchItemDto['actor'] {
+  const name = [n?.firstName, n?.lastName].filter((s) => s).join(' ');
   return { kind: e.actorKind, userId: e.actorUserId, name: name || null, role: e.actorRole };
 }
 
-export function createAuditSearchService(deps: { db: Database; store: AuditStore; isSecurityOfficer: OfficerCheck; keyring?: AuditKeyring | undefined }) {
+export function createAuditSearchService(deps: { db: Database; store: AuditStore; actorNames: ActorNames; isSecurityOfficer: OfficerCheck; keyring?: AuditKeyring | undefined }) {
   const { db, store } = deps;
   return {
     async search(actor: Actor, establishmentId: string, q: AuditSearchQueryDto): Promise<AuditSearchResponseDto> {
@@ -99,6 +99,7 @@ export function createAuditSearchService(deps: { db: Database; store: AuditStore
         }
         const rows = await store.searchEvents(tx, establishmentId, { actorUserId: q.actorUserId, patientId: q.patientId, from, to, before }, limit + 1);
         const shown = rows.slice(0, limit);
+        const names = await deps.actorNames(tx, [...new Set(shown.flatMap((x) => (x.actor_member_id ? [x.actor_member_id] : [])))]);
         const links = new Map((await store.eventLinks(tx, shown.map((x) => x.event_id))).map((l) => [l.event_id, l]));
         const checkpoint = checkCheckpoint(await store.latestCheckpoint(tx), establishmentId, deps.keyring);
         await appendAuditEvent(tx, { establishmentId, actor, actorRole: 'security_officer', action: AUDIT_SEARCH_ACTION, ...searched, purpose: 'security_review', outcome: 'allowed' });
@@ -107,7 +108,7 @@ export function createAuditSearchService(deps: { db: Database; store: AuditStore
           return {
             id: e.id,
             at: new Date(row.at).toISOString(),
-            actor: actorOfEvent(e, row.actor_first_name, row.actor_last_name),
+            actor: actorOfEvent(e, row.actor_member_id ? names.get(row.actor_member_id) : undefined),
             action: e.action,
             resourceKind: e.resourceKind,
             resourceCount: e.resourceIds.length,

@@ -277,7 +277,7 @@ export function createAuditStore() {
       before: { at: string; id: string } | undefined,
     ): Promise<AccessLogRow[]> {
       const { rows } = await sql<AccessLogRow>`
-        select event_id, at, at_text, actor_kind, actor_first_name, actor_last_name, actor_role,
+        select event_id, at, at_text, actor_kind, actor_user_id, actor_role,
                establishment_name, action, categories, purpose, reason
         from hygie_patient_access_log(${accountUserId}::uuid, ${limit}::integer,
           ${before ? before.at : null}::timestamp at time zone 'UTC', ${before ? before.id : null}::uuid)`.execute(tx);
@@ -286,10 +286,10 @@ export function createAuditStore() {
 
     /**
      * One page of an establishment's events for the security officer's search, newest first,
-     * with the event in EVENT_JSON form (to recompute its hash) and the actor's name when the
-     * actor is a staff member of this establishment (never a patient's name). Runs in a tenant
+     * with the event in EVENT_JSON form (to recompute its hash) and the actor's id when the actor
+     * is a staff member of this establishment, whose name may be shown (never a patient's name). Runs in a tenant
      * transaction: row-level security walls it to that establishment on top of the explicit
-     * condition. Names come from identity's users table, as hygie_patient_access_log does.
+     * condition. The caller decrypts members' names through identity.
      */
     async searchEvents(tx: Tx, establishmentId: string, f: AuditSearchFilter, limit: number): Promise<AuditSearchRow[]> {
       const conditions = [sql`e.establishment_id = ${establishmentId}::uuid`];
@@ -308,10 +308,9 @@ export function createAuditStore() {
           order by e.at desc, e.id desc
           limit ${limit})
         select e.id as event_id, e.at, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at_text, ${EVENT_JSON} as ev,
-               case when m.ok then u.first_name end as actor_first_name, case when m.ok then u.last_name end as actor_last_name
+               case when m.ok then e.actor_user_id end as actor_member_id
         from page p
         join audit_events e on e.id = p.id
-        left join users u on u.id = e.actor_user_id
         left join lateral (select true as ok from memberships m where m.user_id = e.actor_user_id and m.establishment_id = e.establishment_id limit 1) m on true
         order by p.at desc, p.id desc`.execute(tx);
       return rows;
@@ -346,8 +345,8 @@ export interface AuditSearchRow {
   at: Date;
   at_text: string;
   ev: string;
-  actor_first_name: string | null;
-  actor_last_name: string | null;
+  /** The actor's user id when they are a member of this establishment (their name may be shown). */
+  actor_member_id: string | null;
 }
 
 export interface EventLinkRow {
@@ -373,8 +372,8 @@ export interface AccessLogRow {
   at: Date;
   at_text: string;
   actor_kind: string;
-  actor_first_name: string | null;
-  actor_last_name: string | null;
+  /** Used to ask the identity module for the actor's name; never sent to the patient. */
+  actor_user_id: string | null;
   actor_role: string | null;
   establishment_name: string | null;
   action: string;

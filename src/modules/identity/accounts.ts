@@ -83,15 +83,22 @@ export async function verifyEmail(ctx: IdentityContext, token: string): Promise<
   });
 }
 
-/** Queues the request whatever the e-mail: one insert, the same answer and time for everyone. */
+/**
+ * Queues the request whatever the e-mail: one index and one insert, the same answer and time for
+ * everyone. The job carries the e-mail's blind index, not the address: the queue holds no e-mail.
+ */
 export async function requestPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
-  await ctx.db.withPlatform((tx) => enqueueJob(tx, { kind: PASSWORD_RESET_JOB, payload: { email: normaliseEmail(email) }, maxAttempts: 3 }));
+  await ctx.db.withPlatform(async (tx) =>
+    enqueueJob(tx, { kind: PASSWORD_RESET_JOB, payload: { emailIndex: await ctx.store.emailIndex(tx, normaliseEmail(email)) }, maxAttempts: 3 }),
+  );
 }
 
 /** The job: if the e-mail has an active account, a single-use link valid for 30 minutes. */
-export async function sendPasswordReset(ctx: IdentityContext, email: string): Promise<void> {
+export async function sendPasswordReset(ctx: IdentityContext, payload: Record<string, unknown>): Promise<void> {
   await ctx.db.withPlatform(async (tx) => {
-    const user = await ctx.store.findUserByEmail(tx, email);
+    // Jobs queued before 0075 carried the address itself.
+    const emailIndex = typeof payload['emailIndex'] === 'string' ? payload['emailIndex'] : await ctx.store.emailIndex(tx, String(payload['email'] ?? ''));
+    const user = await ctx.store.findUserByEmailIndex(tx, emailIndex);
     if (!user || user.disabled_at) return;
     const now = ctx.clock();
     // Only the newest link works.

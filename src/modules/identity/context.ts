@@ -3,6 +3,7 @@
 import type { Config } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
 import type { Logger } from '../../platform/log.js';
+import type { Vault } from '../vault/index.js';
 import type { LazySecretBox } from './secret-box.js';
 import type { IdentityStore } from './store.js';
 import type { Throttle } from './throttle.js';
@@ -15,6 +16,8 @@ export interface IdentityContext {
   db: Database;
   logger: Logger;
   clock: Clock;
+  /** Accounts' personal fields are vault ciphertexts (account-data.ts). */
+  vault: Vault;
   store: IdentityStore;
   secrets: LazySecretBox;
   throttle: Throttle;

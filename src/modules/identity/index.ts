@@ -2,6 +2,9 @@
 // staff administration and API keys.
 import type { Config } from '../../config.js';
 import type { Database, Tx } from '../../platform/db/database.js';
+import type { AccountSealer } from '../../platform/db/migrations/index.js';
+import type { Vault } from '../vault/index.js';
+import { sealAccounts } from './account-data.js';
 import type { JobRunner } from '../../platform/jobs.js';
 import type { Logger } from '../../platform/log.js';
 import { PASSWORD_RESET_JOB, sendPasswordReset } from './accounts.js';
@@ -13,7 +16,7 @@ import { isSealed, lazySecretBox, loadIdentityKey, totpSecretContext } from './s
 import { invite, type InvitationInput, type StaffContext } from './staff.js';
 import { createStaffStore } from './staff-store.js';
 import { staffPlugin } from './staff-routes.js';
-import { createIdentityStore } from './store.js';
+import { createIdentityStore, totpSealingStore } from './store.js';
 import { createThrottle } from './throttle.js';
 import { relyingParty } from './webauthn.js';
 
@@ -24,12 +27,24 @@ export { apiKeyAllows, requireApiScope, API_SCOPES, type ApiScope } from './api-
 export { totpCode } from './totp.js';
 export { loadIdentityKey } from './secret-box.js';
 export type { Clock } from './context.js';
+export {
+  accountContacts,
+  accountDisplayNames,
+  accountEmailIndex,
+  accountProfiles,
+  findAccountIdByEmail,
+  sealAccounts,
+  EMAIL_INDEX_PURPOSE,
+  type AccountProfile,
+} from './account-data.js';
 
 export interface IdentityDeps {
   config: Config;
   db: Database;
   logger: Logger;
   jobs: JobRunner;
+  /** Encrypts accounts' personal fields and keys the e-mail blind index. */
+  vault: Vault;
   /** The key sealing TOTP secrets (default: the key file under the data directory). */
   identityKey?: Buffer;
   clock?: Clock;
@@ -52,7 +67,8 @@ async function createContext(deps: Omit<IdentityDeps, 'jobs'>): Promise<StaffCon
     db: deps.db,
     logger: deps.logger,
     clock: deps.clock ?? (() => new Date()),
-    store: createIdentityStore(),
+    vault: deps.vault,
+    store: createIdentityStore(deps.vault),
     staff: createStaffStore(),
     secrets: lazySecretBox(async () => deps.identityKey ?? (await loadIdentityKey(deps.config))),
     throttle: createThrottle(deps.config),
@@ -64,12 +80,14 @@ async function createContext(deps: Omit<IdentityDeps, 'jobs'>): Promise<StaffCon
  * Seals TOTP secrets still stored in clear (a demo database seeded before this module sealed them,
  * or by `hygie seed --demo` whose seed writes the demo secret as the accounts file shows it).
  */
-async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
-  return ctx.db.withPlatform(async (tx) => {
-    const rows = await ctx.store.listClearTotpSecrets(tx);
+async function sealClearTotpSecrets(deps: Omit<IdentityDeps, 'jobs' | 'vault'>): Promise<number> {
+  const secrets = lazySecretBox(async () => deps.identityKey ?? (await loadIdentityKey(deps.config)));
+  const clock = deps.clock ?? (() => new Date());
+  return deps.db.withPlatform(async (tx) => {
+    const rows = await totpSealingStore.listClearTotpSecrets(tx);
     for (const row of rows) {
       if (row.totp_secret && !isSealed(row.totp_secret)) {
-        await ctx.store.sealTotpSecret(tx, row.id, await ctx.secrets.seal(row.totp_secret, totpSecretContext(row.id)), ctx.clock());
+        await totpSealingStore.sealTotpSecret(tx, row.id, await secrets.seal(row.totp_secret, totpSecretContext(row.id)), clock());
       }
     }
     return rows.length;
@@ -77,14 +95,27 @@ async function sealClearTotpSecrets(ctx: StaffContext): Promise<number> {
 }
 
 /** The guard's alert e-mails: who the security officers of the transaction's establishment are. */
-export function securityOfficerEmails(tx: Tx): Promise<string[]> {
-  return createStaffStore().securityOfficerEmails(tx);
+export function securityOfficerEmails(vault: Vault): (tx: Tx) => Promise<string[]> {
+  return (tx) => createStaffStore().securityOfficerEmails(tx, vault);
+}
+
+/**
+ * What migration 0075 needs to encrypt accounts stored in clear: the same sealing as every write,
+ * in the migration's transaction.
+ */
+export function accountSealer(vault: Vault): AccountSealer {
+  return async (tx, rows) =>
+    sealAccounts(
+      tx as Tx,
+      vault,
+      rows.map((r) => ({ id: r.id, email: r.email, firstName: r.first_name, lastName: r.last_name, birthDate: r.birth_date, phone: r.phone })),
+    );
 }
 
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const ctx = await createContext(deps);
   await dummyPasswordHash();
-  deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, String(payload['email'])));
+  deps.jobs.register(PASSWORD_RESET_JOB, async (payload) => sendPasswordReset(ctx, payload));
   const auth = identityPlugin(ctx);
   const staff = staffPlugin(ctx);
   return {
@@ -98,8 +129,8 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
       else await ctx.staff.revokeApiKey(tx, target.apiKeyId, ctx.clock());
     },
     isEmailVerified: async (userId) => {
-      const user = await ctx.db.withPlatform((tx) => ctx.store.findUserById(tx, userId));
-      return !!user?.email_verified_at;
+      // No personal field needed: nothing to decrypt.
+      return (await ctx.db.withPlatform((tx) => ctx.store.emailVerifiedAt(tx, userId))) !== null;
     },
     close: () => ctx.throttle.close(),
   };
@@ -120,13 +151,8 @@ export async function inviteFromCli(deps: Omit<IdentityDeps, 'jobs'>, establishm
  * Seals any TOTP secret left in clear: called by startServer (after loading the demo data, and for
  * a database seeded before secrets were sealed) and after `hygie seed --demo`.
  */
-export async function sealStoredTotpSecrets(deps: Omit<IdentityDeps, 'jobs'>): Promise<number> {
-  const ctx = await createContext(deps);
-  try {
-    const sealed = await sealClearTotpSecrets(ctx);
-    if (sealed > 0) deps.logger.info({ count: sealed }, 'sealed TOTP secrets stored in clear');
-    return sealed;
-  } finally {
-    await ctx.throttle.close();
-  }
+export async function sealStoredTotpSecrets(deps: Omit<IdentityDeps, 'jobs' | 'vault'>): Promise<number> {
+  const sealed = await sealClearTotpSecrets(deps);
+  if (sealed > 0) deps.logger.info({ count: sealed }, 'sealed TOTP secrets stored in clear');
+  return sealed;
 }

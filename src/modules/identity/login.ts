@@ -22,7 +22,7 @@ export type LoginResult =
   | { status: 'mfa_required'; challengeId: string; methods: FactorMethod[] };
 
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.normalize('NFKC').trim().toLowerCase();
 }
 
 let dummyHash: Promise<string> | undefined;
@@ -49,7 +49,7 @@ export async function loginWithPassword(ctx: IdentityContext, input: { email: st
   const email = normaliseEmail(input.email);
   const device = deviceHash(origin.deviceToken);
   const { user, knownDevice } = await ctx.db.withPlatform(async (tx) => {
-    const found = await ctx.store.findUserByEmail(tx, email);
+    const found = await ctx.store.findLoginCandidate(tx, email);
     // The device lookup runs for unknown e-mails too, so both paths do the same work.
     const known = device ? await ctx.store.isKnownDevice(tx, found?.id ?? NO_USER, device) : false;
     return { user: found, knownDevice: known };
@@ -79,6 +79,9 @@ export async function loginWithPassword(ctx: IdentityContext, input: { email: st
 
   return ctx.db.withPlatform(async (tx) => {
     if (rehash) await ctx.store.setPasswordHash(tx, user.id, rehash, null);
+    // Decrypted only now (the sign-in notice needs the address and first name).
+    const account = await ctx.store.findUserById(tx, user.id);
+    if (!account) throw new DomainError('invalid_credentials');
     const memberships = await ctx.store.membershipsOf(tx, user.id);
     const factors = await factorsOf(ctx, tx, user, memberships);
     if (hasAnyFactor(factors)) {
@@ -89,10 +92,10 @@ export async function loginWithPassword(ctx: IdentityContext, input: { email: st
     if (memberships.length > 0) {
       // Staff without a second factor yet (a new invitee, or after an approved MFA reset): a session
       // that can only enrol one.
-      const session = await openSession(ctx, tx, { user, memberships, mfaState: 'enrolment_required', secondFactorAt: null, origin, method: 'password' });
+      const session = await openSession(ctx, tx, { user: account, memberships, mfaState: 'enrolment_required', secondFactorAt: null, origin, method: 'password' });
       return { status: 'mfa_enrolment_required' as const, session };
     }
-    const session = await openSession(ctx, tx, { user, memberships, mfaState: 'not_required', secondFactorAt: null, origin, method: 'password' });
+    const session = await openSession(ctx, tx, { user: account, memberships, mfaState: 'not_required', secondFactorAt: null, origin, method: 'password' });
     return { status: 'ok' as const, session };
   });
 }

@@ -4,6 +4,8 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
 import type { ApiKeyScope, ApprovalKind, StaffRole } from '../../platform/db/schema.js';
+import type { Vault } from '../vault/index.js';
+import { accountContacts, accountProfiles } from './account-data.js';
 
 export function createStaffStore() {
   return {
@@ -15,15 +17,16 @@ export function createStaffStore() {
       await tx.insertInto('memberships').values({ id: m.id, establishment_id: m.establishmentId, user_id: m.userId, role: m.role }).execute();
     },
     /** E-mail addresses of the transaction's establishment's security officers (active accounts). */
-    async securityOfficerEmails(tx: Tx): Promise<string[]> {
+    async securityOfficerEmails(tx: Tx, vault: Vault): Promise<string[]> {
       const rows = await tx
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select('users.email')
+        .select('users.id')
         .where('memberships.role', '=', 'security_officer')
         .where('users.disabled_at', 'is', null)
         .execute();
-      return rows.map((r) => r.email);
+      const contacts = await accountContacts(tx, vault, rows.map((r) => r.id));
+      return rows.flatMap((r) => contacts.get(r.id)?.email ?? []);
     },
 
     async setRole(tx: Tx, userId: string, role: StaffRole): Promise<boolean> {
@@ -34,11 +37,12 @@ export function createStaffStore() {
       const r = await tx.deleteFrom('memberships').where('user_id', '=', userId).executeTakeFirst();
       return Number(r.numDeletedRows) === 1;
     },
-    listMembers(tx: Tx) {
-      return tx
+    /** The members with their names and e-mails decrypted, sorted by last then first name. */
+    async listMembers(tx: Tx, vault: Vault) {
+      const rows = await tx
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['users.id', 'users.email', 'users.first_name', 'users.last_name', 'memberships.role', 'users.totp_secret', 'users.disabled_at'])
+        .select(['users.id', 'memberships.role', 'users.totp_secret', 'users.disabled_at'])
         .select((eb) =>
           eb
             .selectFrom('webauthn_credentials')
@@ -46,9 +50,16 @@ export function createStaffStore() {
             .whereRef('webauthn_credentials.user_id', '=', 'users.id')
             .as('passkeys'),
         )
-        .orderBy('users.last_name')
+        .orderBy('users.id')
         .limit(500)
         .execute();
+      const people = await accountProfiles(tx, vault, rows.map((r) => r.id));
+      return rows
+        .map((r) => {
+          const p = people.get(r.id);
+          return { ...r, email: p?.email ?? '', first_name: p?.firstName ?? '', last_name: p?.lastName ?? '' };
+        })
+        .sort((a, b) => a.last_name.localeCompare(b.last_name, 'fr') || a.first_name.localeCompare(b.first_name, 'fr'));
     },
 
     // --- invitations

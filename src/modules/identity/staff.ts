@@ -255,7 +255,7 @@ export async function removeMember(ctx: StaffContext, actor: Actor, establishmen
 
 export async function listMembers(ctx: StaffContext, actor: Actor, establishmentId: string) {
   assertRole(actor, establishmentId, ['admin', 'security_officer']);
-  const rows = await ctx.db.withTenant(establishmentId, (tx) => ctx.staff.listMembers(tx));
+  const rows = await ctx.db.withTenant(establishmentId, (tx) => ctx.staff.listMembers(tx, ctx.vault));
   return rows.map((r) => ({
     userId: r.id,
     email: r.email,

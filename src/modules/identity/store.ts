@@ -2,34 +2,92 @@
 // account is not owned by an establishment). Every method takes the transaction it runs in.
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { AuthTokenKind, ChallengeKind, MfaState, StaffRole } from '../../platform/db/schema.js';
+import type { AuthTokenKind, ChallengeKind, MfaState, StaffRole, UsersTable } from '../../platform/db/schema.js';
+import type { Selectable } from 'kysely';
+import type { Vault } from '../vault/index.js';
+import { accountEmailIndex, openAccountRows, sealAccounts } from './account-data.js';
 
 export type Membership = { establishmentId: string; role: StaffRole };
 
-export function createIdentityStore() {
+type SealedColumn = 'email_enc' | 'email_bidx' | 'first_name_enc' | 'last_name_enc' | 'birth_date_enc' | 'phone_enc';
+
+/** A `users` row with its personal fields decrypted (identity's services work on this). */
+export type UserRecord = Omit<Selectable<UsersTable>, SealedColumn> & {
+  email: string;
+  first_name: string;
+  last_name: string;
+  birth_date: string | null;
+  phone: string | null;
+};
+
+/** Start-up sealing of TOTP secrets left in clear: needs no account data, hence no vault. */
+export const totpSealingStore = {
+  /** TOTP secrets still stored in clear (written by an older seed); sealed at start-up. */
+  listClearTotpSecrets(tx: Tx) {
+    return tx
+      .selectFrom('users')
+      .select(['id', 'totp_secret'])
+      .where('totp_secret', 'is not', null)
+      .where('totp_secret', 'not like', 'v1:%')
+      .execute();
+  },
+  async sealTotpSecret(tx: Tx, userId: string, sealed: string, at: Date) {
+    await tx
+      .updateTable('users')
+      .set((eb) => ({ totp_secret: sealed, totp_enrolled_at: eb.fn.coalesce('totp_enrolled_at', eb.val(at)) }))
+      .where('id', '=', userId)
+      .execute();
+  },
+};
+
+export function createIdentityStore(vault: Vault) {
+  async function opened(tx: Tx, row: Selectable<UsersTable> | undefined): Promise<UserRecord | undefined> {
+    if (!row) return undefined;
+    const { email_enc: _e, email_bidx: _b, first_name_enc: _f, last_name_enc: _l, birth_date_enc: _d, phone_enc: _p, ...rest } = row;
+    const [p] = await openAccountRows(tx, vault, [row]);
+    return { ...rest, email: p!.email, first_name: p!.firstName, last_name: p!.lastName, birth_date: p!.birthDate, phone: p!.phone };
+  }
   return {
-    // --- users
-    findUserByEmail(tx: Tx, email: string) {
-      return tx.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    // --- users (personal fields through account-data.ts: encrypted, found by the e-mail's blind index)
+    async findUserByEmail(tx: Tx, email: string): Promise<UserRecord | undefined> {
+      return this.findUserByEmailIndex(tx, await accountEmailIndex(tx, vault, email));
     },
-    findUserById(tx: Tx, id: string) {
-      return tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    /**
+     * What a password login needs to decide, nothing decrypted: a known and an unknown e-mail cost
+     * the same index and the same lookup; the account is decrypted only after the password is right.
+     */
+    async findLoginCandidate(tx: Tx, email: string) {
+      const bidx = await accountEmailIndex(tx, vault, email);
+      return tx.selectFrom('users').select(['id', 'password_hash', 'disabled_at', 'totp_secret']).where('email_bidx', '=', bidx).executeTakeFirst();
+    },
+    async findUserByEmailIndex(tx: Tx, emailIndex: string): Promise<UserRecord | undefined> {
+      return opened(tx, await tx.selectFrom('users').selectAll().where('email_bidx', '=', emailIndex).executeTakeFirst());
+    },
+    emailIndex(tx: Tx, email: string): Promise<string> {
+      return accountEmailIndex(tx, vault, email);
+    },
+    /** When the account proved its e-mail (null: not yet, or no such account). */
+    async emailVerifiedAt(tx: Tx, id: string): Promise<Date | null> {
+      const row = await tx.selectFrom('users').select('email_verified_at').where('id', '=', id).executeTakeFirst();
+      return row?.email_verified_at ?? null;
+    },
+    async findUserById(tx: Tx, id: string): Promise<UserRecord | undefined> {
+      return opened(tx, await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst());
     },
     async insertUser(
       tx: Tx,
       user: { id: string; email: string; passwordHash: string; firstName: string; lastName: string; birthDate: string | null; phone: string | null; verifiedAt: Date | null; at: Date },
     ) {
+      const [sealed] = await sealAccounts(tx, vault, [
+        { id: user.id, email: user.email, firstName: user.firstName, lastName: user.lastName, birthDate: user.birthDate, phone: user.phone },
+      ]);
       await tx
         .insertInto('users')
         .values({
           id: user.id,
-          email: user.email,
+          ...sealed!,
           email_verified_at: user.verifiedAt,
           password_hash: user.passwordHash,
-          first_name: user.firstName,
-          last_name: user.lastName,
-          birth_date: user.birthDate,
-          phone: user.phone,
           totp_secret: null,
           disabled_at: null,
           password_changed_at: user.at,
@@ -75,23 +133,6 @@ export function createIdentityStore() {
       await tx.deleteFrom('webauthn_credentials').where('user_id', '=', userId).execute();
       await tx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     },
-    /** TOTP secrets still stored in clear (written by an older seed); sealed at start-up. */
-    listClearTotpSecrets(tx: Tx) {
-      return tx
-        .selectFrom('users')
-        .select(['id', 'totp_secret'])
-        .where('totp_secret', 'is not', null)
-        .where('totp_secret', 'not like', 'v1:%')
-        .execute();
-    },
-    async sealTotpSecret(tx: Tx, userId: string, sealed: string, at: Date) {
-      await tx
-        .updateTable('users')
-        .set((eb) => ({ totp_secret: sealed, totp_enrolled_at: eb.fn.coalesce('totp_enrolled_at', eb.val(at)) }))
-        .where('id', '=', userId)
-        .execute();
-    },
-
     // --- memberships (read across establishments through a narrow definer function)
     async membershipsOf(tx: Tx, userId: string): Promise<Membership[]> {
       const { rows } = await sql<{ establishment_id: string; role: StaffRole }>`
@@ -339,16 +380,16 @@ export function createIdentityStore() {
         .executeTakeFirst();
       return row?.user_id;
     },
-    findLiveTokenOwner(tx: Tx, kind: AuthTokenKind, tokenHash: Buffer, at: Date) {
-      return tx
+    async findLiveTokenOwner(tx: Tx, kind: AuthTokenKind, tokenHash: Buffer, at: Date): Promise<UserRecord | undefined> {
+      const row = await tx
         .selectFrom('auth_tokens')
-        .innerJoin('users', 'users.id', 'auth_tokens.user_id')
-        .select(['users.id', 'users.email', 'users.first_name', 'users.last_name'])
+        .select('user_id')
         .where('auth_tokens.kind', '=', kind)
         .where('auth_tokens.token_hash', '=', tokenHash)
         .where('auth_tokens.used_at', 'is', null)
         .where('auth_tokens.expires_at', '>', at)
         .executeTakeFirst();
+      return row ? this.findUserById(tx, row.user_id) : undefined;
     },
     async invalidateTokens(tx: Tx, userId: string, kind: AuthTokenKind, at: Date) {
       await tx.updateTable('auth_tokens').set({ used_at: at }).where('user_id', '=', userId).where('kind', '=', kind).where('used_at', 'is', null).execute();

@@ -4,6 +4,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../platform/db/database.js';
+import { findAccountIdByEmail } from '../identity/index.js';
+import type { Vault } from '../vault/index.js';
 import { createIncidentStore } from './store.js';
 import { createIncidentService } from './service.js';
 import { cnilNotification, patientLetter, type Lang } from './drafts.js';
@@ -12,13 +14,16 @@ import type { Impact, IncidentActor } from './impact.js';
 
 export async function writeIncidentReport(
   db: Database,
+  vault: Vault,
   q: { actorEmail?: string | undefined; apiKeyId?: string | undefined; from: Date; to: Date; out?: string | undefined; lang?: Lang },
 ): Promise<{ reports: Impact[]; files: string[] }> {
   let actor: IncidentActor;
   if (q.actorEmail) {
-    const user = await db.owner.selectFrom('users').select('id').where('email', '=', q.actorEmail.trim().toLowerCase()).executeTakeFirst();
-    if (!user) throw new Error('No account with that e-mail');
-    actor = { kind: 'user', userId: user.id };
+    const email = q.actorEmail;
+    // Found by the e-mail's blind index: the database holds no e-mail in clear.
+    const userId = await db.withPlatform((tx) => findAccountIdByEmail(tx, vault, email));
+    if (!userId) throw new Error('No account with that e-mail');
+    actor = { kind: 'user', userId };
   } else if (q.apiKeyId) actor = { kind: 'api_key', apiKeyId: q.apiKeyId };
   else throw new Error('Give --actor EMAIL or --api-key ID');
   const store = createIncidentStore();

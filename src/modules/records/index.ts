@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { AccessGate } from '../access/index.js';
 import type { Vault } from '../vault/index.js';
+import { accountContacts } from '../identity/index.js';
 import { createPatientService, insertPatientFile as insertFile, patientDisplayNames as displayNames } from './patients.js';
 import { patientRoutes } from './routes.js';
 import { createEntryService } from './entries.js';
@@ -78,13 +79,13 @@ export async function searchPatientIds(tx: Tx, vault: Vault, establishmentId: st
  */
 export async function patientContacts(tx: Tx, vault: Vault, patientIds: string[]): Promise<Map<string, { email: string | null; phone: string | null }>> {
   if (patientIds.length === 0) return new Map();
-  const accounts = await tx
-    .selectFrom('patients')
-    .leftJoin('users', 'users.id', 'patients.account_user_id')
-    .select(['patients.id', 'users.email', 'users.phone'])
-    .where('patients.id', 'in', patientIds)
-    .execute();
-  const out = new Map(accounts.filter((a) => a.email !== null || a.phone !== null).map((a) => [a.id, { email: a.email, phone: a.phone }]));
+  const linked = await tx.selectFrom('patients').select(['id', 'account_user_id']).where('id', 'in', patientIds).execute();
+  const accounts = await accountContacts(tx, vault, linked.flatMap((l) => (l.account_user_id ? [l.account_user_id] : [])));
+  const out = new Map<string, { email: string | null; phone: string | null }>();
+  for (const l of linked) {
+    const a = l.account_user_id ? accounts.get(l.account_user_id) : undefined;
+    if (a) out.set(l.id, { email: a.email, phone: a.phone });
+  }
   const withoutAccount = patientIds.filter((id) => !out.has(id));
   if (withoutAccount.length > 0) {
     const rows = await createRecordsStore().findPatients(tx, withoutAccount, ['email_enc', 'phone_enc']);

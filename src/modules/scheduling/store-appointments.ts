@@ -59,14 +59,6 @@ export function appointmentStore() {
       return tx.selectFrom('patients').select(['id', 'account_user_id']).where('id', '=', patientId).executeTakeFirst();
     },
 
-    findAccount(tx: Tx, userId: string) {
-      return tx
-        .selectFrom('users')
-        .select(['id', 'email', 'email_verified_at', 'first_name', 'last_name', 'birth_date', 'phone', 'disabled_at'])
-        .where('id', '=', userId)
-        .executeTakeFirst();
-    },
-
     async isKnownPatient(tx: Tx, patientId: string, practitionerId: string): Promise<boolean> {
       const row = await tx
         .selectFrom('appointments')

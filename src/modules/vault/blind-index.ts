@@ -41,6 +41,17 @@ export function normaliseIdentifier(value: string): string {
   return value.normalize('NFKC').replace(SEPARATORS, '').toUpperCase();
 }
 
+/**
+ * An e-mail address as accounts are found by it: Unicode-compatibility folded, trimmed and
+ * lower-cased (the whole address: providers that treat the local part case-sensitively are rare,
+ * and two accounts differing only by case would be a phishing gift). Throws when empty.
+ */
+export function normaliseEmail(value: string): string {
+  const folded = value.normalize('NFKC').trim().toLowerCase();
+  if (folded === '') throw new RangeError('an e-mail address cannot be empty');
+  return folded;
+}
+
 /** The per-purpose HMAC key, derived from the establishment's blind-index key. */
 export function purposeKey(indexKey: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', indexKey, Buffer.alloc(0), `hygie/blind-index/v1/${purpose}`, 32));

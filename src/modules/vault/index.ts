@@ -7,10 +7,10 @@ import { createEnvKeyProvider, createLocalKeyProvider, type KeyProvider, type Lo
 import { createVault, type Vault, type VaultOptions } from './service.js';
 import { createVaultStore } from './store.js';
 
-export { createVault, normalisePart } from './service.js';
+export { createVault, normalisePart, PLATFORM_BLIND_INDEX_OWNER } from './service.js';
 export type { DecryptOptions, FieldContext, PatientFieldContext, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
 export { VaultError, isCiphertextText, keyIdOf, type VaultErrorCode } from './format.js';
-export { normaliseName, normaliseDate, normaliseIdentifier } from './blind-index.js';
+export { normaliseName, normaliseDate, normaliseEmail, normaliseIdentifier } from './blind-index.js';
 export { createEnvKeyProvider, createLocalKeyProvider, KEY_FILE_NAME, type KeyProvider, type LocalKeyProvider } from './providers.js';
 export { rotateAllKeys, rotateKeys, type RotationOptions, type RotationResult } from './rotation.js';
 

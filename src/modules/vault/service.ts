@@ -17,7 +17,7 @@ import {
   wrapAad,
   type FieldBinding,
 } from './format.js';
-import { blindIndexValue, normaliseDate, normaliseIdentifier, normaliseName, purposeKey } from './blind-index.js';
+import { blindIndexValue, normaliseDate, normaliseEmail, normaliseIdentifier, normaliseName, purposeKey } from './blind-index.js';
 import type { KeyProvider } from './providers.js';
 import { createVaultStore, type DataKeyRow, type Keyspace, type KekRow, type OwnerKind, type VaultStore } from './store.js';
 
@@ -59,7 +59,13 @@ export interface DecryptOptions {
 }
 
 /** One component of a blind index, normalised according to its kind. */
-export type SearchPart = { name: string } | { date: string } | { identifier: string };
+export type SearchPart = { name: string } | { date: string } | { identifier: string } | { email: string };
+
+/**
+ * The owner id of the platform's blind-index key (owner kind 'platform' in the platform keyspace):
+ * one key, wrapped by the platform's key-encryption key, for the indexes of global accounts.
+ */
+export const PLATFORM_BLIND_INDEX_OWNER = '00000000-0000-7000-8000-000000000b1d';
 
 export interface VaultOptions {
   provider: KeyProvider;
@@ -337,6 +343,15 @@ export function createVault(options: VaultOptions) {
     },
     /** A synchronous indexer for many values (one key load). */
     blindIndexer,
+    /**
+     * The blind index of global accounts' values ('user.email'): keyed by the platform's
+     * blind-index key, a data key wrapped by the platform key from the key provider, never stored
+     * in clear. Rotation re-wraps it without changing it, so the index values stay valid.
+     */
+    async platformBlindIndex(tx: Tx, purpose: string, parts: readonly SearchPart[]): Promise<string> {
+      return (await platformBlindIndexer(tx))(purpose, parts);
+    },
+    platformBlindIndexer,
 
     /** Drops every cached key of a keyspace (after a rotation or an incident). */
     evictCache(establishmentId: string | null): void {
@@ -379,9 +394,18 @@ export function createVault(options: VaultOptions) {
     return id !== undefined;
   }
 
+  async function platformBlindIndexer(tx: Tx): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
+    const ks: Keyspace = { kind: 'platform' };
+    const owner: Owner = { ks, scope: scopeOf(ks), kind: 'platform', id: PLATFORM_BLIND_INDEX_OWNER };
+    return indexerFor(tx, owner);
+  }
+
   async function blindIndexer(tx: Tx, establishmentId: string): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const ks = keyspaceOf(establishmentId);
-    const owner: Owner = { ks, scope: establishmentId, kind: 'blind_index', id: establishmentId };
+    return indexerFor(tx, { ks, scope: establishmentId, kind: 'blind_index', id: establishmentId });
+  }
+
+  async function indexerFor(tx: Tx, owner: Owner): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const { key } = (await keysForEncryption(tx, [owner])).get(ownerKey(owner))!;
     const purposeKeys = new Map<string, Buffer>();
     return (purpose, parts) => {
@@ -395,6 +419,7 @@ export function createVault(options: VaultOptions) {
 export function normalisePart(part: SearchPart): string {
   if ('name' in part) return normaliseName(part.name);
   if ('date' in part) return normaliseDate(part.date);
+  if ('email' in part) return normaliseEmail(part.email);
   return normaliseIdentifier(part.identifier);
 }
 

@@ -35,13 +35,16 @@ export interface EstablishmentsTable {
 
 export interface UsersTable {
   id: string;
-  email: string;
+  /** Personal fields: vault ciphertexts ("hv1:…") under the account's platform data key (identity/account-data.ts). */
+  email_enc: string;
+  /** Blind index of the normalised e-mail (keyed HMAC, unique): how accounts are found. */
+  email_bidx: string;
   email_verified_at: Timestamp | null;
   password_hash: string | null;
-  first_name: string;
-  last_name: string;
-  birth_date: DateOnly | null;
-  phone: string | null;
+  first_name_enc: string;
+  last_name_enc: string;
+  birth_date_enc: string | null;
+  phone_enc: string | null;
   /** Sealed by identity/secret-box.ts; never the clear base32 secret. */
   totp_secret: string | null;
   created_at: Generated<Timestamp>;

@@ -20,12 +20,42 @@ import * as m0050 from './0050_scheduling_notices.js';
 import * as m0060 from './0060_guard_exports.js';
 import * as m0061 from './0061_forward_cursors.js';
 import * as m0062 from './0062_guard_refusals.js';
+import * as m0075 from './0075_users_encrypted.js';
 import * as m0080 from './0080_incident_notices.js';
 import * as m0085 from './0085_audit_search.js';
+
+/** An account's personal fields as 0075 reads them from the clear columns it replaces. */
+export interface AccountPlaintext {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  birth_date: string | null;
+  phone: string | null;
+}
+
+/** The encrypted columns (and e-mail blind index) of an account, as identity/account-data.ts writes them. */
+export interface SealedAccountColumns {
+  email_enc: string;
+  email_bidx: string;
+  first_name_enc: string;
+  last_name_enc: string;
+  birth_date_enc: string | null;
+  phone_enc: string | null;
+}
+
+/**
+ * Encrypts accounts inside the migration's transaction. Migrations know no key: the caller that
+ * holds the configuration (server start, `hygie migrate`) passes one built on the vault.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migration's transaction, typed as migrations are (Kysely<any>).
+export type AccountSealer = (tx: Kysely<any>, rows: readonly AccountPlaintext[]) => Promise<SealedAccountColumns[]>;
 
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
   appRole: string;
+  /** Needed only when 0075_users_encrypted finds accounts stored in clear. */
+  accountSealer?: (() => Promise<AccountSealer>) | undefined;
 }
 
 type MigrationModule = { up(ctx: MigrationContext): Migration['up']; down?(ctx: MigrationContext): Migration['up'] };
@@ -50,6 +80,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0060_guard_exports', m0060],
   ['0061_forward_cursors', m0061],
   ['0062_guard_refusals', m0062],
+  ['0075_users_encrypted', m0075],
   ['0080_incident_notices', m0080],
   ['0085_audit_search', m0085],
 ];
@@ -70,9 +101,10 @@ export interface MigrateResult {
 /** Applies pending migrations in order, each in its own transaction; throws on the first failure. */
 // Migrations are written against the schema as it was then, hence Kysely<any> (Kysely's own advice).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext): Promise<MigrateResult> {
+export async function migrateToLatest(db: Kysely<any>, ctx: MigrationContext, options: { upTo?: string } = {}): Promise<MigrateResult> {
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider(ctx) });
-  const { error, results } = await migrator.migrateToLatest();
+  // upTo: stop after that migration (tests of a data conversion start from the schema before it).
+  const { error, results } = options.upTo ? await migrator.migrateTo(options.upTo) : await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`Migration ${failed ?? '(unknown)'} failed: ${error instanceof Error ? error.message : String(error)}`, {
