@@ -10,15 +10,18 @@ import { openDatabase, type Database } from '../src/platform/db/database.js';
 
 export interface BenchServer {
   url: string;
-  /** CPU used by the server and its PostgreSQL backends since the previous call (ms). */
-  cpu(): Promise<{ nodeMs: number; pgMs: number }>;
+  /** CPU used by the server (of which in the kernel: sockets) and its PostgreSQL backends since the previous call (ms). */
+  cpu(): Promise<{ nodeMs: number; pgMs: number; nodeSysMs: number }>;
   stop(): Promise<void>;
 }
 
-/** Starts `script` (default: the Hygie bench server) with BENCH_NODE_OPTIONS (space-separated) before it. */
-export async function startBenchServer(script = 'bench/_scheduling-server.ts'): Promise<BenchServer> {
+/**
+ * Starts `script` (default: the Hygie bench server) with BENCH_NODE_OPTIONS (space-separated)
+ * before it, and `env` added to this process's environment.
+ */
+export async function startBenchServer(script = 'bench/_scheduling-server.ts', env: Record<string, string> = {}): Promise<BenchServer> {
   const nodeOptions = (process.env['BENCH_NODE_OPTIONS'] ?? '').split(' ').filter((o) => o !== '');
-  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -32,10 +35,10 @@ export async function startBenchServer(script = 'bench/_scheduling-server.ts'): 
     cpu: () =>
       new Promise((resolve) => {
         const onLine = (line: string) => {
-          const m = /^CPU node_ms=(\d+) pg_ms=(\d+)$/.exec(line);
+          const m = /^CPU node_ms=(\d+) pg_ms=(\d+)(?: node_sys_ms=(\d+))?$/.exec(line);
           if (!m) return;
           lines.off('line', onLine);
-          resolve({ nodeMs: Number(m[1]), pgMs: Number(m[2]) });
+          resolve({ nodeMs: Number(m[1]), pgMs: Number(m[2]), nodeSysMs: Number(m[3] ?? 0) });
         };
         lines.on('line', onLine);
         child.kill('SIGUSR2');
@@ -106,7 +109,7 @@ export async function loadAndReport(server: BenchServer, name: string, options: 
   report(name, result, withLoad);
   const requests = Math.max(1, result.requests.total);
   const loadgenMs = (generator.user + generator.system) / 1000;
-  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: round2(cpu.nodeMs / requests), postgres: round2(cpu.pgMs / requests), loadgen: round2(loadgenMs / requests), ...withLoad });
+  emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: round2(cpu.nodeMs / requests), nodeKernel: round2(cpu.nodeSysMs / requests), postgres: round2(cpu.pgMs / requests), loadgen: round2(loadgenMs / requests), ...withLoad });
   return result;
 }
 

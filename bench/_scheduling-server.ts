@@ -1,7 +1,8 @@
 // The server side of the scheduling benches: a Hygie app on the configured PostgreSQL, listening
 // on port 0, in its own process so that the load generator does not share its event loop. Prints
-// "PORT=<n>" once listening. Authentication uses the tests' stand-in authenticator (X-Test-User:
-// one user lookup and one membership lookup per request) until the identity module is merged.
+// "PORT=<n>" once listening. Authentication: the identity module's session check (cookie and CSRF
+// token, as a browser sends them), or with BENCH_AUTH=stand-in the tests' X-Test-User header (one
+// user lookup and one membership lookup per request).
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
@@ -10,6 +11,7 @@ import { loadConfigFromProcess } from '../src/config.js';
 import { createLogger } from '../src/platform/log.js';
 import { openMigratedDatabase } from '../src/server.js';
 import { connectGuardRedis } from '../src/modules/guard/index.js';
+import { createAuditSealer, keyringFromConfig } from '../src/modules/audit/index.js';
 import { testAuthenticator } from '../test/helpers/scheduling-auth.js';
 
 const config = loadConfigFromProcess({ HYGIE_LOG_LEVEL: 'silent', PORT: '0' });
@@ -21,9 +23,19 @@ const db = await openMigratedDatabase(config);
 // With REDIS_URL, as a fleet of instances runs: guard counters and public cache invalidations
 // go through Redis (and public answers are cached for a minute instead of 5 s).
 const redis = config.redisUrl ? await connectGuardRedis(config.redisUrl) : undefined;
-const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), authenticate: testAuthenticator(db), ...(redis ? { guard: { redis } } : {}) });
+const app = await buildApp({ config, db, vault: await openVault(config, db), logger: createLogger('silent'), ...(process.env['BENCH_AUTH'] === 'stand-in' ? { authenticate: testAuthenticator(db) } : {}), ...(redis ? { guard: { redis } } : {}) });
 if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => undefined)));
+// BENCH_BACKGROUND=1: also the work a booking leaves for later, as `hygie serve` runs it: the job
+// worker (the confirmation is due at once: read, render, send to the log transport, audit) and
+// the audit sealer (hash chain and checkpoints), so that their CPU counts in the figures.
+const background = process.env['BENCH_BACKGROUND'] === '1';
+const sealer = background ? createAuditSealer({ db, keyring: keyringFromConfig(config), logger: createLogger('silent'), checkpointsFile: undefined }) : undefined;
+if (sealer) {
+  await sealer.start();
+  app.addHook('onClose', async () => sealer.stop());
+}
 await app.listen({ port: 0, host: '127.0.0.1' });
+if (background) app.jobs.start();
 // SIGUSR2: print the CPU time this process and its PostgreSQL backends used since the last
 // SIGUSR2 ("CPU node_ms=… pg_ms=…"), so that benches can report CPU per request, a figure that a
 // crowded machine disturbs far less than requests per second.
@@ -51,7 +63,7 @@ process.on('SIGUSR2', () => {
     for (const [pid, t] of ticks) pg += t - (lastTicks.get(pid) ?? 0);
     lastCpu = process.cpuUsage();
     lastTicks = ticks;
-    console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)}`);
+    console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)} node_sys_ms=${(cpu.system / 1000).toFixed(0)}`);
   });
 });
 // Only now, with the SIGUSR2 handler in place (a signal before it would kill the process), say

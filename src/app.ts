@@ -21,7 +21,7 @@ import { createPublicCache } from './platform/cache.js';
 import { createAccessModule } from './modules/access/index.js';
 import { allNotifiers, createGuardModule, isSecurityOfficer, officerMailNotifier, type GuardModuleDeps } from './modules/guard/index.js';
 import { createIncidentModule, outboxLetterSender, registerLetterJobs, type LetterSender } from './modules/incident/index.js';
-import type { Vault } from './modules/vault/index.js';
+import { queueCipher, type Vault } from './modules/vault/index.js';
 import { auditRoutes, keyringFromConfig, type AuditKeyring } from './modules/audit/index.js';
 import { appointmentExplanations, appointmentRelationships, appointmentsExport, schedulingRoutes } from './modules/scheduling/index.js';
 import { createRecordsModule, insertPatientFile } from './modules/records/index.js';
@@ -91,8 +91,10 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
   await app.register(cookie);
 
   const jobs = createJobRunner({ db, logger });
-  const mailer = createMailer(config, { db, logger });
-  registerMailJobs(jobs, mailer);
+  // Queued mail and the development outboxes are sealed under the vault's platform queue key.
+  const cipher = queueCipher(vault);
+  const mailer = createMailer(config, { db, logger, cipher });
+  registerMailJobs(jobs, mailer, { db, cipher });
   app.decorate('jobs', jobs);
   app.addHook('onClose', () => jobs.stop());
   const identity = await createIdentity({ config, db, logger, jobs, vault, ...(clock ? { clock } : {}), ...(identityKey ? { identityKey } : {}) });
@@ -166,7 +168,7 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
     writeDecoyFile: (tx, establishmentId, file) => insertPatientFile(tx, vault, { establishmentId, accountUserId: null, file }),
     ...guardDeps,
     // Security officers hear of every alert by e-mail too, besides the console and the collectors.
-    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails(vault), enqueueMail, publicUrl: config.publicUrl }), guardDeps?.notifier),
+    notifier: allNotifiers(officerMailNotifier({ officerEmails: securityOfficerEmails(vault), enqueueMail: (tx, message) => enqueueMail(tx, cipher, message), publicUrl: config.publicUrl }), guardDeps?.notifier),
     ...(guardNow ? { now: guardNow } : {}),
   });
   const access = createAccessModule({ db, meter: guard.meter, relationshipSources: [appointmentRelationships] });
@@ -185,13 +187,13 @@ export async function buildApp({ config, db, logger, authenticate, vault, now, g
     auditRoutes({ db, actorNames: (tx, ids) => accountDisplayNames(tx, vault, ids), isSecurityOfficer, keyring: auditKeyring ?? keyringFromConfig(config) }),
     { prefix: '/api/v1' },
   );
-  const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger }), publicUrl: config.publicUrl, logger };
+  const notices = { jobs, mailer, sms: createLogSmsSender({ db, logger, cipher }), publicUrl: config.publicUrl, logger };
   await app.register(schedulingRoutes({ db, gate: access.gate, vault, now, notices, cache: publicCache }), { prefix: '/api/v1' });
   await app.register(guard.routes, { prefix: '/api/v1' });
   await app.register(guard.exportRoutes(access.gate), { prefix: '/api/v1' });
   // Breach letters go by e-mail through the outbox unless a test injects its own sender.
-  registerLetterJobs({ jobs, db, vault, mailer, logger });
-  await app.register(createIncidentModule({ db, gate: access.gate, ...(guardNow ? { now: guardNow } : {}), sendLetter: sendLetter ?? outboxLetterSender }).routes, { prefix: '/api/v1' });
+  registerLetterJobs({ jobs, db, vault, cipher, mailer, logger });
+  await app.register(createIncidentModule({ db, gate: access.gate, ...(guardNow ? { now: guardNow } : {}), sendLetter: sendLetter ?? outboxLetterSender(cipher) }).routes, { prefix: '/api/v1' });
   await app.register(createRecordsModule({ db, vault, gate: access.gate }).routes, { prefix: '/api/v1' });
   const teleconsult = createTeleconsultModule({ config, db, gate: access.gate, vault, logger, authenticate: authenticate ?? identity.authenticate, ...(now ? { now } : {}) });
   await app.register(teleconsult.routes, { prefix: '/api/v1' });

@@ -12,7 +12,9 @@ import { openDatabase } from './platform/db/database.js';
 import { STAFF_ROLES, type StaffRole } from './platform/db/schema.js';
 import { inviteFromCli, sealStoredTotpSecrets } from './modules/identity/index.js';
 import { createLogger } from './platform/log.js';
-import { openVault, rotateAllKeys, rotateKeys, type RotationResult } from './modules/vault/index.js';
+import { openVault, queueCipher, rotateAllKeys, rotateKeys, type RotationResult } from './modules/vault/index.js';
+import { readOutbox } from './platform/mail.js';
+import { readSmsOutbox } from './platform/sms.js';
 import {
   appendCheckpointRecords,
   exportCheckpoints,
@@ -49,6 +51,9 @@ Commands:
                                 a large synthetic data set for benchmarks (adds to what is there)
   incident report (--actor EMAIL | --api-key ID) --from T --to T [--out DIR] [--lang fr|en]
                                 breach impact from the audit log, CNIL draft and patient letters
+  mail outbox --to ADDRESS [--sms]
+                                without SMTP_URL: the messages kept for ADDRESS (or a phone
+                                number with --sms), decrypted, newest first (development)
   help                          this message
 
 Configuration is read from the environment (see README.md): PORT, HOST, DATABASE_URL,
@@ -288,6 +293,25 @@ async function incident(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** The development outboxes are sealed (docs/security.md): this is how a developer reads a link. */
+async function mailCommand(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'outbox') throw new UsageError('mail needs the subcommand "outbox"');
+  const { values } = parseArgs({ args: rest, options: { to: { type: 'string' }, sms: { type: 'boolean' } }, strict: true });
+  if (!values.to) throw new UsageError('mail outbox needs --to ADDRESS');
+  const db = await openMigratedDatabase(config);
+  try {
+    const cipher = queueCipher(await openVault(config, db));
+    const messages = values.sms
+      ? (await readSmsOutbox(db, cipher, values.to)).map((m) => ({ ...m, subject: '(SMS)' }))
+      : await readOutbox(db, cipher, values.to);
+    if (messages.length === 0) console.log('No message kept for this recipient.');
+    for (const m of messages) console.log(`--- ${m.createdAt.toISOString()} ${m.template}\n${m.subject}\n\n${m.text}\n`);
+  } finally {
+    await db.close();
+  }
+}
+
 async function audit(config: Config, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const establishment = { type: 'string' } as const;
@@ -385,6 +409,9 @@ async function main(argv: string[]): Promise<number> {
       return audit(config, rest);
     case 'incident':
       await incident(config, rest);
+      return 0;
+    case 'mail':
+      await mailCommand(config, rest);
       return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -11,7 +11,7 @@ import { createAuditSealer, keyringFromConfig, type AuditSealer } from './module
 import { connectGuardRedis, createSyslogForwarder, createWebhookForwarder, outboxAlertNotifier, registerForwarding } from './modules/guard/index.js';
 import { demoAccounts, isEmptyDatabase, seedDemo, writeDemoAccounts, type ProgressFn } from './seed/demo.js';
 import { KEY_FILE_NAME, createVault, openKeyProvider, openVault, type Vault } from './modules/vault/index.js';
-import { accountSealer, sealStoredTotpSecrets } from './modules/identity/index.js';
+import { accountSealer, clearDataSealer, sealStoredTotpSecrets } from './modules/identity/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -37,6 +37,7 @@ export function migrationContext(config: Config): MigrationContext {
   return {
     appRole: config.dbAppRole,
     accountSealer: async () => accountSealer(createVault({ provider: openKeyProvider(config) })),
+    clearDataSealer: async () => clearDataSealer(createVault({ provider: openKeyProvider(config) })),
   };
 }
 

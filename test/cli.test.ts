@@ -9,6 +9,9 @@ import { runCli } from './helpers/cli.js';
 import { startServer } from '../src/server.js';
 import { openDatabase } from '../src/platform/db/database.js';
 import { createLogger } from '../src/platform/log.js';
+import { randomBytes } from 'node:crypto';
+import { createEnvKeyProvider, createVault, queueCipher } from '../src/modules/vault/index.js';
+import { createMailer } from '../src/platform/mail.js';
 import { createTestDatabase, onPostgres, testConfig, type TestDatabase } from './helpers/db.js';
 
 const logger = createLogger('silent');
@@ -108,4 +111,24 @@ describe.skipIf(!onPostgres())('PostgreSQL (DATABASE_URL)', () => {
     expect((await t.db.owner.selectFrom('establishments').select('id').execute()).length).toBe(3);
     await rm(dir, { recursive: true, force: true });
   }, 180_000);
+});
+
+describe.skipIf(!onPostgres())('hygie mail outbox (PostgreSQL)', () => {
+  let t: TestDatabase;
+  afterAll(async () => t?.drop());
+
+  it('prints the sealed development outbox of one recipient, decrypted with the configured keys', async () => {
+    t = await createTestDatabase();
+    const key = randomBytes(32);
+    const vault = createVault({ provider: createEnvKeyProvider([key]) });
+    const mailer = createMailer(testConfig(), { db: t.db, logger, cipher: queueCipher(vault) });
+    await mailer.send({ to: 'Dev.Eloise@example.fr', subject: 'Réinitialisation de votre mot de passe', text: 'Ouvrez http://localhost/reset-password#token=abc', template: 'identity.password_reset' });
+    const env = { DATABASE_URL: t.url, HYGIE_MASTER_KEY: key.toString('base64') };
+    const found = await runCli(['mail', 'outbox', '--to', 'dev.eloise@example.fr'], env);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toContain('identity.password_reset');
+    expect(found.stdout).toContain('#token=abc');
+    const none = await runCli(['mail', 'outbox', '--to', 'personne@example.fr'], env);
+    expect(none.stdout).toContain('No message kept');
+  }, 120_000);
 });

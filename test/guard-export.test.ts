@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { seedDemo } from '../src/seed/demo.js';
+import { queueCipher } from '../src/modules/vault/index.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/platform/log.js';
@@ -137,7 +138,14 @@ describe('two-person bulk export', () => {
     expect(notified.map((n) => n.kind)).toEqual(expect.arrayContaining(['export_requested', 'export_approved', 'export_downloaded']));
     // …and by e-mail, to the establishment's security officers only, with no patient data.
     const officerEmail = data.staff.find((s) => s.userId === uid(officer()))!.email;
-    const mails = (await t.db.owner.selectFrom('jobs').select('payload').where('kind', '=', 'mail.send').execute()).map((j) => j.payload as { to: string; subject: string; text: string });
+    // Queued mail is sealed under the platform queue key: opened here as the worker does.
+    const jobs = await t.db.owner.selectFrom('jobs').select(['id', 'payload']).where('kind', '=', 'mail.send').execute();
+    const cipher = queueCipher(t.vault);
+    const mails = await t.db.withPlatform(async (tx) => {
+      const out: Array<{ to: string; subject: string; text: string }> = [];
+      for (const j of jobs) out.push(JSON.parse(await cipher.open(tx, { table: 'jobs', column: 'payload', rowId: j.id }, (j.payload as { message: string }).message)) as { to: string; subject: string; text: string });
+      return out;
+    });
     const alertMails = mails.filter((m) => m.subject.startsWith('[Hygie] Alerte de sécurité'));
     expect(alertMails.length).toBeGreaterThanOrEqual(3);
     expect(new Set(alertMails.map((m) => m.to))).toEqual(new Set([officerEmail]));

@@ -2,7 +2,7 @@
 // and unexplained exposures, staged escalation, containment (record, revocation, alert, every later
 // access refused until release), misses, and counters shared by two instances on one database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { seedDemo } from '../src/seed/demo.js';
 import type { DemoData } from '../src/seed/demo-data.js';
 import { addCareRelationship } from '../src/modules/access/index.js';
@@ -13,7 +13,8 @@ import type { Actor } from '../src/platform/http/context.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
 import { filesOf, patientActor, staffActor } from './helpers/actors.js';
 import { randomUUID } from 'node:crypto';
-import { guardedGate, readThrough, TestClock, withSecondFactor } from './helpers/guard.js';
+import { guardedGate, readThrough, TestClock, withSecondFactor, type GuardedGate } from './helpers/guard.js';
+import type { Exposure } from '../src/modules/guard/index.js';
 import { DomainError } from '../src/platform/http/errors.js';
 
 let t: TestDatabase;
@@ -328,5 +329,69 @@ describe('shared across instances', () => {
     } finally {
       if (second !== t.db) await second.close();
     }
+  });
+});
+
+describe('the meter\'s cost', () => {
+  /** Runs the meter on one exposure, in a tenant transaction, counting the statements it sends. */
+  async function metered(gg: GuardedGate, exposure: Exposure): Promise<{ outcome: string; statements: string[] }> {
+    const statements: string[] = [];
+    const counting: KyselyPlugin = {
+      transformQuery(args) {
+        statements.push(args.node.kind);
+        return args.node;
+      },
+      async transformResult(args) {
+        return args.result;
+      },
+    };
+    try {
+      await t.db.withTenant(exposure.establishmentId, (tx) => gg.guard.meter.meter(tx.withPlugin(counting), exposure));
+      return { outcome: 'allowed', statements };
+    } catch (error) {
+      if (error instanceof DomainError) return { outcome: error.code, statements };
+      throw error;
+    }
+  }
+
+  it('an ordinary allowed read costs three statements (the lock, the facts, the record) and records the exposure, the network and the day', async () => {
+    const clock = new TestClock();
+    const gg = guardedGate(t.db, { clock });
+    const practitioner = staffActor(data, A, 'practitioner', 7);
+    const key = `user:${userIdOf(practitioner)}`;
+    const [p1, p2] = filesOf(data, A).slice(-2).map((f) => f.id);
+    const exposure = (patientId: string, ip: string): Exposure => ({
+      actor: practitioner, role: 'practitioner', establishmentId: B, action: 'read', resourceKind: 'patient', categories: ['identity'],
+      patientIds: [patientId], explainedPatientIds: [], breakGlassPatientIds: [], ip,
+    });
+    const first = await metered(gg, exposure(p1!, '192.0.2.10'));
+    expect(first).toEqual({ outcome: 'allowed', statements: ['RawNode', 'RawNode', 'RawNode'] });
+    clock.advance(60_000);
+    const second = await metered(gg, exposure(p2!, '198.51.100.7'));
+    expect(second).toEqual({ outcome: 'allowed', statements: ['RawNode', 'RawNode', 'RawNode'] });
+    const exposures = await t.db.owner.selectFrom('guard_exposures').select(['patient_id', 'class']).where('actor_key', '=', key).orderBy('last_at').execute();
+    expect(exposures).toEqual([{ patient_id: p1, class: 'unexplained' }, { patient_id: p2, class: 'unexplained' }]);
+    const networks = await t.db.owner.selectFrom('guard_networks').select('network').where('actor_key', '=', key).orderBy('first_seen_at').execute();
+    expect(networks.map((n) => n.network)).toEqual(['192.0.2.0/24', '198.51.100.0/24']);
+    const days = await t.db.owner.selectFrom('guard_daily').select(['unexplained', 'explained']).where('actor_key', '=', key).execute();
+    expect(days.map((d) => [Number(d.unexplained), Number(d.explained)])).toEqual([[2, 0]]);
+  });
+
+  it('a contained actor is refused after the lock and the facts, and nothing is recorded', async () => {
+    const clock = new TestClock();
+    const gg = guardedGate(t.db, { clock });
+    const practitioner = staffActor(data, B, 'practitioner', 0);
+    const key = `user:${userIdOf(practitioner)}`;
+    await t.db.owner
+      .insertInto('contained_actors')
+      .values({ id: randomUUID(), establishment_id: B, actor_key: key, user_id: userIdOf(practitioner), api_key_id: null, signals: ['test'], alert_id: null, contained_at: clock.now(), released_at: null, released_by_user_id: null })
+      .execute();
+    const patientId = filesOf(data, B).at(-1)!.id;
+    const refused = await metered(gg, {
+      actor: practitioner, role: 'practitioner', establishmentId: B, action: 'read', resourceKind: 'patient', categories: ['identity'],
+      patientIds: [patientId], explainedPatientIds: [], breakGlassPatientIds: [], ip: '192.0.2.10',
+    });
+    expect(refused).toEqual({ outcome: 'account_contained', statements: ['RawNode', 'RawNode'] });
+    expect(await t.db.owner.selectFrom('guard_exposures').select('patient_id').where('actor_key', '=', key).execute()).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import type { DemoData } from '../src/seed/demo-data.js';
 import { buildApp } from '../src/app.js';
 import { LETTER_JOB } from '../src/modules/incident/index.js';
 import { readOutbox } from '../src/platform/mail.js';
+import { queueCipher } from '../src/modules/vault/index.js';
 import { createLogger } from '../src/platform/log.js';
 import { DomainError } from '../src/platform/http/errors.js';
 import type { Actor } from '../src/platform/http/context.js';
@@ -165,7 +166,7 @@ describe('impact report', () => {
       expect(withMail.length).toBeGreaterThan(0);
       for (const f of withMail) {
         const to = f.accountIndex !== null ? data.patientAccounts[f.accountIndex]!.email : f.email!;
-        const mails = await readOutbox(t.db, to);
+        const mails = await readOutbox(t.db, queueCipher(t.vault), to);
         expect(mails.some((m) => m.subject === 'Information importante concernant vos données de santé' && m.text.includes('hameçonnage')), to).toBe(true);
       }
     } finally {

@@ -60,7 +60,7 @@ describe('tenant walls', () => {
           .values({ id: uuidv7(), establishment_id: establishmentId, kind: 'appointments', params: '{}', purpose: 'A purpose long enough for the check', requested_by: userId, requested_at: at, status: 'pending', decided_by: null, decided_at: null, expires_at: at, downloaded_at: null, patient_count: null })
           .execute();
       });
-      await insertIdentityRows(t.db, data, establishmentId);
+      await insertIdentityRows(t.db, t.vault, data, establishmentId);
       // Teleconsultation: a colleague invited into a video appointment.
       const colleagueId = data.staff.find((s) => s.userId !== userId && s.memberships.some((m) => m.establishmentId === establishmentId))!.userId;
       await t.db.withTenant(establishmentId, async (tx) => {

@@ -13,6 +13,7 @@ import { SMTPServer } from 'smtp-server';
 import { buildApp } from '../src/app.js';
 import { createLogger } from '../src/platform/log.js';
 import { readSmsOutbox } from '../src/platform/sms.js';
+import { queueCipher } from '../src/modules/vault/index.js';
 import { NOTICE_JOB } from '../src/modules/scheduling/index.js';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
 import { as, testAuthenticator } from './helpers/scheduling-auth.js';
@@ -157,7 +158,7 @@ describe('appointment notices over SMTP', () => {
     await drain();
     expect(inbox.map((m) => m.subject)).toEqual(['Votre rendez-vous est confirmé', 'Rappel de votre rendez-vous', 'Rappel de votre rendez-vous']);
     for (const m of inbox) expectMinimal(m);
-    const sms = await readSmsOutbox(t.db, PHONE);
+    const sms = await readSmsOutbox(t.db, queueCipher(t.vault), PHONE);
     expect(sms).toHaveLength(1);
     expect(sms[0]!.text).toContain('Alice Martin');
     expect(sms[0]!.text).not.toMatch(/psychiatr/i);

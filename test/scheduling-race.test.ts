@@ -37,7 +37,7 @@ describe(`${CLIENTS} clients race for ${SLOTS} slots over HTTP`, () => {
           headers: { 'content-type': 'application/json', ...as(userId) },
           body: JSON.stringify({ practitionerId: fixture.practitionerId, motiveId: fixture.motiveId, start: fixture.slots[i % SLOTS] }),
         });
-        return { status: res.status, body: (await res.json()) as { code?: string; start?: string } };
+        return { userId, status: res.status, body: (await res.json()) as { code?: string; start?: string } };
       }),
     );
     const won = results.filter((r) => r.status === 201);
@@ -54,6 +54,19 @@ describe(`${CLIENTS} clients race for ${SLOTS} slots over HTTP`, () => {
     expect(Number(rows[0]!.n)).toBe(0);
     const active = await t.db.owner.selectFrom('appointments').select('id').where('practitioner_id', '=', fixture.practitionerId).where('status', '=', 'confirmed').execute();
     expect(active).toHaveLength(SLOTS);
+
+    // Each winner's first booking here created its patient file and the file's data key in the
+    // booking's transaction; the losers (refused by the check or by the exclusion constraint)
+    // left neither behind.
+    const files = await t.db.owner
+      .selectFrom('patients')
+      .select(['id', 'account_user_id'])
+      .where('establishment_id', '=', fixture.establishmentId)
+      .where('account_user_id', 'is not', null)
+      .execute();
+    expect(new Set(files.map((f) => f.account_user_id))).toEqual(new Set(won.map((r) => r.userId)));
+    const keys = await t.db.owner.selectFrom('vault_data_keys').select('owner_id').where('establishment_id', '=', fixture.establishmentId).where('owner_kind', '=', 'patient').execute();
+    expect(new Set(keys.map((k) => k.owner_id))).toEqual(new Set(files.map((f) => f.id)));
   });
 
   it('the same Idempotency-Key sent by concurrent retries yields one appointment and one answer', async () => {

@@ -157,6 +157,25 @@ describe('vault key rotation', () => {
     await expect(t.db.withTenant(a, (tx) => fresh.decryptField(tx, ctx(patients[1]!, a), ciphertexts[1]!))).rejects.toThrow(/shredded/);
   });
 
+  it('never wraps a new key by a version another instance rotated away (the version it remembers is checked in the insert)', async () => {
+    // This vault remembers the active version from its last new key.
+    const before = uuidv7();
+    await t.db.withTenant(a, (tx) => vault.encryptField(tx, ctx(before, a), 'before'));
+    // Another instance rotates: this vault is not told.
+    const rotated = await rotateKeys(t.db, createVault({ provider }), a, { batchSize: 100 });
+    const after = uuidv7();
+    const [sealed] = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, [{ ctx: ctx(after, a), value: 'after' }], { newOwners: true }));
+    const row = await t.db.owner.selectFrom('vault_data_keys').select('kek_version').where('establishment_id', '=', a).where('owner_id', '=', after).executeTakeFirstOrThrow();
+    expect(row.kek_version).toBe(rotated.toVersion);
+    expect(await keyVersions(a)).toEqual([rotated.toVersion]);
+    expect(await t.db.withTenant(a, (tx) => createVault({ provider }).decryptField(tx, ctx(after, a), sealed!))).toBe('after');
+    // A new owner whose key exists after all (the caller was wrong) gets that key, not a second one.
+    const again = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, [{ ctx: ctx(after, a), value: 'again' }], { newOwners: true }));
+    const keys = await t.db.owner.selectFrom('vault_data_keys').select('id').where('establishment_id', '=', a).where('owner_id', '=', after).execute();
+    expect(keys).toHaveLength(1);
+    expect(await t.db.withTenant(a, (tx) => createVault({ provider }).decryptField(tx, ctx(after, a), again[0]!))).toBe('again');
+  });
+
   it('rotates the platform keyspace too', async () => {
     const user = uuidv7();
     const secret = { establishmentId: null, ownerKind: 'user' as const, ownerId: user, table: 'users', column: 'totp_secret', rowId: user };

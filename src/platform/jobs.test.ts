@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/helpers/db.js'
 import { createLogger } from './log.js';
 import { createJobRunner, enqueueJob, retryDelaySeconds } from './jobs.js';
 import { createMailer, enqueueMail, readOutbox, registerMailJobs } from './mail.js';
+import { queueCipher } from '../modules/vault/index.js';
 
 describe('job outbox', () => {
   let t: TestDatabase;
@@ -82,12 +83,43 @@ describe('job outbox', () => {
     const capture = createLogger('info', { write: (s: string) => void lines.push(s) });
     const runner = createJobRunner({ db: t.db, logger: capture });
     const config = (await import('../../test/helpers/db.js')).testConfig();
-    registerMailJobs(runner, createMailer(config, { db: t.db, logger: capture }));
-    await t.db.withPlatform((tx) => enqueueMail(tx, { to: 'Jeanne.Martin@example.fr', subject: 'Bonjour', text: 'Votre lien secret', template: 'test.hello' }));
+    const cipher = queueCipher(t.vault);
+    registerMailJobs(runner, createMailer(config, { db: t.db, logger: capture, cipher }), { db: t.db, cipher });
+    await t.db.withPlatform((tx) => enqueueMail(tx, cipher, { to: 'Jeanne.Martin@example.fr', subject: 'Bonjour', text: 'Votre lien secret', template: 'test.hello' }));
+    // Queued: the job holds the template and a ciphertext, neither the address nor the text.
+    const queued = JSON.stringify(await t.db.owner.selectFrom('jobs').selectAll().where('kind', '=', 'mail.send').execute());
+    expect(queued).toContain('test.hello');
+    expect(queued).toMatch(/hv1:/);
+    expect(queued).not.toMatch(/jeanne|martin|bonjour|secret/i);
     await runner.runOnce();
-    expect(await readOutbox(t.db, 'jeanne.martin@example.fr')).toEqual([expect.objectContaining({ subject: 'Bonjour', text: 'Votre lien secret' })]);
+    expect(await readOutbox(t.db, cipher, 'jeanne.martin@example.fr')).toEqual([expect.objectContaining({ subject: 'Bonjour', text: 'Votre lien secret', template: 'test.hello' })]);
+    // Kept: sealed too, found by a keyed index of the address.
+    const kept = JSON.stringify(await t.db.owner.selectFrom('mail_outbox').selectAll().execute());
+    expect(kept).toMatch(/hv1:/);
+    expect(kept).not.toMatch(/jeanne|martin|bonjour|secret/i);
     const log = lines.join('\n');
     expect(log).toContain('test.hello');
     expect(log).not.toMatch(/jeanne|martin|secret/i);
+  });
+
+  it('a sealed mail job opens only on its own row', async () => {
+    const cipher = queueCipher(t.vault);
+    const runner = createJobRunner({ db: t.db, logger: createLogger('silent') });
+    const sent: string[] = [];
+    registerMailJobs(runner, { send: async (m) => void sent.push(m.to) }, { db: t.db, cipher });
+    const [a, b] = await t.db.withPlatform(async (tx) => [
+      await enqueueMail(tx, cipher, { to: 'a@example.fr', subject: 'A', text: 'A', template: 'test.a' }),
+      await enqueueMail(tx, cipher, { to: 'b@example.fr', subject: 'B', text: 'B', template: 'test.b' }),
+    ]);
+    // Swap the ciphertexts: neither job sends (each fails authentication on the other's row).
+    const rows = await t.db.owner.selectFrom('jobs').select(['id', 'payload']).where('id', 'in', [a!, b!]).execute();
+    const byId = new Map(rows.map((r) => [r.id, r.payload]));
+    await t.db.owner.updateTable('jobs').set({ payload: JSON.stringify(byId.get(b!)), max_attempts: 1 }).where('id', '=', a!).execute();
+    await t.db.owner.updateTable('jobs').set({ payload: JSON.stringify(byId.get(a!)), max_attempts: 1 }).where('id', '=', b!).execute();
+    await runner.runOnce();
+    expect(sent).toEqual([]);
+    const failed = await t.db.owner.selectFrom('jobs').select(['failed_at']).where('id', 'in', [a!, b!]).execute();
+    expect(failed.every((f) => f.failed_at !== null)).toBe(true);
+    await t.db.owner.deleteFrom('jobs').where('id', 'in', [a!, b!]).execute();
   });
 });

@@ -9,6 +9,8 @@ import type { Database, Tx } from './db/database.js';
 import type { Logger } from './log.js';
 
 export interface JobInput {
+  /** The job's id when the caller needs it first (a payload sealed to its row); default a new UUIDv7. */
+  id?: string;
   kind: string;
   payload: Record<string, unknown>;
   /** Not before this instant (default: now). */
@@ -37,7 +39,7 @@ export async function enqueueJobs(tx: Tx, jobs: readonly JobInput[]): Promise<st
  */
 export function jobRows(jobs: readonly JobInput[]) {
   return jobs.map((job) => ({
-    id: uuidv7(),
+    id: job.id ?? uuidv7(),
     kind: job.kind,
     payload: JSON.stringify(job.payload),
     // One multi-row insert needs the same columns on every row: defaults are spelled out.
@@ -113,7 +115,7 @@ export function createJobRunner(deps: { db: Database; logger: Logger }): JobRunn
       const handler = handlers.get(job.kind)!;
       try {
         await handler(job.payload, { jobId: job.id, attempt: job.attempts });
-        // Done jobs are deleted: their payloads (an e-mail's text with its link) must not linger.
+        // Done jobs are deleted: their payloads (a sealed e-mail with its link) must not linger.
         await deps.db.withPlatform((tx) => tx.deleteFrom('jobs').where('id', '=', job.id).execute());
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

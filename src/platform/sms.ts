@@ -1,10 +1,12 @@
 // Outgoing text messages behind one interface. No SMS provider is wired yet: the log transport
 // records that a message went out (its template, never the number or the text) and keeps the
-// message in the sms_outbox table, where tests and the demo read it — as mail without SMTP does.
-// A provider (an HTTP API) plugs in as another SmsSender.
+// message in the sms_outbox table, where tests and the demo read it — as mail without SMTP does,
+// sealed the same way: the number and the text as one ciphertext under the platform queue key,
+// found by a keyed index of the number. A provider (an HTTP API) plugs in as another SmsSender.
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from './db/database.js';
 import type { Logger } from './log.js';
+import type { QueueCipher } from './queue-cipher.js';
 
 export interface SmsMessage {
   /** E.164 or national number, as the patient gave it. */
@@ -18,19 +20,43 @@ export interface SmsSender {
   send(message: SmsMessage): Promise<void>;
 }
 
-export function createLogSmsSender(deps: { db: Database; logger: Logger }): SmsSender {
+const where = (rowId: string) => ({ table: 'sms_outbox', column: 'message_enc', rowId });
+
+export function createLogSmsSender(deps: { db: Database; logger: Logger; cipher: QueueCipher }): SmsSender {
   return {
     async send(message) {
-      await deps.db.withPlatform((tx) => tx.insertInto('sms_outbox').values({ id: uuidv7(), to_number: message.to, text: message.text }).execute());
+      await deps.db.withPlatform(async (tx) => {
+        const id = uuidv7();
+        await tx
+          .insertInto('sms_outbox')
+          .values({
+            id,
+            template: message.template,
+            to_bidx: await deps.cipher.addressIndex(tx, 'sms_outbox.to', message.to),
+            message_enc: await deps.cipher.seal(tx, where(id), JSON.stringify({ to: message.to, text: message.text })),
+          })
+          .execute();
+      });
       deps.logger.info({ template: message.template, transport: 'outbox' }, 'sms kept in the outbox (no SMS provider)');
     },
   };
 }
 
 /** Messages the log transport kept for one number, newest first (tests, demo). */
-export async function readSmsOutbox(db: Database, to: string): Promise<Array<{ text: string; createdAt: Date }>> {
-  const rows = await db.withPlatform((tx) =>
-    tx.selectFrom('sms_outbox').select(['text', 'created_at']).where('to_number', '=', to).orderBy('created_at', 'desc').orderBy('id', 'desc').execute(),
-  );
-  return rows.map((r) => ({ text: r.text, createdAt: r.created_at }));
+export async function readSmsOutbox(db: Database, cipher: QueueCipher, to: string): Promise<Array<{ text: string; template: string; createdAt: Date }>> {
+  return db.withPlatform(async (tx) => {
+    const rows = await tx
+      .selectFrom('sms_outbox')
+      .select(['id', 'template', 'message_enc', 'created_at'])
+      .where('to_bidx', '=', await cipher.addressIndex(tx, 'sms_outbox.to', to))
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    const out = [];
+    for (const r of rows) {
+      const { text } = JSON.parse(await cipher.open(tx, where(r.id), r.message_enc)) as { text: string };
+      out.push({ text, template: r.template, createdAt: r.created_at });
+    }
+    return out;
+  });
 }

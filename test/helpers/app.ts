@@ -5,6 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { sealStoredTotpSecrets, totpCode } from '../../src/modules/identity/index.js';
 import { readOutbox } from '../../src/platform/mail.js';
+import { queueCipher } from '../../src/modules/vault/index.js';
 import { createLogger } from '../../src/platform/log.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import type { DemoData } from '../../src/seed/demo-data.js';
@@ -45,7 +46,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
     client: (ip = '198.51.100.7') => new TestClient(app, clock, ip),
     async lastMail(to) {
       while ((await app.jobs.runOnce()) > 0);
-      return (await readOutbox(t.db, to))[0];
+      return (await readOutbox(t.db, queueCipher(t.vault), to))[0];
     },
     async close() {
       await app.close();

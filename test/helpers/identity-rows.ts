@@ -3,8 +3,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../../src/platform/db/database.js';
 import type { DemoData } from '../../src/seed/demo-data.js';
+import { sealInvitees } from '../../src/modules/identity/invitation-data.js';
+import type { Vault } from '../../src/modules/vault/index.js';
 
-export async function insertIdentityRows(db: Database, data: DemoData, establishmentId: string): Promise<void> {
+export async function insertIdentityRows(db: Database, vault: Vault, data: DemoData, establishmentId: string): Promise<void> {
   const admin = data.staff.find((s) => s.memberships.some((m) => m.establishmentId === establishmentId && m.role === 'admin'))!;
   const now = new Date();
   const later = new Date(now.getTime() + 3600_000);
@@ -12,7 +14,7 @@ export async function insertIdentityRows(db: Database, data: DemoData, establish
     const invitationId = randomUUID();
     await tx
       .insertInto('invitations')
-      .values({ id: invitationId, establishment_id: establishmentId, email: `wall.${invitationId}@example.fr`, first_name: 'A', last_name: 'B', role: 'admin', token_hash: null, invited_by: admin.userId, status: 'pending_approval', created_at: now, expires_at: later, accepted_at: null, accepted_user_id: null })
+      .values({ id: invitationId, establishment_id: establishmentId, ...(await sealInvitees(tx, vault, [{ id: invitationId, email: `wall.${invitationId}@example.fr`, firstName: 'A', lastName: 'B' }]))[0]!, role: 'admin', token_hash: null, invited_by: admin.userId, status: 'pending_approval', created_at: now, expires_at: later, accepted_at: null, accepted_user_id: null })
       .execute();
     await tx
       .insertInto('approval_requests')

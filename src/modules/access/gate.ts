@@ -1,11 +1,12 @@
 // The gate: the one way to personal data. In a single tenant transaction it authorizes (policy),
 // meters (guard) and records (audit) the access, then runs the caller's data function. If the
 // audit append fails, the access fails; refusals are recorded and answered as "not found".
-import type { Database, Tx } from '../../platform/db/database.js';
+import { sql, type RawBuilder } from 'kysely';
+import { PREPARED, type Database, type Tx } from '../../platform/db/database.js';
 import type { StaffRole } from '../../platform/db/schema.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
-import { appendAuditEvent, type DataCategory } from '../audit/index.js';
+import { appendAuditEvent, appendAuditEvents, auditInsert, type AuditEventInput, type DataCategory } from '../audit/index.js';
 import type { AccessMeter } from '../guard/index.js';
 import { decide, type AccessAction, type ActorContext, type Decision, type Subject } from './policy.js';
 import type { AccessStore, CareRelationshipSql } from './store.js';
@@ -58,6 +59,19 @@ export interface AccessGate {
    * the guard says so.
    */
   access<T>(request: AccessRequest, fn: (tx: Tx, allowedPatientIds: string[]) => Promise<T>): Promise<AccessResult<T>>;
+  /**
+   * A read whose data is one SELECT: decided and metered as access() does, then the audit append
+   * and the caller's select run as ONE statement (`with audit as (insert …) select …`), so the rows
+   * cannot be read without their audit event, by construction, and the read costs one round trip
+   * instead of two. `select` must be a plain SELECT (no WITH of its own) of fixed text for a given
+   * shape: the whole statement runs prepared. `open` turns the rows into the value, still in the
+   * transaction; the value leaves only once the transaction has committed.
+   */
+  read<R, T>(
+    request: AccessRequest,
+    select: (allowedPatientIds: string[]) => RawBuilder<R>,
+    open: (tx: Tx, rows: R[], allowedPatientIds: string[]) => Promise<T>,
+  ): Promise<AccessResult<T>>;
   /**
    * For lists whose patients are known only once queried (an agenda): fetch runs first, rows of
    * patients the actor may not see are dropped, the rest is metered and audited, all before the
@@ -176,16 +190,19 @@ export function createAccessGate(deps: {
     };
   }
 
-  /** Meters the allowed exposure and records it; returns the guard's verdict. */
-  async function meterAndRecord(
+  /**
+   * Meters the allowed exposure; returns the guard's verdict and, when it allows, the audit events
+   * the caller must append in the same transaction (refusals of the guard are appended here).
+   */
+  async function meterExposure(
     tx: Tx,
     request: Omit<AccessRequest, 'patientIds'>,
     role: string | null,
     allowed: Decision[],
     breakGlass: Map<string, string>,
-  ): Promise<Verdict> {
+  ): Promise<{ verdict: Verdict; events: AuditEventInput[] }> {
     const patientIds = allowed.map((d) => d.patientId);
-    if (patientIds.length === 0) return 'allow';
+    if (patientIds.length === 0) return { verdict: 'allow', events: [] };
     const explained = allowed.filter((d) => d.basis === 'self' || d.basis === 'care_relationship' || d.basis === 'system' || d.basis === 'named_on_result' || d.basis === 'created');
     const viaBreakGlass = allowed.filter((d) => d.basis === 'break_glass').map((d) => d.patientId);
     let verdict: Verdict = 'allow';
@@ -211,15 +228,61 @@ export function createAccessGate(deps: {
     const base = auditBase(request, role);
     if (verdict !== 'allow') {
       await appendAuditEvent(tx, { ...base, patientIds, outcome: verdict === 'contain' ? 'contained' : 'denied' });
-      return verdict;
+      return { verdict, events: [] };
     }
+    const events: AuditEventInput[] = [];
     const ordinary = patientIds.filter((id) => !viaBreakGlass.includes(id));
-    if (ordinary.length > 0) await appendAuditEvent(tx, { ...base, patientIds: ordinary, outcome: 'allowed' });
+    if (ordinary.length > 0) events.push({ ...base, patientIds: ordinary, outcome: 'allowed' });
     // Break-the-glass reads carry their written reason, which the patient will see.
     for (const id of viaBreakGlass) {
-      await appendAuditEvent(tx, { ...base, patientIds: [id], purpose: 'break_glass', reason: breakGlass.get(id) ?? null, outcome: 'allowed' });
+      events.push({ ...base, patientIds: [id], purpose: 'break_glass', reason: breakGlass.get(id) ?? null, outcome: 'allowed' });
     }
-    return 'allow';
+    return { verdict, events };
+  }
+
+  /** Meters the allowed exposure and records it; returns the guard's verdict. */
+  async function meterAndRecord(
+    tx: Tx,
+    request: Omit<AccessRequest, 'patientIds'>,
+    role: string | null,
+    allowed: Decision[],
+    breakGlass: Map<string, string>,
+  ): Promise<Verdict> {
+    const { verdict, events } = await meterExposure(tx, request, role, allowed, breakGlass);
+    await appendAuditEvents(tx, events);
+    return verdict;
+  }
+
+  /**
+   * access() and read(): decides, records refusals, meters, then hands the allowed ids and the audit
+   * events still to append to body, which must append them in this transaction.
+   */
+  async function authorized<T>(request: AccessRequest, body: (tx: Tx, allowedIds: string[], events: AuditEventInput[]) => Promise<T>): Promise<AccessResult<T>> {
+    type Outcome = { kind: 'ok'; result: AccessResult<T> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
+    const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
+      const evaluated = await evaluate(tx, request.actor, request, request.patientIds);
+      const { role, decisions, breakGlass } = evaluated;
+      const allowed = decisions.filter((d) => d.allowed);
+      const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
+      if (denied.length > 0) {
+        await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
+      }
+      const { misses } = evaluated;
+      if (misses.length > 0 && meter.noteMiss) {
+        const missVerdict = await meter.noteMiss(tx, { actor: request.actor, role, establishmentId: request.establishmentId, kind: 'not_found', count: misses.length, ip: request.ip ?? null });
+        if (missVerdict !== 'allow') return { kind: 'verdict', verdict: missVerdict };
+      }
+      if (allowed.length === 0) return { kind: 'refused' };
+      const { verdict, events } = await meterExposure(tx, request, role, allowed, breakGlass);
+      if (verdict !== 'allow') return { kind: 'verdict', verdict };
+      const allowedIds = allowed.map((d) => d.patientId);
+      const value = await body(tx, allowedIds, events);
+      return { kind: 'ok', result: { value, allowed: allowedIds, denied } };
+    });
+    // Refusals are committed (recorded) first, then answered.
+    if (outcome.kind === 'refused') throw new DomainError('not_found', 'No such patient');
+    if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
+    return outcome.result;
   }
 
   function raiseVerdict(verdict: Verdict): never {
@@ -229,32 +292,24 @@ export function createAccessGate(deps: {
   }
 
   return {
-    async access(request, fn) {
-      type Outcome = { kind: 'ok'; result: AccessResult<Awaited<ReturnType<typeof fn>>> } | { kind: 'refused' } | { kind: 'verdict'; verdict: Verdict };
-      const outcome: Outcome = await db.withTenant(request.establishmentId, async (tx) => {
-        const evaluated = await evaluate(tx, request.actor, request, request.patientIds);
-        const { role, decisions, breakGlass } = evaluated;
-        const allowed = decisions.filter((d) => d.allowed);
-        const denied = decisions.filter((d) => !d.allowed).map((d) => d.patientId);
-        if (denied.length > 0) {
-          await appendAuditEvent(tx, { ...auditBase(request, role), patientIds: denied, outcome: 'denied' });
-        }
-        const { misses } = evaluated;
-        if (misses.length > 0 && meter.noteMiss) {
-          const missVerdict = await meter.noteMiss(tx, { actor: request.actor, role, establishmentId: request.establishmentId, kind: 'not_found', count: misses.length, ip: request.ip ?? null });
-          if (missVerdict !== 'allow') return { kind: 'verdict', verdict: missVerdict };
-        }
-        if (allowed.length === 0) return { kind: 'refused' };
-        const verdict = await meterAndRecord(tx, request, role, allowed, breakGlass);
-        if (verdict !== 'allow') return { kind: 'verdict', verdict };
-        const allowedIds = allowed.map((d) => d.patientId);
-        const value = await fn(tx, allowedIds);
-        return { kind: 'ok', result: { value, allowed: allowedIds, denied } };
+    access(request, fn) {
+      return authorized(request, async (tx, allowedIds, events) => {
+        // Recorded before the caller's function runs, in its transaction.
+        await appendAuditEvents(tx, events);
+        return fn(tx, allowedIds);
       });
-      // Refusals are committed (recorded) first, then answered.
-      if (outcome.kind === 'refused') throw new DomainError('not_found', 'No such patient');
-      if (outcome.kind === 'verdict') raiseVerdict(outcome.verdict);
-      return outcome.result;
+    },
+
+    read<R, T>(request: AccessRequest, select: (allowedPatientIds: string[]) => RawBuilder<R>, open: (tx: Tx, rows: R[], allowedPatientIds: string[]) => Promise<T>) {
+      return authorized(request, async (tx, allowedIds, events) => {
+        const query = select(allowedIds);
+        if (events.length === 0) return open(tx, (await query.execute(tx)).rows, allowedIds);
+        // One statement: the audit rows are inserted (a data-modifying WITH always runs to
+        // completion, referenced or not) in the same snapshot and statement as the rows are read.
+        const audit = auditInsert(events);
+        const { rows } = await sql<R>`${audit.prepared ? PREPARED : sql``}with hygie_audit as (${audit.statement}) ${query}`.execute(tx);
+        return open(tx, rows, allowedIds);
+      });
     },
 
     async create(request, fn) {

@@ -1,6 +1,6 @@
 // SQL of the access module. Every method runs inside the gate's tenant transaction.
 import { sql, type RawBuilder } from 'kysely';
-import type { Tx } from '../../platform/db/database.js';
+import { PREPARED, type Tx } from '../../platform/db/database.js';
 import type { StaffRole } from '../../platform/db/schema.js';
 
 /** A care-relationship test folded into the gate's query: true when the practitioner user cares for the patient. */
@@ -21,7 +21,8 @@ export function createAccessStore() {
      * the user has no role), an active care relationship and an unexpired break-the-glass grant
      * (when the role is practitioner). Each part is the query findRole, existingPatients,
      * ownPatients, careRelationships and activeBreakGlass would run; extra care tests (another
-     * module's, e.g. appointments) are OR-ed into the care relationship.
+     * module's, e.g. appointments) are OR-ed into the care relationship. Its text is fixed for a
+     * given set of care tests (ids as one array parameter): it runs prepared.
      */
     async accessFacts(
       tx: Tx,
@@ -34,7 +35,7 @@ export function createAccessStore() {
       if (!options.practitionerFacts) {
         // The same statement without the practitioner's parts (cheaper to plan); care and
         // break-the-glass then read false and none.
-        const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean }>`
+        const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean }>`${PREPARED}
           select m.role, p.id, coalesce(m.role is null and p.account_user_id = ${user}, false) as own
           from (select (select role from memberships where user_id = ${user} limit 1) as role) m
           left join patients p on p.id = any(${patientIds}::uuid[])`.execute(tx);
@@ -50,7 +51,7 @@ export function createAccessStore() {
             and cr.valid_from <= now() and (cr.valid_until is null or cr.valid_until > now()))`,
         ...extraCare.map((f) => f(user, patient)),
       ];
-      const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean; care: boolean; break_glass: string | null }>`
+      const { rows } = await sql<{ role: StaffRole | null; id: string | null; own: boolean; care: boolean; break_glass: string | null }>`${PREPARED}
         select m.role, p.id,
                coalesce(m.role is null and p.account_user_id = ${user}, false) as own,
                coalesce(m.role = 'practitioner' and (${sql.join(care, sql` or `)}), false) as care,

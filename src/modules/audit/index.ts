@@ -7,7 +7,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AuditEventsTable } from '../../platform/db/schema.js';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable, type RawBuilder } from 'kysely';
+import { PREPARED } from '../../platform/db/database.js';
 import { createAccessLogService, type ActorNames } from './access-log.js';
 import { auditPlugin } from './routes.js';
 import { createAuditStore } from './store.js';
@@ -55,7 +56,10 @@ export function auditEventRow(event: AuditEventInput): Insertable<AuditEventsTab
   return toRow(event);
 }
 
-function toRow(event: AuditEventInput): Insertable<AuditEventsTable> {
+/** An event's row, every column given (the time is the database's: `at` defaults to now()). */
+type AuditRow = { [K in Exclude<keyof AuditEventsTable, 'at'>]-?: Exclude<Insertable<AuditEventsTable>[K], undefined> };
+
+function toRow(event: AuditEventInput): AuditRow {
   const actor = event.actor;
   return {
     id: uuidv7(),
@@ -82,17 +86,41 @@ function toRow(event: AuditEventInput): Insertable<AuditEventsTable> {
  * establishment (withTenant) or, for the platform stream, be a platform transaction.
  */
 export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
-  const row = toRow(event);
-  await tx.insertInto('audit_events').values(row).execute();
-  return row.id;
+  return (await appendAuditEvents(tx, [event]))[0]!;
 }
 
 /** Appends several events in one statement (same rules as appendAuditEvent); returns their ids. */
 export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Promise<string[]> {
   if (events.length === 0) return [];
+  const { statement, ids, prepared } = auditInsert(events);
+  await (prepared ? sql`${PREPARED}${statement}` : statement).execute(tx);
+  return ids;
+}
+
+const AUDIT_COLUMNS = sql.raw(
+  'id, establishment_id, actor_kind, actor_user_id, actor_role, session_id, api_key_id, ip, action, resource_kind, resource_ids, patient_ids, categories, purpose, reason, outcome',
+);
+/** Up to this many rows, an append is a prepared statement (one text per row count). */
+const PREPARED_ROWS = 3;
+
+/**
+ * The INSERT of these events (no RETURNING), of fixed text for a given number of events so that it
+ * can run as a prepared statement; the gate also folds it into the statement that reads the data
+ * it records (`with audit as (insert …) select …`). Same rules as appendAuditEvent.
+ */
+export function auditInsert(events: AuditEventInput[]): { statement: RawBuilder<unknown>; ids: string[]; prepared: boolean } {
+  if (events.length === 0) throw new TypeError('auditInsert needs at least one event');
   const rows = events.map(toRow);
-  await tx.insertInto('audit_events').values(rows).execute();
-  return rows.map((r) => r.id);
+  const values = rows.map(
+    (r) => sql`(${r.id}, ${r.establishment_id}, ${r.actor_kind}, ${r.actor_user_id}, ${r.actor_role}, ${r.session_id}, ${r.api_key_id}, ${r.ip}, ${r.action},
+      ${r.resource_kind}, ${r.resource_ids}, ${r.patient_ids}, ${r.categories}, ${r.purpose}, ${r.reason}, ${r.outcome})`,
+  );
+  return {
+    statement: sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(values)}`,
+    ids: rows.map((r) => r.id),
+    // Whether the statement (alone or with a caller's select) should run prepared (PREPARED).
+    prepared: rows.length <= PREPARED_ROWS,
+  };
 }
 
 /**

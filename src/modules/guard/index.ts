@@ -2,7 +2,7 @@
 // leaves the server; the meter may refuse the request (step-up, containment). Identity checks
 // `isContained` in its authenticator and at login, and provides `revokeAllForActor`.
 import type { Redis } from 'ioredis';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AccessMeter } from './exposure.js';
@@ -98,6 +98,14 @@ export function createGuardModule(deps: GuardModuleDeps) {
   };
 }
 export type GuardModule = ReturnType<typeof createGuardModule>;
+
+/**
+ * The same answer as isContained, as an expression over a user id column, for a caller that reads
+ * it in a statement it runs anyway (the authenticator's session lookup, on every request).
+ */
+export function userContainedExpression(userIdColumn: string): RawBuilder<boolean> {
+  return sql<boolean>`hygie_actor_contained('user:' || ${sql.ref(userIdColumn)}::text)`;
+}
 
 /** True while a security officer has not released the user (identity: authenticator and login). */
 export async function isContained(tx: Tx, userId: string): Promise<boolean> {

@@ -10,8 +10,8 @@ import { DomainError } from '../../platform/http/errors.js';
 import type { GuardExposureClass } from '../../platform/db/schema.js';
 import type { AccessMeter, Exposure } from './exposure.js';
 import { raiseAlert } from './alerts.js';
-import { postgresCounters, combineWindows, type CounterStore } from './counters.js';
-import type { GuardStore } from './store.js';
+import { postgresCounters, combineWindows, CLASSES, type ClassWindows, type CounterStore } from './counters.js';
+import type { GuardStore, MeterFacts } from './store.js';
 import { createExportStore } from './export-store.js';
 import {
   baselineOf,
@@ -20,6 +20,7 @@ import {
   isOffHours,
   mergeThresholds,
   networkOf,
+  WINDOW_MS,
   type GuardRole,
   type Observation,
   type Thresholds,
@@ -82,6 +83,47 @@ export function createMeter(deps: GuardDeps) {
 
   async function thresholdsFor(tx: Tx, establishmentId: string): Promise<Thresholds> {
     return mergeThresholds(defaults, await store.thresholdOverrides(tx, establishmentId));
+  }
+
+  // Merged thresholds by the overrides' JSON text as read in the facts statement: keyed by
+  // content, so an officer's change (on any instance) is seen by the next request.
+  const merged = new Map<string, Thresholds>();
+  function thresholdsOf(overrides: string | null): Thresholds {
+    if (overrides === null) return mergeThresholds(defaults, null);
+    let t = merged.get(overrides);
+    if (t === undefined) {
+      if (merged.size >= 256) merged.clear();
+      t = mergeThresholds(defaults, JSON.parse(overrides) as Record<string, unknown>);
+      merged.set(overrides, t);
+    }
+    return t;
+  }
+
+  // The PostgreSQL counters are read in the facts statement and written in the record statement;
+  // any other store (Redis) is asked through its own interface.
+  const inlineCounters = counters.kind === 'postgres';
+
+  async function factsOf(tx: Tx, establishmentId: string, key: string, patientIds: string[], at: Date): Promise<MeterFacts> {
+    const t = at.getTime();
+    return store.meterFacts(tx, {
+      establishmentId,
+      actorKey: key,
+      patientIds,
+      day: at.toISOString().slice(0, 10),
+      at,
+      since5m: new Date(t - WINDOW_MS['5m']),
+      since1h: new Date(t - WINDOW_MS['1h']),
+      since24h: new Date(t - WINDOW_MS['24h']),
+      withCounters: inlineCounters,
+    });
+  }
+
+  function windowsOf(f: NonNullable<MeterFacts['counters']>): Record<GuardExposureClass, ClassWindows> {
+    const out = {} as Record<GuardExposureClass, ClassWindows>;
+    for (const c of CLASSES) out[c] = { counts: { '5m': 0, '1h': 0, '24h': 0 }, lastSeen: new Map() };
+    for (const w of f.windows) out[w.cls].counts = { '5m': w.c5, '1h': w.c1, '24h': w.c24 };
+    for (const s of f.seen) out[s.cls].lastSeen.set(s.patientId, s.lastMs);
+    return out;
   }
 
   async function classify(tx: Tx, exposure: Exposure, t: Thresholds, at: Date): Promise<Map<string, GuardExposureClass>> {
@@ -169,27 +211,35 @@ export function createMeter(deps: GuardDeps) {
     return { satisfied, pending: fresh !== null && !satisfied };
   }
 
-  async function observe(tx: Tx, exposure: Pick<Exposure, 'actor' | 'establishmentId' | 'ip'>, role: GuardRole, key: string, t: Thresholds, at: Date, incoming: Map<string, GuardExposureClass>) {
-    const windows = await counters.windows(tx, exposure.establishmentId, key, at, [...incoming.keys()]);
+  async function observe(
+    tx: Tx,
+    exposure: Pick<Exposure, 'actor' | 'establishmentId' | 'ip'>,
+    role: GuardRole,
+    key: string,
+    t: Thresholds,
+    at: Date,
+    incoming: Map<string, GuardExposureClass>,
+    facts: MeterFacts,
+    addedMisses: number,
+  ) {
+    const windows = facts.counters ? windowsOf(facts.counters) : await counters.windows(tx, exposure.establishmentId, key, at, [...incoming.keys()]);
     const totals = combineWindows(windows, incoming, at.getTime(), t.weights);
-    const misses5m = await counters.misses5m(tx, exposure.establishmentId, key, at);
-    const tz = await store.establishmentTimeZone(tx, exposure.establishmentId);
+    // The facts were read before this request's misses were added (they are all at `at`, inside the window).
+    const misses5m = facts.counters ? facts.counters.misses5m + addedMisses : await counters.misses5m(tx, exposure.establishmentId, key, at);
     const network = networkOf(exposure.ip);
-    const known = await store.knownNetworks(tx, exposure.establishmentId, key);
+    const known = facts.knownNetworks;
     const day = at.toISOString().slice(0, 10);
-    const previous = await store.previousDays(tx, exposure.establishmentId, key, day, 14);
-    const demandedAt = await store.stepUpDemandedAt(tx, exposure.establishmentId, key);
-    const stepUp = stepUpState(exposure.actor, demandedAt, at);
+    const stepUp = stepUpState(exposure.actor, facts.stepUpDemandedAt, at);
     const obs: Observation = {
       role,
       unexplained: totals.unexplained,
       explained: totals.explained,
       newPatients: totals.newPatients,
       misses5m,
-      offHours: isOffHours(at, t.openingHours, tz),
+      offHours: isOffHours(at, t.openingHours, facts.timeZone),
       // The first network an actor is seen from is its own; later unseen networks are new.
       newNetwork: network !== null && known.size > 0 && !known.has(network),
-      baselineDaily: baselineOf(previous, t.baseline.minDays),
+      baselineDaily: baselineOf(facts.previousDays, t.baseline.minDays),
       stepUpSatisfied: stepUp.satisfied,
     };
     return { obs, network, known, day, pending: stepUp.pending };
@@ -258,28 +308,39 @@ export function createMeter(deps: GuardDeps) {
       const key = actorKeyOf(exposure.actor);
       if (!key) return;
       const role = guardRoleOf(exposure);
+      // The lock in a statement of its own: the facts statement after it sees what the actor's
+      // previous request committed.
       await store.lockActor(tx, exposure.establishmentId, key);
-      if (await store.isContained(tx, key)) throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
+      const at = now();
+      const facts = await factsOf(tx, exposure.establishmentId, key, exposure.patientIds, at);
+      if (facts.contained) throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
       if (exposure.exportId !== undefined) return meterExport(tx, exposure, exposure.exportId);
       // A decoy is reached by no legitimate workflow: alert and contain on the spot.
-      const decoys = await store.decoysAmong(tx, exposure.establishmentId, exposure.patientIds);
-      if (decoys.length > 0) {
-        await containActor(tx, { establishmentId: exposure.establishmentId, actor: exposure.actor, signals: ['decoy_touched'], counts: { decoys: decoys.length } });
+      if (facts.decoys > 0) {
+        await containActor(tx, { establishmentId: exposure.establishmentId, actor: exposure.actor, signals: ['decoy_touched'], counts: { decoys: facts.decoys } });
         throw new DomainError('account_contained', 'This account has been contained; a security officer must release it');
       }
-      const at = now();
-      const t = await thresholdsFor(tx, exposure.establishmentId);
+      const t = thresholdsOf(facts.thresholds);
       const incoming = await classify(tx, exposure, t, at);
-      const { obs, network, known, day, pending } = await observe(tx, exposure, role, key, t, at, incoming);
+      const { obs, network, known, day, pending } = await observe(tx, exposure, role, key, t, at, incoming, facts, 0);
       const { verdict, signals } = escalate(obs, t, pending);
       await act(tx, exposure, key, verdict, signals, obs, pending);
       // Allowed: the exposure now counts.
       if (exposure.action === 'write' && EXPLAINING_WRITES.has(exposure.resourceKind)) {
         await counters.explainAfterwards(tx, exposure.establishmentId, key, at, exposure.patientIds);
       }
-      await counters.record(tx, exposure.establishmentId, key, at, incoming);
-      if (network !== null && !known.has(network)) await store.rememberNetwork(tx, exposure.establishmentId, key, network, at);
-      await store.recordDay(tx, exposure.establishmentId, key, day, obs.unexplained['24h'], obs.explained['24h']);
+      if (!inlineCounters) await counters.record(tx, exposure.establishmentId, key, at, incoming);
+      await store.recordAccess(tx, {
+        establishmentId: exposure.establishmentId,
+        actorKey: key,
+        at,
+        exposures: inlineCounters ? incoming : new Map(),
+        expireBefore: new Date(at.getTime() - WINDOW_MS['24h']),
+        newNetwork: network !== null && !known.has(network) ? network : null,
+        day,
+        unexplained: obs.unexplained['24h'],
+        explained: obs.explained['24h'],
+      });
     },
   };
 
@@ -292,12 +353,16 @@ export function createMeter(deps: GuardDeps) {
     const key = actorKeyOf(m.actor);
     if (!key) return 'allow';
     await store.lockActor(tx, m.establishmentId, key);
-    if (await store.isContained(tx, key)) return 'contain';
     const at = now();
+    const facts = await factsOf(tx, m.establishmentId, key, [], at);
+    if (facts.contained) return 'contain';
     await counters.addMiss(tx, m.establishmentId, key, at, m.kind, m.count ?? 1);
-    const t = await thresholdsFor(tx, m.establishmentId);
+    // As many rows as addMiss inserted (Array.from's length rounds down).
+    const count = m.count ?? 1;
+    const added = count > 0 ? Math.min(Math.floor(count), 100) : 0;
+    const t = thresholdsOf(facts.thresholds);
     const role = guardRoleOf({ actor: m.actor, role: m.role } as Exposure);
-    const { obs, pending } = await observe(tx, { actor: m.actor, establishmentId: m.establishmentId, ip: m.ip ?? null }, role, key, t, at, new Map());
+    const { obs, pending } = await observe(tx, { actor: m.actor, establishmentId: m.establishmentId, ip: m.ip ?? null }, role, key, t, at, new Map(), facts, added);
     const { verdict, signals } = escalate(obs, t, pending);
     try {
       await act(tx, m, key, verdict, signals, obs, pending);

@@ -162,13 +162,32 @@ export function decideEscalation(obs: Observation, thresholds: Thresholds): Esca
   return { verdict: 'allow', signals: stepUp };
 }
 
-/** True when `at` falls outside the establishment's opening hours, in its time zone. */
+/** One formatter per time zone, and the last second it answered for (see isOffHours). */
+const localClock = new Map<string, { format: Intl.DateTimeFormat; second: number; isoDay: number; hour: number }>();
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/**
+ * True when `at` falls outside the establishment's opening hours, in its time zone. Every metered
+ * access asks it: the formatter is built once per time zone (building Intl objects was most of its
+ * cost), and its answer reused within the same UTC second (time-zone offsets are whole seconds,
+ * so the local weekday and hour cannot change within one).
+ */
 export function isOffHours(at: Date, hours: OpeningHours, timeZone: string): boolean {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' }).formatToParts(at);
-  const weekday = parts.find((p) => p.type === 'weekday')?.value ?? 'Mon';
-  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '12');
-  const iso = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(weekday) + 1;
-  return !hours.days.includes(iso) || hour < hours.from || hour >= hours.to;
+  const second = Math.floor(at.getTime() / 1000);
+  let clock = localClock.get(timeZone);
+  if (clock === undefined) {
+    if (localClock.size >= 64) localClock.clear();
+    clock = { format: new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' }), second: Number.NaN, isoDay: 0, hour: 0 };
+    localClock.set(timeZone, clock);
+  }
+  if (clock.second !== second) {
+    const parts = clock.format.formatToParts(at);
+    const weekday = parts.find((p) => p.type === 'weekday')?.value ?? 'Mon';
+    clock.hour = Number(parts.find((p) => p.type === 'hour')?.value ?? '12');
+    clock.isoDay = WEEKDAYS.indexOf(weekday) + 1;
+    clock.second = second;
+  }
+  return !hours.days.includes(clock.isoDay) || clock.hour < hours.from || clock.hour >= hours.to;
 }
 
 /** The network an address belongs to for the "new network" signal: /24 for IPv4, /48 for IPv6. */

@@ -2,18 +2,162 @@
 // tenant transaction of the establishment it names.
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Tx } from '../../platform/db/database.js';
+import { PREPARED, type Tx } from '../../platform/db/database.js';
+import type { GuardExposureClass } from '../../platform/db/schema.js';
+
+/** What the meter reads before deciding, in one statement (see `meterFacts`). */
+export interface MeterFacts {
+  contained: boolean;
+  /** How many of the request's patients are decoys. */
+  decoys: number;
+  /** The establishment's threshold overrides as JSON text, or null. */
+  thresholds: string | null;
+  timeZone: string;
+  knownNetworks: Set<string>;
+  /** Unexplained counts of the actor's previous days, most recent first (at most 14). */
+  previousDays: number[];
+  stepUpDemandedAt: Date | null;
+  /** The PostgreSQL counters' part (null when the counters live elsewhere, e.g. Redis). */
+  counters: {
+    misses5m: number;
+    /** Per class: the distinct patients of the 5 min, 1 h and 24 h windows. */
+    windows: Array<{ cls: GuardExposureClass; c5: number; c1: number; c24: number }>;
+    /** The request's patients seen within 24 h: class, patient id, last time (ms). */
+    seen: Array<{ cls: GuardExposureClass; patientId: string; lastMs: number }>;
+  } | null;
+}
+
+/** The exposure's write: counters (PostgreSQL variant), the network and the day, in one statement. */
+export interface AccessRecord {
+  establishmentId: string;
+  actorKey: string;
+  at: Date;
+  /** The exposures to count (empty when the counters live elsewhere). */
+  exposures: Map<string, GuardExposureClass>;
+  /** Rows older than this are dropped (one day per actor), when exposures are recorded. */
+  expireBefore: Date;
+  /** A network to remember (null: none new). */
+  newNetwork: string | null;
+  day: string;
+  unexplained: number;
+  explained: number;
+}
+
+const BASELINE_DAYS = 14;
 
 export function createGuardStore() {
   return {
-    async establishmentTimeZone(tx: Tx, establishmentId: string): Promise<string> {
-      const row = await tx.selectFrom('establishments').select('time_zone').where('id', '=', establishmentId).executeTakeFirst();
-      return row?.time_zone ?? 'Europe/Paris';
+    /**
+     * Everything the meter's decision reads, in one prepared statement of scalar subqueries (it
+     * replaced some twelve statements per metered access): containment, decoys among the
+     * patients, threshold overrides, time zone, known networks, previous days, a pending step-up
+     * and, with `withCounters`, the PostgreSQL sliding-window counters. Run after `lockActor`, in
+     * a statement of its own, so that it sees what the actor's previous request committed.
+     */
+    async meterFacts(
+      tx: Tx,
+      q: { establishmentId: string; actorKey: string; patientIds: string[]; day: string; at: Date; since5m: Date; since1h: Date; since24h: Date; withCounters: boolean },
+    ): Promise<MeterFacts> {
+      const e = sql`${q.establishmentId}::uuid`;
+      const k = sql`${q.actorKey}::text`;
+      const ids = sql`${q.patientIds}::uuid[]`;
+      const counters = q.withCounters
+        ? sql`,
+          (select count(*) from guard_misses
+            where establishment_id = ${e} and actor_key = ${k} and at > ${q.since5m}::timestamptz and at <= ${q.at}::timestamptz)::int as misses5m,
+          (select coalesce(json_agg(json_build_array(w.class, w.c5, w.c1, w.c24)), '[]'::json) from (
+            select class,
+              count(*) filter (where last_at > ${q.since5m}::timestamptz) as c5,
+              count(*) filter (where last_at > ${q.since1h}::timestamptz) as c1,
+              count(*) as c24
+            from guard_exposures
+            where establishment_id = ${e} and actor_key = ${k} and last_at > ${q.since24h}::timestamptz and last_at <= ${q.at}::timestamptz
+            group by class) w) as windows,
+          (select coalesce(json_agg(json_build_array(class, patient_id, (extract(epoch from last_at) * 1000)::float8)), '[]'::json)
+            from guard_exposures
+            where establishment_id = ${e} and actor_key = ${k} and patient_id = any(${ids})
+              and last_at > ${q.since24h}::timestamptz and last_at <= ${q.at}::timestamptz) as seen`
+        : sql``;
+      const { rows } = await sql<{
+        contained: boolean | null;
+        decoys: number;
+        thresholds: string | null;
+        time_zone: string | null;
+        networks: string[];
+        previous: number[];
+        demanded_at: Date | string | null;
+        misses5m?: number;
+        windows?: Array<[GuardExposureClass, number | string, number | string, number | string]>;
+        seen?: Array<[GuardExposureClass, string, number]>;
+      }>`${PREPARED}
+        select
+          hygie_actor_contained(${k}) as contained,
+          (select count(*) from guard_decoys where establishment_id = ${e} and patient_id = any(${ids}))::int as decoys,
+          (select thresholds::text from guard_settings where establishment_id = ${e}) as thresholds,
+          (select time_zone from establishments where id = ${e}) as time_zone,
+          (select coalesce(json_agg(network), '[]'::json) from guard_networks where establishment_id = ${e} and actor_key = ${k}) as networks,
+          (select coalesce(json_agg(d.unexplained order by d.day desc), '[]'::json) from (
+            select day, unexplained from guard_daily
+            where establishment_id = ${e} and actor_key = ${k} and day < ${q.day}::date
+            order by day desc limit ${BASELINE_DAYS}::int) d) as previous,
+          (select step_up_demanded_at from guard_actor_state where establishment_id = ${e} and actor_key = ${k}) as demanded_at${counters}`.execute(tx);
+      const r = rows[0]!;
+      return {
+        contained: r.contained === true,
+        decoys: Number(r.decoys),
+        thresholds: r.thresholds,
+        timeZone: r.time_zone ?? 'Europe/Paris',
+        knownNetworks: new Set(r.networks),
+        previousDays: r.previous.map(Number),
+        stepUpDemandedAt: r.demanded_at ? new Date(r.demanded_at) : null,
+        counters: q.withCounters
+          ? {
+              misses5m: Number(r.misses5m ?? 0),
+              windows: (r.windows ?? []).map(([cls, c5, c1, c24]) => ({ cls, c5: Number(c5), c1: Number(c1), c24: Number(c24) })),
+              seen: (r.seen ?? []).map(([cls, patientId, lastMs]) => ({ cls, patientId, lastMs: Number(lastMs) })),
+            }
+          : null,
+      };
+    },
+
+    /**
+     * An allowed exposure's write, in one prepared statement: the exposures upserted (and the
+     * actor's rows older than a day dropped, except those being refreshed: one statement cannot
+     * touch a row twice), the network remembered when new, the day's counts raised.
+     */
+    async recordAccess(tx: Tx, r: AccessRecord): Promise<void> {
+      const e = sql`${r.establishmentId}::uuid`;
+      const k = sql`${r.actorKey}::text`;
+      const ids = sql`${[...r.exposures.keys()]}::uuid[]`;
+      const classes = sql`${[...r.exposures.values()]}::text[]`;
+      await sql`${PREPARED}
+        with exposures as (
+          insert into guard_exposures (establishment_id, actor_key, patient_id, class, last_at)
+          select ${e}, ${k}, i.p, i.c, ${r.at}::timestamptz from unnest(${ids}, ${classes}) as i(p, c)
+          on conflict (establishment_id, actor_key, class, patient_id) do update set last_at = excluded.last_at
+          returning 1
+        ), expired as (
+          delete from guard_exposures g
+          where g.establishment_id = ${e} and g.actor_key = ${k} and g.last_at < ${r.expireBefore}::timestamptz
+            and cardinality(${ids}) > 0
+            and not exists (select 1 from unnest(${ids}, ${classes}) as i(p, c) where i.p = g.patient_id and i.c = g.class)
+          returning 1
+        ), network as (
+          insert into guard_networks (establishment_id, actor_key, network, first_seen_at)
+          select ${e}, ${k}, n, ${r.at}::timestamptz from (select ${r.newNetwork}::text as n) x where n is not null
+          on conflict (establishment_id, actor_key, network) do nothing
+          returning 1
+        )
+        insert into guard_daily (establishment_id, actor_key, day, unexplained, explained)
+        values (${e}, ${k}, ${r.day}::date, ${r.unexplained}::real, ${r.explained}::int)
+        on conflict (establishment_id, actor_key, day) do update set
+          unexplained = greatest(guard_daily.unexplained, excluded.unexplained),
+          explained = greatest(guard_daily.explained, excluded.explained)`.execute(tx);
     },
 
     /** Serialises one actor's metering across connections and server instances until commit. */
     async lockActor(tx: Tx, establishmentId: string, actorKey: string): Promise<void> {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`guard:${establishmentId}:${actorKey}`}, 0))`.execute(tx);
+      await sql`${PREPARED}select pg_advisory_xact_lock(hashtextextended(${`guard:${establishmentId}:${actorKey}`}::text, 0))`.execute(tx);
     },
 
     async thresholdOverrides(tx: Tx, establishmentId: string): Promise<Record<string, unknown> | null> {
@@ -28,16 +172,6 @@ export function createGuardStore() {
         .values({ establishment_id: establishmentId, thresholds: json, updated_by_user_id: userId })
         .onConflict((oc) => oc.column('establishment_id').doUpdateSet({ thresholds: json, updated_by_user_id: userId, updated_at: new Date() }))
         .execute();
-    },
-
-    async stepUpDemandedAt(tx: Tx, establishmentId: string, actorKey: string): Promise<Date | null> {
-      const row = await tx
-        .selectFrom('guard_actor_state')
-        .select('step_up_demanded_at')
-        .where('establishment_id', '=', establishmentId)
-        .where('actor_key', '=', actorKey)
-        .executeTakeFirst();
-      return row?.step_up_demanded_at ? new Date(row.step_up_demanded_at) : null;
     },
 
     async demandStepUp(tx: Tx, establishmentId: string, actorKey: string, at: Date, signals: string[]): Promise<void> {
@@ -69,56 +203,10 @@ export function createGuardStore() {
         .execute();
     },
 
-    /** Unexplained counts of the actor's previous days (most recent first, at most `days`). */
-    async previousDays(tx: Tx, establishmentId: string, actorKey: string, today: string, days: number): Promise<number[]> {
-      const rows = await tx
-        .selectFrom('guard_daily')
-        .select('unexplained')
-        .where('establishment_id', '=', establishmentId)
-        .where('actor_key', '=', actorKey)
-        .where('day', '<', today)
-        .orderBy('day', 'desc')
-        .limit(days)
-        .execute();
-      return rows.map((r) => Number(r.unexplained));
-    },
-
-    async recordDay(tx: Tx, establishmentId: string, actorKey: string, day: string, unexplained: number, explained: number): Promise<void> {
-      await tx
-        .insertInto('guard_daily')
-        .values({ establishment_id: establishmentId, actor_key: actorKey, day, unexplained, explained })
-        .onConflict((oc) =>
-          oc.columns(['establishment_id', 'actor_key', 'day']).doUpdateSet({
-            unexplained: sql`greatest(guard_daily.unexplained, excluded.unexplained)`,
-            explained: sql`greatest(guard_daily.explained, excluded.explained)`,
-          }),
-        )
-        .execute();
-    },
-
-    async knownNetworks(tx: Tx, establishmentId: string, actorKey: string): Promise<Set<string>> {
-      const rows = await tx.selectFrom('guard_networks').select('network').where('establishment_id', '=', establishmentId).where('actor_key', '=', actorKey).execute();
-      return new Set(rows.map((r) => r.network));
-    },
-
-    async rememberNetwork(tx: Tx, establishmentId: string, actorKey: string, network: string, at: Date): Promise<void> {
-      await tx
-        .insertInto('guard_networks')
-        .values({ establishment_id: establishmentId, actor_key: actorKey, network, first_seen_at: at })
-        .onConflict((oc) => oc.columns(['establishment_id', 'actor_key', 'network']).doNothing())
-        .execute();
-    },
-
     async decoysAmong(tx: Tx, establishmentId: string, patientIds: string[]): Promise<string[]> {
       if (patientIds.length === 0) return [];
       const rows = await tx.selectFrom('guard_decoys').select('patient_id').where('establishment_id', '=', establishmentId).where('patient_id', 'in', patientIds).execute();
       return rows.map((r) => r.patient_id);
-    },
-
-    /** True when the actor is contained in any establishment (through the security-definer check). */
-    async isContained(tx: Tx, actorKey: string): Promise<boolean> {
-      const { rows } = await sql<{ c: boolean }>`select hygie_actor_contained(${actorKey}) as c`.execute(tx);
-      return rows[0]?.c === true;
     },
 
     async insertContainment(

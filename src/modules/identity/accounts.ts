@@ -5,9 +5,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { enqueueJob } from '../../platform/jobs.js';
-import { enqueueMail } from '../../platform/mail.js';
 import { appendAuditEvent } from '../audit/index.js';
-import { addMs, minutes, type IdentityContext } from './context.js';
+import { addMs, minutes, queueMail, type IdentityContext } from './context.js';
 import { normaliseEmail } from './login.js';
 import { accountExistsMail, emailVerificationMail, passwordChangedMail, passwordResetMail } from './mails.js';
 import { passwordProblem, personalInputs } from './password-policy.js';
@@ -48,7 +47,7 @@ export async function signUp(ctx: IdentityContext, input: SignupInput, ip: strin
   await ctx.db.withPlatform(async (tx) => {
     const existing = await ctx.store.findUserByEmail(tx, email);
     if (existing) {
-      await enqueueMail(tx, accountExistsMail(email, existing.first_name, `${ctx.config.publicUrl}/login`, `${ctx.config.publicUrl}/forgot-password`));
+      await queueMail(ctx, tx, accountExistsMail(email, existing.first_name, `${ctx.config.publicUrl}/login`, `${ctx.config.publicUrl}/forgot-password`));
       await appendAuditEvent(tx, { establishmentId: null, ip, action: 'auth.signup', resourceKind: 'user', resourceIds: [existing.id], reason: 'existing_email', outcome: 'denied' });
       return;
     }
@@ -67,7 +66,7 @@ export async function signUp(ctx: IdentityContext, input: SignupInput, ip: strin
     });
     const token = randomToken();
     await ctx.store.insertToken(tx, { id: uuidv7(), kind: 'email_verification', userId, tokenHash: sha256(token), at: now, expiresAt: addMs(now, EMAIL_VERIFICATION_TTL_MS) });
-    await enqueueMail(tx, emailVerificationMail(email, input.firstName.trim(), appLink(ctx, 'verify-email', token)));
+    await queueMail(ctx, tx, emailVerificationMail(email, input.firstName.trim(), appLink(ctx, 'verify-email', token)));
     await appendAuditEvent(tx, { establishmentId: null, ip, action: 'auth.signup', resourceKind: 'user', resourceIds: [userId], outcome: 'allowed' });
   });
 }
@@ -105,7 +104,7 @@ export async function sendPasswordReset(ctx: IdentityContext, payload: Record<st
     await ctx.store.invalidateTokens(tx, user.id, 'password_reset', now);
     const token = randomToken();
     await ctx.store.insertToken(tx, { id: uuidv7(), kind: 'password_reset', userId: user.id, tokenHash: sha256(token), at: now, expiresAt: addMs(now, PASSWORD_RESET_TTL_MS) });
-    await enqueueMail(tx, passwordResetMail(user.email, user.first_name, appLink(ctx, 'reset-password', token)));
+    await queueMail(ctx, tx, passwordResetMail(user.email, user.first_name, appLink(ctx, 'reset-password', token)));
     await appendAuditEvent(tx, { establishmentId: null, action: 'auth.password_reset.request', resourceKind: 'user', resourceIds: [user.id], outcome: 'allowed' });
   });
 }
@@ -115,7 +114,7 @@ async function setNewPassword(ctx: IdentityContext, tx: Tx, user: { id: string; 
   await ctx.store.setPasswordHash(tx, user.id, hash, now);
   await ctx.store.invalidateTokens(tx, user.id, 'password_reset', now);
   await ctx.store.revokeUserSessions(tx, user.id, 'password_changed', now, keepSessionId);
-  await enqueueMail(tx, passwordChangedMail(user.email, user.first_name));
+  await queueMail(ctx, tx, passwordChangedMail(user.email, user.first_name));
 }
 
 /**

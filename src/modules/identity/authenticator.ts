@@ -5,7 +5,7 @@ import type {} from '@fastify/cookie';
 import type { Authenticator } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { authenticateApiKey } from './api-keys.js';
-import { isApiKeyContained, isContained } from '../guard/index.js';
+import { isApiKeyContained } from '../guard/index.js';
 import { judgeSession, needsMfaEnrolment, TOUCH_INTERVAL_MS } from './session-policy.js';
 import { SESSION_COOKIE } from './sessions.js';
 import type { StaffContext } from './staff.js';
@@ -41,8 +41,8 @@ export function createAuthenticator(ctx: StaffContext): Authenticator {
       if (!row) return undefined;
       const memberships = row.memberships;
       if (judgeSession(row, memberships.length > 0, now) !== 'live') return undefined;
-      // Containment revokes sessions; this also stops one opened in a race with it.
-      if (await isContained(tx, row.user_id)) throw new DomainError('account_contained');
+      // Containment revokes sessions; this also stops one opened in a race with it (read with the session).
+      if (row.contained) throw new DomainError('account_contained');
       // Checked before the session is touched: a forged request does not keep a session alive.
       if (!SAFE_METHODS.has(request.method)) {
         const sent = request.headers['x-csrf-token'];

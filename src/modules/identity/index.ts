@@ -2,8 +2,9 @@
 // staff administration and API keys.
 import type { Config } from '../../config.js';
 import type { Database, Tx } from '../../platform/db/database.js';
-import type { AccountSealer } from '../../platform/db/migrations/index.js';
-import type { Vault } from '../vault/index.js';
+import type { AccountSealer, ClearDataSealer } from '../../platform/db/migrations/index.js';
+import { queueCipher, type Vault } from '../vault/index.js';
+import { sealInvitees } from './invitation-data.js';
 import { sealAccounts } from './account-data.js';
 import type { JobRunner } from '../../platform/jobs.js';
 import type { Logger } from '../../platform/log.js';
@@ -110,6 +111,18 @@ export function accountSealer(vault: Vault): AccountSealer {
       vault,
       rows.map((r) => ({ id: r.id, email: r.email, firstName: r.first_name, lastName: r.last_name, birthDate: r.birth_date, phone: r.phone })),
     );
+}
+
+/**
+ * What migration 0087 needs to encrypt invitations and queued messages stored in clear: the same
+ * sealing as every write, in the migration's transaction.
+ */
+export function clearDataSealer(vault: Vault): ClearDataSealer {
+  const cipher = queueCipher(vault);
+  return {
+    invitations: (tx, rows) => sealInvitees(tx as Tx, vault, rows.map((r) => ({ id: r.id, email: r.email, firstName: r.first_name, lastName: r.last_name }))),
+    queued: (tx, where, plaintext) => cipher.seal(tx as Tx, where, plaintext),
+  };
 }
 
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {

@@ -4,9 +4,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Tx } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
-import { enqueueMail } from '../../platform/mail.js';
 import { appendAuditEvent } from '../audit/index.js';
-import type { IdentityContext } from './context.js';
+import { queueMail, type IdentityContext } from './context.js';
 import { checkAssertion, checkCode, factorsOf, hasAnyFactor, openChallenge, type Factors } from './factors.js';
 import { secondFactorChangedMail } from './mails.js';
 import { totpSecretContext } from './secret-box.js';
@@ -32,7 +31,7 @@ async function afterFactorChange(ctx: IdentityContext, tx: Tx, actor: UserActor,
   await ctx.store.markSecondFactor(tx, actor.sessionId, now);
   await ctx.store.revokeUserSessions(tx, user.id, 'mfa_changed', now, actor.sessionId);
   await appendAuditEvent(tx, { establishmentId: null, actor, ip, action, resourceKind: 'user', resourceIds: [user.id], outcome: 'allowed' });
-  await enqueueMail(tx, secondFactorChangedMail(user.email, user.first_name, what));
+  await queueMail(ctx, tx, secondFactorChangedMail(user.email, user.first_name, what));
 }
 
 /** New recovery codes when the user has none left unused; returned once, stored hashed. */

@@ -6,10 +6,9 @@ import { isContained } from '../guard/index.js';
 import type { Tx } from '../../platform/db/database.js';
 import type { MfaState } from '../../platform/db/schema.js';
 import type { Actor } from '../../platform/http/context.js';
-import { enqueueMail } from '../../platform/mail.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
-import { addMs, type IdentityContext, type RequestOrigin } from './context.js';
+import { addMs, queueMail, type IdentityContext, type RequestOrigin } from './context.js';
 import { newSignInMail } from './mails.js';
 import { factorSummary } from './mfa.js';
 import { sessionPolicy, STEP_UP_WINDOW_MS } from './session-policy.js';
@@ -94,7 +93,7 @@ export async function openSession(
     outcome: 'allowed',
   });
   if (staff && (newDevice || newIp)) {
-    await enqueueMail(tx, newSignInMail(input.user.email, input.user.first_name, now, input.origin.ip, input.origin.userAgent));
+    await queueMail(ctx, tx, newSignInMail(input.user.email, input.user.first_name, now, input.origin.ip, input.origin.userAgent));
   }
   return { sessionId, token, maxAgeSeconds: Math.floor(policy.absoluteMs / 1000), deviceToken, mfaState: input.mfaState };
 }

@@ -3,9 +3,10 @@
 // security keeps it inside that establishment whatever the query says.
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { ApiKeyScope, ApprovalKind, StaffRole } from '../../platform/db/schema.js';
+import type { ApiKeyScope, ApprovalKind, InvitationStatus, StaffRole } from '../../platform/db/schema.js';
 import type { Vault } from '../vault/index.js';
 import { accountContacts, accountProfiles } from './account-data.js';
+import { openInvitees, sealInvitees, shredInvitee, type Invitee } from './invitation-data.js';
 
 export function createStaffStore() {
   return {
@@ -62,19 +63,19 @@ export function createStaffStore() {
         .sort((a, b) => a.last_name.localeCompare(b.last_name, 'fr') || a.first_name.localeCompare(b.first_name, 'fr'));
     },
 
-    // --- invitations
+    // --- invitations (the invitee's e-mail and names sealed: invitation-data.ts)
     async insertInvitation(
       tx: Tx,
+      vault: Vault,
       i: { id: string; establishmentId: string; email: string; firstName: string; lastName: string; role: StaffRole; invitedBy: string | null; status: 'pending_approval' | 'sent'; tokenHash: Buffer | null; at: Date; expiresAt: Date },
     ) {
+      const [sealed] = await sealInvitees(tx, vault, [{ id: i.id, email: i.email, firstName: i.firstName, lastName: i.lastName }]);
       await tx
         .insertInto('invitations')
         .values({
           id: i.id,
           establishment_id: i.establishmentId,
-          email: i.email,
-          first_name: i.firstName,
-          last_name: i.lastName,
+          ...sealed!,
           role: i.role,
           token_hash: i.tokenHash,
           invited_by: i.invitedBy,
@@ -86,9 +87,18 @@ export function createStaffStore() {
         })
         .execute();
     },
-    findInvitation(tx: Tx, id: string) {
-      return tx.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+    /** An invitation with its invitee decrypted (null once accepted: the key is shredded). */
+    async findInvitation(tx: Tx, vault: Vault, id: string): Promise<(InvitationRow & { invitee: Invitee | null }) | undefined> {
+      const row = await tx
+        .selectFrom('invitations')
+        .select(['id', 'establishment_id', 'role', 'status', 'expires_at', 'email_enc', 'first_name_enc', 'last_name_enc'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const [invitee] = await openInvitees(tx, vault, [row]);
+      return { id: row.id, establishment_id: row.establishment_id, role: row.role, status: row.status, expires_at: row.expires_at, invitee: invitee ?? null };
     },
+    shredInvitee,
     async sendInvitation(tx: Tx, id: string, tokenHash: Buffer, expiresAt: Date) {
       await tx.updateTable('invitations').set({ status: 'sent', token_hash: tokenHash, expires_at: expiresAt }).where('id', '=', id).execute();
     },
@@ -99,6 +109,11 @@ export function createStaffStore() {
         .where('id', '=', id)
         .where('status', '=', 'sent')
         .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    /** A refused invitation (pending its approval) will never be sent; false when it was not pending. */
+    async revokeInvitation(tx: Tx, id: string): Promise<boolean> {
+      const r = await tx.updateTable('invitations').set({ status: 'revoked', token_hash: null }).where('id', '=', id).where('status', '=', 'pending_approval').executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
     /** The invitation a token belongs to, across establishments (ids only, through a definer function). */
@@ -210,3 +225,11 @@ export function createStaffStore() {
 }
 
 export type StaffStore = ReturnType<typeof createStaffStore>;
+
+export interface InvitationRow {
+  id: string;
+  establishment_id: string;
+  role: StaffRole;
+  status: InvitationStatus;
+  expires_at: Date;
+}

@@ -7,16 +7,16 @@ import type { Tx } from '../../platform/db/database.js';
 import type { StaffRole } from '../../platform/db/schema.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
-import { enqueueMail } from '../../platform/mail.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { findEstablishment } from '../directory/index.js';
-import { addMs, minutes, PRIVILEGED_ROLES, type IdentityContext } from './context.js';
+import { addMs, minutes, PRIVILEGED_ROLES, queueMail, type IdentityContext } from './context.js';
 import { appLink, assertAcceptablePassword } from './accounts.js';
 import { normaliseEmail } from './login.js';
 import { invitationMail, secondFactorChangedMail } from './mails.js';
 import { hashPassword } from './passwords.js';
 import { requireStepUp } from './session-policy.js';
 import type { UserActor } from './sessions.js';
+import type { Invitee } from './invitation-data.js';
 import type { StaffStore } from './staff-store.js';
 import { randomToken, sha256 } from './tokens.js';
 
@@ -45,12 +45,12 @@ async function auditStaff(tx: Tx, establishmentId: string, actor: Actor, action:
   await appendAuditEvent(tx, { establishmentId, actor, actorRole: role, action, resourceKind: 'user', resourceIds: ids, outcome, reason: reason ?? null });
 }
 
-async function issueInvitation(ctx: StaffContext, tx: Tx, invitation: { id: string; establishment_id: string; email: string; first_name: string; role: StaffRole }) {
+async function issueInvitation(ctx: StaffContext, tx: Tx, invitation: { id: string; establishment_id: string; role: StaffRole; invitee: Invitee }) {
   const token = randomToken();
   await ctx.staff.sendInvitation(tx, invitation.id, sha256(token), addMs(ctx.clock(), INVITATION_TTL_MS));
   const establishment = await findEstablishment(tx, invitation.establishment_id);
   const link = appLink(ctx, 'invitation', token);
-  await enqueueMail(tx, invitationMail(invitation.email, invitation.first_name, establishment?.name ?? 'votre établissement', invitation.role, link));
+  await queueMail(ctx, tx, invitationMail(invitation.invitee.email, invitation.invitee.firstName, establishment?.name ?? 'votre établissement', invitation.role, link));
   return link;
 }
 
@@ -76,13 +76,12 @@ export async function invite(ctx: StaffContext, actor: Actor, establishmentId: s
     const now = ctx.clock();
     const id = uuidv7();
     const pending = actor.kind === 'user' && needsTwoPeople(input.role);
-    const invitation = { id, establishment_id: establishmentId, email: normaliseEmail(input.email), first_name: input.firstName.trim(), role: input.role };
-    await ctx.staff.insertInvitation(tx, {
+    const invitee: Invitee = { email: normaliseEmail(input.email), firstName: input.firstName.trim(), lastName: input.lastName.trim() };
+    const invitation = { id, establishment_id: establishmentId, role: input.role, invitee };
+    await ctx.staff.insertInvitation(tx, ctx.vault, {
       id,
       establishmentId,
-      email: invitation.email,
-      firstName: invitation.first_name,
-      lastName: input.lastName.trim(),
+      ...invitee,
       role: input.role,
       invitedBy: actor.kind === 'user' ? actor.userId : null,
       status: 'pending_approval',
@@ -112,16 +111,17 @@ export async function acceptInvitation(ctx: StaffContext, input: { token: string
   const invalid = () => new DomainError('invalid_request', 'This invitation is invalid or has expired.', { errors: [{ field: 'body.token', message: 'invalid or expired' }] });
   if (!located) throw invalid();
   const peek = await ctx.db.withTenant(located.establishmentId, async (tx) => {
-    const invitation = await ctx.staff.findInvitation(tx, located.id);
-    const user = invitation ? await ctx.store.findUserByEmail(tx, invitation.email) : undefined;
+    const invitation = await ctx.staff.findInvitation(tx, ctx.vault, located.id);
+    const user = invitation?.invitee ? await ctx.store.findUserByEmail(tx, invitation.invitee.email) : undefined;
     return { invitation, user };
   });
   const { invitation } = peek;
-  if (!invitation || invitation.status !== 'sent' || invitation.expires_at <= ctx.clock()) throw invalid();
+  const invitee = invitation?.invitee;
+  if (!invitation || !invitee || invitation.status !== 'sent' || invitation.expires_at <= ctx.clock()) throw invalid();
   let hash: string | undefined;
   if (!peek.user) {
     if (!input.password) throw new DomainError('invalid_request', 'Choose a password.', { errors: [{ field: 'body.password', message: 'required' }] });
-    assertAcceptablePassword(input.password, { email: invitation.email, firstName: invitation.first_name, lastName: invitation.last_name });
+    assertAcceptablePassword(input.password, invitee);
     hash = await hashPassword(input.password);
   }
   return ctx.db.withTenant(located.establishmentId, async (tx) => {
@@ -129,9 +129,11 @@ export async function acceptInvitation(ctx: StaffContext, input: { token: string
     let userId = peek.user?.id;
     if (!userId) {
       userId = uuidv7();
-      await ctx.store.insertUser(tx, { id: userId, email: invitation.email, passwordHash: hash!, firstName: invitation.first_name, lastName: invitation.last_name, birthDate: null, phone: null, verifiedAt: now, at: now });
+      await ctx.store.insertUser(tx, { id: userId, email: invitee.email, passwordHash: hash!, firstName: invitee.firstName, lastName: invitee.lastName, birthDate: null, phone: null, verifiedAt: now, at: now });
     }
     if (!(await ctx.staff.acceptInvitation(tx, invitation.id, userId, now))) throw invalid();
+    // The account holds the invitee's e-mail and names now: the invitation's copy is destroyed.
+    await ctx.staff.shredInvitee(tx, ctx.vault, invitation.id);
     if (await ctx.staff.findMembership(tx, userId)) throw new DomainError('conflict', 'This account already belongs to the establishment.');
     await ctx.staff.insertMembership(tx, { id: uuidv7(), establishmentId: located.establishmentId, userId, role: invitation.role });
     await ctx.store.setEmailVerified(tx, userId, now);
@@ -208,21 +210,25 @@ export async function decideApproval(ctx: StaffContext, actor: Actor, establishm
     }
     if (!(await ctx.staff.decideApproval(tx, approval.id, actor.userId, decision, now))) throw new DomainError('not_found');
     await auditStaff(tx, establishmentId, actor, `identity.approval.${decision}`, [approval.id, ...(approval.target_user_id ? [approval.target_user_id] : [])], 'allowed', approval.kind);
-    if (decision === 'rejected') return { status: 'rejected' as const };
+    if (decision === 'rejected') {
+      // A refused invitation is never sent: its invitee's e-mail and names are destroyed.
+      if (approval.kind === 'invite' && (await ctx.staff.revokeInvitation(tx, approval.invitation_id!))) await ctx.staff.shredInvitee(tx, ctx.vault, approval.invitation_id!);
+      return { status: 'rejected' as const };
+    }
 
     if (approval.kind === 'grant_role') {
       if (!(await ctx.staff.setRole(tx, approval.target_user_id!, approval.role!))) throw new DomainError('not_found');
       await auditStaff(tx, establishmentId, actor, 'identity.role.change', [approval.target_user_id!], 'allowed', approval.role!);
     } else if (approval.kind === 'invite') {
-      const invitation = await ctx.staff.findInvitation(tx, approval.invitation_id!);
-      if (!invitation || invitation.status !== 'pending_approval') throw new DomainError('not_found');
-      await issueInvitation(ctx, tx, invitation);
+      const invitation = await ctx.staff.findInvitation(tx, ctx.vault, approval.invitation_id!);
+      if (!invitation?.invitee || invitation.status !== 'pending_approval') throw new DomainError('not_found');
+      await issueInvitation(ctx, tx, { ...invitation, invitee: invitation.invitee });
     } else {
       const target = await ctx.store.findUserById(tx, approval.target_user_id!);
       if (!target) throw new DomainError('not_found');
       await ctx.store.clearSecondFactors(tx, target.id);
       await ctx.store.revokeUserSessions(tx, target.id, 'mfa_reset', now);
-      await enqueueMail(tx, secondFactorChangedMail(target.email, target.first_name, "Vos seconds facteurs ont été réinitialisés à la demande de votre établissement : à votre prochaine connexion, vous devrez en enregistrer un nouveau."));
+      await queueMail(ctx, tx, secondFactorChangedMail(target.email, target.first_name, "Vos seconds facteurs ont été réinitialisés à la demande de votre établissement : à votre prochaine connexion, vous devrez en enregistrer un nouveau."));
       await auditStaff(tx, establishmentId, actor, 'identity.mfa_reset', [target.id]);
     }
     return { status: 'approved' as const };

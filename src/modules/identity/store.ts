@@ -6,6 +6,7 @@ import type { AuthTokenKind, ChallengeKind, MfaState, StaffRole, UsersTable } fr
 import type { Selectable } from 'kysely';
 import type { Vault } from '../vault/index.js';
 import { accountEmailIndex, openAccountRows, sealAccounts } from './account-data.js';
+import { userContainedExpression } from '../guard/index.js';
 
 export type Membership = { establishmentId: string; role: StaffRole };
 
@@ -213,6 +214,9 @@ export function createIdentityStore(vault: Vault) {
           // The memberships in the same round trip: this runs on every authenticated request.
           sql<Membership[]>`(select coalesce(json_agg(json_build_object('establishmentId', m.establishment_id, 'role', m.role)), '[]'::json)
             from hygie_user_memberships(sessions.user_id) m)`.as('memberships'),
+          // And whether the guard has contained the account (containment also revokes sessions;
+          // this stops one opened in a race with it).
+          userContainedExpression('sessions.user_id').as('contained'),
         ])
         .where('sessions.token_hash', '=', tokenHash)
         .executeTakeFirst();

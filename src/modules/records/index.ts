@@ -1,11 +1,13 @@
 // The records module's public face: patient files (encrypted), clinical entries, documents and
 // the patients' GDPR rights. Other modules import only this file.
 import type { FastifyPluginAsync } from 'fastify';
+import type { Insertable } from 'kysely';
+import type { PatientsTable } from '../../platform/db/schema.js';
 import type { Database, Tx } from '../../platform/db/database.js';
 import type { AccessGate } from '../access/index.js';
 import type { Vault } from '../vault/index.js';
 import { accountContacts } from '../identity/index.js';
-import { createPatientService, insertPatientFile as insertFile, patientDisplayNames as displayNames } from './patients.js';
+import { createPatientService, insertPatientFile as insertFile, newPatientFileRow as newFileRow, patientDisplayNames as displayNames } from './patients.js';
 import { patientRoutes } from './routes.js';
 import { createEntryService } from './entries.js';
 import { createEntryPdf } from './entry-pdf.js';
@@ -61,6 +63,19 @@ export function insertPatientFile(
   input: { establishmentId: string; accountUserId: string | null; file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>; id?: string },
 ): Promise<string> {
   return insertFile(tx, { vault, store: createRecordsStore() }, input);
+}
+
+/**
+ * The sealed row of a new patient file, for a caller that inserts it in its own statement in an
+ * authorized tenant transaction (scheduling's first booking of an account holder, with the
+ * appointment). The file's data key is created here, in that transaction.
+ */
+export function newPatientFileRow(
+  tx: Tx,
+  vault: Vault,
+  input: { establishmentId: string; accountUserId: string | null; file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'> },
+): Promise<{ id: string; row: Insertable<PatientsTable> }> {
+  return newFileRow(tx, { vault }, input);
 }
 
 /**

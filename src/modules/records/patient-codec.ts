@@ -98,6 +98,7 @@ export async function sealPatientFields(
   vault: Vault,
   ref: { establishmentId: string; patientId: string },
   fields: Partial<PatientFile>,
+  options: { newPatient?: boolean } = {},
 ): Promise<Partial<Record<EncColumn | 'bi_last_name' | 'bi_used_name' | 'bi_birth_date' | 'bi_ins', string | null>>> {
   const names = FIELD_NAMES.filter((f) => f in fields && fields[f] !== undefined);
   const sealed = await vault.encryptFields(
@@ -108,6 +109,7 @@ export async function sealPatientFields(
       const text = value === null || value === undefined ? null : spec.json ? JSON.stringify(value) : String(value);
       return { ctx: ctxOf(ref.establishmentId, ref.patientId, spec.column), value: text };
     }),
+    { newOwners: options.newPatient === true },
   );
   const out: Partial<Record<EncColumn | 'bi_last_name' | 'bi_used_name' | 'bi_birth_date' | 'bi_ins', string | null>> = {};
   names.forEach((f, i) => (out[PATIENT_FIELDS[f].column] = sealed[i]!));

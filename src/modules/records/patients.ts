@@ -10,7 +10,7 @@ import { normaliseName, type Vault } from '../vault/index.js';
 import { compactNir, nirProblem } from './ins.js';
 import { BLIND, columnsFor, openPatientRows, sealPatientFields, type PatientFile, type Section } from './patient-codec.js';
 import type { CreatePatientBody, PatientFileResponse, SearchQuery, UpdatePatientBody } from './schemas.js';
-import type { PatientUpdate, RecordsStore } from './store.js';
+import type { PatientInsert, PatientRow, PatientUpdate, RecordsStore } from './store.js';
 
 export const SEARCH_LIMIT = 20;
 const ALL_SECTIONS: readonly Section[] = ['identity', 'contact', 'administrative', 'insurance'];
@@ -87,27 +87,44 @@ const sectionOfField: Record<keyof PatientFile, Section> = {
   baseInsurance: 'insurance', complementaryInsurance: 'insurance',
 };
 
+type NewFileInput = {
+  establishmentId: string;
+  accountUserId: string | null;
+  file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>;
+  id?: string;
+};
+
 /**
- * Writes a new administrative file in the caller's tenant transaction (the gate's, or the seed's).
- * Other modules (scheduling's booking of a first appointment) create files through this.
+ * The row of a new administrative file, sealed (its data key is created in the caller's tenant
+ * transaction), for the caller to insert: scheduling writes it in the same statement as the
+ * first booking that needs it.
  */
-export async function insertPatientFile(
-  tx: Tx,
-  deps: { vault: Vault; store: RecordsStore },
-  input: { establishmentId: string; accountUserId: string | null; file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>; id?: string },
-): Promise<string> {
+export async function newPatientFileRow(tx: Tx, deps: { vault: Vault }, input: NewFileInput): Promise<{ id: string; row: PatientInsert }> {
   const id = input.id ?? uuidv7();
   const full: PatientFile = {
     usedName: null, birthPlaceInsee: null, ins: null, identityStatus: 'provisional', email: null, phone: null, address: null,
     generalPractitioner: null, baseInsurance: null, complementaryInsurance: null, ...input.file,
   };
-  const sealed = await sealPatientFields(tx, deps.vault, { establishmentId: input.establishmentId, patientId: id }, full);
-  await deps.store.insertPatient(tx, {
+  // An id made here is new: its data key is created without being looked for first.
+  const sealed = await sealPatientFields(tx, deps.vault, { establishmentId: input.establishmentId, patientId: id }, full, { newPatient: input.id === undefined });
+  return {
     id,
-    establishment_id: input.establishmentId,
-    account_user_id: input.accountUserId,
-    ...(sealed as Required<typeof sealed> & { birth_name_enc: string; first_names_enc: string; sex_enc: string; birth_date_enc: string; identity_status_enc: string; bi_last_name: string; bi_birth_date: string }),
-  });
+    row: {
+      id,
+      establishment_id: input.establishmentId,
+      account_user_id: input.accountUserId,
+      ...(sealed as Required<typeof sealed> & { birth_name_enc: string; first_names_enc: string; sex_enc: string; birth_date_enc: string; identity_status_enc: string; bi_last_name: string; bi_birth_date: string }),
+    },
+  };
+}
+
+/**
+ * Writes a new administrative file in the caller's tenant transaction (the gate's, or the seed's).
+ * Other modules (the gate's decoys, the seeds) create files through this.
+ */
+export async function insertPatientFile(tx: Tx, deps: { vault: Vault; store: RecordsStore }, input: NewFileInput): Promise<string> {
+  const { id, row } = await newPatientFileRow(tx, deps, input);
+  await deps.store.insertPatient(tx, row);
   return id;
 }
 
@@ -145,11 +162,15 @@ function present(row: { id: string; establishment_id: string; account_user_id: s
 export function createPatientService(deps: { gate: AccessGate; vault: Vault; store: RecordsStore }) {
   const { gate, vault, store } = deps;
 
-  /** Reads files the gate has allowed, in its transaction. */
-  async function readAllowed(tx: Tx, ids: string[], sections: ReadonlySet<Section>) {
-    const rows = await store.findPatients(tx, ids, columnsFor(sections));
+  /** Opens and presents rows of files the gate has allowed, in its transaction. */
+  async function presentRows(tx: Tx, rows: PatientRow[], sections: ReadonlySet<Section>) {
     const files = await openPatientRows(tx, vault, rows as never, sections);
     return rows.map((row, i) => present(row, files[i]!, sections));
+  }
+
+  /** Reads files the gate has allowed, in its transaction. */
+  async function readAllowed(tx: Tx, ids: string[], sections: ReadonlySet<Section>) {
+    return presentRows(tx, await store.findPatients(tx, ids, columnsFor(sections)), sections);
   }
 
   return {
@@ -216,9 +237,11 @@ export function createPatientService(deps: { gate: AccessGate; vault: Vault; sto
 
     async read(actor: Actor, establishmentId: string, patientId: string, ip: string | null): Promise<PatientFileResponse> {
       const sections = new Set(sectionsFor(actor, establishmentId));
-      const { value } = await gate.access(
+      // The gate reads the row in the statement that appends the read's audit event.
+      const { value } = await gate.read(
         { actor, establishmentId, action: 'read', resourceKind: 'patient', categories: [...sections], patientIds: [patientId], ip },
-        (tx, allowed) => readAllowed(tx, allowed, sections),
+        (allowed) => store.patientRowsQuery(allowed, columnsFor(sections)),
+        (tx, rows) => presentRows(tx, rows, sections),
       );
       if (value.length === 0) throw new DomainError('not_found', 'No such patient');
       return value[0]!;

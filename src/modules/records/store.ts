@@ -6,6 +6,8 @@ import type { ClinicalEntriesTable, ClinicalEntryKind, PatientsTable } from '../
 
 export type PatientInsert = Insertable<PatientsTable>;
 export type PatientUpdate = Updateable<PatientsTable>;
+/** A file's row as read: its ids and times, and the sealed columns asked for. */
+export type PatientRow = Pick<PatientsTable, 'id' | 'establishment_id' | 'account_user_id'> & { created_at: Date; updated_at: Date } & Record<string, string | null>;
 
 export function createRecordsStore() {
   return {
@@ -30,7 +32,16 @@ export function createRecordsStore() {
         .select(['id', 'establishment_id', 'account_user_id', 'created_at', 'updated_at', ...columns])
         .where('id', 'in', patientIds)
         .where('erased_at', 'is', null)
-        .execute() as unknown as Promise<Array<Pick<PatientsTable, 'id' | 'establishment_id' | 'account_user_id'> & { created_at: Date; updated_at: Date } & Record<string, string | null>>>;
+        .execute() as unknown as Promise<PatientRow[]>;
+    },
+
+    /**
+     * The query (not run) of findPatients, of fixed text for a given column list, for the gate's
+     * read (which runs it in one prepared statement with its audit append).
+     */
+    patientRowsQuery(patientIds: string[], columns: ReadonlyArray<keyof PatientsTable>) {
+      const selected = sql.join(['id', 'establishment_id', 'account_user_id', 'created_at', 'updated_at', ...columns].map((c) => sql.ref(c)));
+      return sql<PatientRow>`select ${selected} from patients where id = any(${patientIds}::uuid[]) and erased_at is null`;
     },
 
     /** Ids of live files whose blind indexes match, oldest first, at most `limit`. */

@@ -14,7 +14,7 @@ import { motiveRules, motiveWithAgendaCached, practitionerTag } from './public.j
 import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
-import { patientFileForAccount } from './patients.js';
+import { newPatientFileForAccount } from './patients.js';
 import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
 import { bookedNoticeJobs, queueCancelledNotices, queueMovedNotices } from './notices.js';
@@ -201,17 +201,22 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           if (checkSlot(context, agenda, motive, start, byStaff)) {
             await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
           }
-          let patientId: string;
-          if (byStaff) {
-            if (!context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
-            patientId = context.patientFileId;
-          } else {
-            // An account's first booking here creates its (encrypted) patient file.
-            patientId = context.patientFileId ?? (await patientFileForAccount(store, deps.vault, tx, establishmentId, user));
-          }
           const known = context.patientFileId !== null && context.known;
           if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');
           if (motive.patient_kind === 'known_only' && !known) throw new DomainError('forbidden', 'This motive is reserved for patients already followed by this practitioner');
+          let patientId: string;
+          let newFile: Awaited<ReturnType<typeof newPatientFileForAccount>> | null = null;
+          if (byStaff) {
+            if (!context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
+            patientId = context.patientFileId;
+          } else if (context.patientFileId) {
+            patientId = context.patientFileId;
+          } else {
+            // An account's first booking here creates its (encrypted) patient file, written in the
+            // booking's statement: the file exists if and only if the booking does.
+            newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user);
+            patientId = newFile.id;
+          }
           const id = uuidv7();
           const result: BookResult = { id, status: 'confirmed', start: formatInstant(start, agenda.time_zone), end: formatInstant(end, agenda.time_zone) };
           await store.insertBooking(
@@ -233,6 +238,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             // In this statement: the confirmation and reminders exist if and only if the booking does.
             jobRows(bookedNoticeJobs({ id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now())),
             auditEventRow(auditEvent(actor, { establishmentId, role }, 'appointment.book', id, patientId)),
+            newFile?.row,
           );
           return result;
         });

@@ -2,7 +2,7 @@
 // transaction (withTenant), where row-level security limits it to one establishment.
 import { sql, type Insertable } from 'kysely';
 import type { Tx } from '../../platform/db/database.js';
-import type { AppointmentStatus, AppointmentsTable, AuditEventsTable } from '../../platform/db/schema.js';
+import type { AppointmentStatus, AppointmentsTable, AuditEventsTable, PatientsTable } from '../../platform/db/schema.js';
 import type { jobRows } from '../../platform/jobs.js';
 import type { Interval } from './availability.js';
 import { range } from './ranges.js';
@@ -128,8 +128,10 @@ export function appointmentStore() {
     },
 
     /**
-     * The booking's writes in one statement: the appointment, the jobs it asks for (notices) and
-     * its audit event. If the exclusion constraint refuses the appointment, none of them exists.
+     * The booking's writes in one statement: the appointment, the jobs it asks for (notices), its
+     * audit event and, on an account's first booking at the establishment, its new patient file
+     * (sealed by records). If the exclusion constraint refuses the appointment, none of them
+     * exists. (The appointment's foreign key to the file is checked at the end of the statement.)
      */
     async insertBooking(
       tx: Tx,
@@ -140,6 +142,7 @@ export function appointmentStore() {
       },
       jobs: ReturnType<typeof jobRows>,
       audit: Insertable<AuditEventsTable>,
+      newPatient?: Insertable<PatientsTable>,
     ) {
       const appointment = appointmentValues(row, {
         status: 'confirmed',
@@ -150,6 +153,16 @@ export function appointmentStore() {
         idempotency_response: row.idempotency ? JSON.stringify(row.idempotency.response) : null,
       });
       // jobs is never empty: a booking always asks for its confirmation.
+      if (newPatient) {
+        await tx
+          .with('filed', (db) => db.insertInto('patients').values(newPatient))
+          .with('booked', (db) => db.insertInto('appointments').values(appointment))
+          .with('queued', (db) => db.insertInto('jobs').values(jobs))
+          .insertInto('audit_events')
+          .values(audit)
+          .execute();
+        return;
+      }
       await tx
         .with('booked', (db) => db.insertInto('appointments').values(appointment))
         .with('queued', (db) => db.insertInto('jobs').values(jobs))

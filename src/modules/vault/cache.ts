@@ -2,6 +2,8 @@
 // keys on every page. Bounded in size (memory holds few keys) and in time (a key shredded by another
 // instance stops being usable here within the TTL); entries are evicted at once on shred/rotation.
 export interface CachedKey {
+  /** The data key's id, where the cache is keyed by owner instead. */
+  id?: string;
   key: Buffer;
   scope: string;
   ownerKind: string;

@@ -88,4 +88,22 @@ describe('field ciphertexts', () => {
   it('encodes parts unambiguously', () => {
     expect(encodeParts(['ab', 'c']).equals(encodeParts(['a', 'bc']))).toBe(false);
   });
+
+  it('keeps the stored encoding byte for byte (every ciphertext at rest is bound by it): 4-byte big-endian UTF-8 length, then the bytes', () => {
+    expect(encodeParts(['é', Buffer.from([7]), '']).toString('hex')).toBe('00000002c3a9' + '0000000107' + '00000000');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.uint8Array().map((u) => Buffer.from(u)))), (parts) => {
+        const reference = Buffer.concat(
+          parts.flatMap((p) => {
+            const bytes = typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
+            const len = Buffer.alloc(4);
+            len.writeUInt32BE(bytes.length);
+            return [len, bytes];
+          }),
+        );
+        expect(encodeParts(parts).equals(reference)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -7,7 +7,8 @@ import { createEnvKeyProvider, createLocalKeyProvider, type KeyProvider, type Lo
 import { createVault, type Vault, type VaultOptions } from './service.js';
 import { createVaultStore } from './store.js';
 
-export { createVault, normalisePart, PLATFORM_BLIND_INDEX_OWNER } from './service.js';
+export { createVault, normalisePart, PLATFORM_BLIND_INDEX_OWNER, PLATFORM_QUEUE_OWNER } from './service.js';
+export { queueCipher } from './queue-cipher.js';
 export type { DecryptOptions, FieldContext, PatientFieldContext, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
 export { VaultError, isCiphertextText, keyIdOf, type VaultErrorCode } from './format.js';
 export { normaliseName, normaliseDate, normaliseEmail, normaliseIdentifier } from './blind-index.js';

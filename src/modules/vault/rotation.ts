@@ -27,7 +27,7 @@ export interface RotationOptions {
 
 /** Rotates the key of an establishment, or of the platform keyspace when establishmentId is null. */
 export async function rotateKeys(db: Database, vault: Vault, establishmentId: string | null, options: RotationOptions = {}): Promise<RotationResult> {
-  const { provider, store, cache } = vault.internals();
+  const { provider, store } = vault.internals();
   const ks: Keyspace = keyspaceOf(establishmentId);
   const scope = scopeOf(ks);
   const batchSize = options.batchSize ?? 2000;
@@ -94,7 +94,7 @@ export async function rotateKeys(db: Database, vault: Vault, establishmentId: st
   // 3. Retire versions nothing references any more.
   const retired = await inKeyspace((tx) => store.retireUnreferencedKeks(tx, ks));
   for (const r of retired) await provider.retireKey(r.key_ref);
-  cache.evictScope(scope);
+  vault.evictCache(establishmentId);
   return { keyspace: scope, fromVersion, toVersion, rewrapped: done, retiredVersions: retired.map((r) => r.version).sort((a, b) => a - b) };
 }
 

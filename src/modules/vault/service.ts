@@ -32,11 +32,12 @@ export interface PatientFieldContext {
 
 /**
  * A secret that is not a patient's: a user's TOTP seed, an establishment's integration secret.
- * establishmentId null puts it in the platform keyspace (global accounts).
+ * establishmentId null puts it in the platform keyspace (global accounts); there, owner kind
+ * 'platform' names a platform-wide key (PLATFORM_QUEUE_OWNER: queued mail and the outboxes).
  */
 export interface SecretFieldContext {
   establishmentId: string | null;
-  ownerKind: 'user' | 'establishment';
+  ownerKind: 'user' | 'establishment' | 'platform';
   ownerId: string;
   table: string;
   column: string;
@@ -66,6 +67,13 @@ export type SearchPart = { name: string } | { date: string } | { identifier: str
  * one key, wrapped by the platform's key-encryption key, for the indexes of global accounts.
  */
 export const PLATFORM_BLIND_INDEX_OWNER = '00000000-0000-7000-8000-000000000b1d';
+
+/**
+ * The owner id of the platform's queue key (owner kind 'platform'): messages waiting in the job
+ * outbox and kept by the development outboxes are sealed under it, whoever they are for — the
+ * recipient of a queued message is not always an account (a patient file's e-mail, an invitee).
+ */
+export const PLATFORM_QUEUE_OWNER = '00000000-0000-7000-8000-00000000a11e';
 
 export interface VaultOptions {
   provider: KeyProvider;
@@ -102,7 +110,8 @@ function ownerOf(ctx: FieldContext): Owner {
     return { ks, scope: scopeOf(ks), kind: 'patient', id: ctx.patientId };
   }
   const ks = keyspaceOf(ctx.establishmentId);
-  if (ks.kind === 'platform' && ctx.ownerKind !== 'user') throw new VaultError('invalid_context', 'the platform keyspace holds user secrets only');
+  if (ks.kind === 'platform' && ctx.ownerKind === 'establishment') throw new VaultError('invalid_context', 'the platform keyspace holds user and platform secrets only');
+  if (ks.kind === 'establishment' && ctx.ownerKind === 'platform') throw new VaultError('invalid_context', 'platform keys live in the platform keyspace');
   return { ks, scope: scopeOf(ks), kind: ctx.ownerKind, id: ctx.ownerId };
 }
 
@@ -121,9 +130,24 @@ export function createVault(options: VaultOptions) {
   const createdIn = new WeakMap<Tx, Set<string>>();
   const createdHere = (tx: Tx, id: string): boolean => createdIn.get(tx)?.has(id) ?? false;
 
+  // The active key version of each keyspace, as last read. Only a hint: the insert that uses it
+  // checks (and locks) that version as the active one in the same statement, so a rotation made
+  // meanwhile, here or by another instance, costs one more round trip and never a key wrapped by
+  // a version that is no longer active.
+  const activeKeks = new Map<string, KekRow>();
+  // Keys of owners that are never shredded (the blind-index keys), by owner: crypto-shredding
+  // is for patients' keys, which are always read afresh. Rotation re-wraps a data key without
+  // changing it, so a cached one stays right; evictCache drops them with the rest.
+  const ownerKeys = new DataKeyCache(10_000, options.cacheTtlMs === 0 ? 0 : 10 * 60_000);
+  const NEVER_SHREDDED: ReadonlySet<OwnerKind> = new Set(['blind_index', 'platform']);
+
   async function activeKek(tx: Tx, ks: Keyspace): Promise<KekRow> {
-    const found = await store.findActiveKek(tx, ks, true);
-    if (found) return found;
+    const found = (await store.findActiveKek(tx, ks, true)) ?? (await createFirstKek(tx, ks));
+    activeKeks.set(scopeOf(ks), found);
+    return found;
+  }
+
+  async function createFirstKek(tx: Tx, ks: Keyspace): Promise<KekRow> {
     const keyRef = await provider.createKey(scopeOf(ks));
     await store.insertKek(tx, ks, { version: 1, provider: provider.name, key_ref: keyRef, state: 'active' });
     const created = await store.findActiveKek(tx, ks, true);
@@ -141,8 +165,23 @@ export function createVault(options: VaultOptions) {
     return key;
   }
 
-  /** The data keys of several owners of one keyspace, created where missing. */
-  async function keysForEncryption(tx: Tx, owners: Owner[]): Promise<Map<string, { id: string; key: Buffer }>> {
+  /** Fresh data keys for owners, wrapped by `kek`. */
+  async function wrapFresh(kek: KekRow, scope: string, kind: OwnerKind, owners: Owner[]) {
+    return Promise.all(
+      owners.map(async (o) => {
+        const id = uuidv7();
+        const key = newDataKey();
+        const wrapped = await provider.wrap(kek.key_ref, scope, key, wrapAad(scope, kind, o.id, id));
+        return { id, key, owner: o, wrapped, ownerKind: kind, ownerId: o.id };
+      }),
+    );
+  }
+
+  /**
+   * The data keys of several owners of one keyspace, created where missing. `newOwners`: the
+   * caller has just made these owners (a new patient's id), so there is no key to look for first.
+   */
+  async function keysForEncryption(tx: Tx, owners: Owner[], newOwners = false): Promise<Map<string, { id: string; key: Buffer }>> {
     const out = new Map<string, { id: string; key: Buffer }>();
     const byKeyspace = new Map<string, Owner[]>();
     for (const o of owners) {
@@ -151,45 +190,64 @@ export function createVault(options: VaultOptions) {
       if (!list.some((x) => x.id === o.id)) list.push(o);
       byKeyspace.set(k, list);
     }
-    for (const group of byKeyspace.values()) {
-      const { ks, kind, scope } = group[0]!;
-      // Always read the row (cheap, by owner): a shredded key must refuse new data at once.
-      const rows = await store.findDataKeysByOwners(tx, ks, kind, group.map((o) => o.id));
-      const byOwner = new Map(rows.map((r) => [r.owner_id, r]));
-      const missing = group.filter((o) => !byOwner.has(o.id));
+    const mine = (): Set<string> => {
+      const set = createdIn.get(tx) ?? new Set<string>();
+      createdIn.set(tx, set);
+      return set;
+    };
+    for (const all of byKeyspace.values()) {
+      const { ks, kind, scope } = all[0]!;
+      const group: Owner[] = [];
+      for (const o of all) {
+        const hit = NEVER_SHREDDED.has(kind) ? ownerKeys.get(ownerKey(o)) : undefined;
+        if (hit?.id !== undefined) out.set(ownerKey(o), { id: hit.id, key: hit.key });
+        else group.push(o);
+      }
+      if (group.length === 0) continue;
+      // Otherwise always read the row (cheap, by owner): a shredded key must refuse new data at once.
+      const byOwner = new Map<string, DataKeyRow>();
+      const readRows = async (ids: string[]) => {
+        for (const r of await store.findDataKeysByOwners(tx, ks, kind, ids)) byOwner.set(r.owner_id, r);
+      };
+      if (!newOwners) await readRows(group.map((o) => o.id));
+      let missing = group.filter((o) => !byOwner.has(o.id));
+      const created = (fresh: Awaited<ReturnType<typeof wrapFresh>>, inserted: Set<string>) => {
+        for (const f of fresh) {
+          if (!inserted.has(f.id)) continue;
+          mine().add(f.id);
+          out.set(ownerKey(f.owner), { id: f.id, key: f.key });
+        }
+        return missing.filter((o) => !out.has(ownerKey(o)));
+      };
+      // One round trip with the version last seen active (checked and locked in the statement).
+      const hint = activeKeks.get(scope);
+      // A remembered version whose provider key is gone (a root key removed meanwhile) is dropped.
+      const freshUnderHint = hint && missing.length > 0 ? await wrapFresh(hint, scope, kind, missing).catch(() => undefined) : undefined;
+      if (hint && missing.length > 0 && !freshUnderHint) activeKeks.delete(scope);
+      if (hint && freshUnderHint) {
+        const fresh = freshUnderHint;
+        const inserted = await store.insertDataKeysUnderActiveKek(tx, ks, hint.version, fresh);
+        if (inserted.size === 0) activeKeks.delete(scope);
+        missing = created(fresh, inserted);
+        // Owners whose key exists after all (a concurrent transaction made it): read theirs.
+        if (missing.length > 0) await readRows(missing.map((o) => o.id));
+        missing = missing.filter((o) => !byOwner.has(o.id));
+      }
       if (missing.length > 0) {
         const kek = await activeKek(tx, ks);
-        const fresh = await Promise.all(
-          missing.map(async (o) => {
-            const id = uuidv7();
-            const key = newDataKey();
-            const wrapped = await provider.wrap(kek.key_ref, scope, key, wrapAad(scope, kind, o.id, id));
-            return { id, key, owner: o, wrapped };
-          }),
-        );
-        const inserted = await store.insertDataKeys(
-          tx,
-          ks,
-          fresh.map((f) => ({ id: f.id, ownerKind: kind, ownerId: f.owner.id, kekVersion: kek.version, wrapped: f.wrapped })),
-        );
-        const mine = createdIn.get(tx) ?? new Set<string>();
-        createdIn.set(tx, mine);
-        for (const f of fresh) {
-          if (inserted.has(f.id)) {
-            mine.add(f.id);
-            out.set(ownerKey(f.owner), { id: f.id, key: f.key });
-          }
-        }
-        // Owners whose key a concurrent transaction created meanwhile: read theirs.
-        const lost = fresh.filter((f) => !inserted.has(f.id)).map((f) => f.owner.id);
-        for (const r of await store.findDataKeysByOwners(tx, ks, kind, lost)) byOwner.set(r.owner_id, r);
+        const fresh = await wrapFresh(kek, scope, kind, missing);
+        const inserted = await store.insertDataKeys(tx, ks, fresh.map((f) => ({ ...f, kekVersion: kek.version })));
+        missing = created(fresh, inserted);
+        if (missing.length > 0) await readRows(missing.map((o) => o.id));
       }
       for (const o of group) {
+        if (out.has(ownerKey(o))) continue;
         const row = byOwner.get(o.id);
         if (!row) continue;
         if (row.shredded_at !== null) throw new VaultError('key_shredded', `data key ${row.id} was shredded`);
-        const cached = cache.get(row.id);
-        out.set(ownerKey(o), { id: row.id, key: cached?.key ?? (await unwrapRow(tx, o, row)) });
+        const key = cache.get(row.id)?.key ?? (await unwrapRow(tx, o, row));
+        out.set(ownerKey(o), { id: row.id, key });
+        if (NEVER_SHREDDED.has(kind) && !createdHere(tx, row.id)) ownerKeys.set(ownerKey(o), { id: row.id, key, scope, ownerKind: kind, ownerId: o.id });
       }
     }
     return out;
@@ -198,8 +256,18 @@ export function createVault(options: VaultOptions) {
   /** The data keys named by ciphertexts, checked against the owners the caller expects. */
   async function keysForDecryption(tx: Tx, wanted: Array<{ keyId: string; owner: Owner }>): Promise<Map<string, Buffer | 'shredded'>> {
     const out = new Map<string, Buffer | 'shredded'>();
-    const missing = new Map<string, { ks: Keyspace; ids: Set<string> }>();
+    // Each key once (a file's fields share one): every other field naming it must expect the same
+    // owner, which is then checked against the key's own once.
+    const ownerOfKey = new Map<string, Owner>();
     for (const { keyId, owner } of wanted) {
+      const first = ownerOfKey.get(keyId);
+      if (first === undefined) ownerOfKey.set(keyId, owner);
+      else if (first.scope !== owner.scope || first.kind !== owner.kind || first.id !== owner.id) {
+        throw new VaultError('decryption_failed', 'the ciphertext belongs to another owner');
+      }
+    }
+    const missing = new Map<string, { ks: Keyspace; ids: Set<string> }>();
+    for (const [keyId, owner] of ownerOfKey) {
       const cached = cache.get(keyId);
       if (cached) {
         if (cached.scope !== owner.scope || cached.ownerKind !== owner.kind || cached.ownerId !== owner.id) {
@@ -214,8 +282,8 @@ export function createVault(options: VaultOptions) {
     }
     for (const { ks, ids } of missing.values()) {
       const rows = new Map((await store.findDataKeysByIds(tx, ks, [...ids])).map((r) => [r.id, r]));
-      for (const { keyId, owner } of wanted) {
-        if (out.has(keyId) || !ids.has(keyId)) continue;
+      for (const keyId of ids) {
+        const owner = ownerOfKey.get(keyId)!;
         const row = rows.get(keyId);
         // Another establishment's key is invisible (row-level security): the same answer as none.
         if (!row) throw new VaultError('key_not_found', `data key ${keyId} not found in this keyspace`);
@@ -228,9 +296,9 @@ export function createVault(options: VaultOptions) {
     return out;
   }
 
-  async function encryptMany(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>): Promise<Array<Buffer | null>> {
+  async function encryptMany(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>, newOwners = false): Promise<Array<Buffer | null>> {
     const owners = items.filter((i) => i.value !== null).map((i) => ownerOf(i.ctx));
-    const keys = await keysForEncryption(tx, owners);
+    const keys = await keysForEncryption(tx, owners, newOwners);
     return items.map(({ ctx, value }) => {
       if (value === null) return null;
       const owner = ownerOf(ctx);
@@ -275,9 +343,13 @@ export function createVault(options: VaultOptions) {
     async decryptField(tx: Tx, ctx: FieldContext, ciphertext: string | null): Promise<string | null> {
       return str((await decryptMany(tx, [{ ctx, value: fromTextOrNull(ciphertext) }]))[0]!);
     },
-    /** Batch form: one key query for the whole list, each key unwrapped once. */
-    async encryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>): Promise<Array<string | null>> {
-      return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })))).map(asText);
+    /**
+     * Batch form: one key query for the whole list, each key unwrapped once. `newOwners`: the
+     * owners were made by the caller just now (a new patient's id), so their keys are created
+     * without being looked for first; a key found to exist after all is used as usual.
+     */
+    async encryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>, options: { newOwners?: boolean } = {}): Promise<Array<string | null>> {
+      return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })), options.newOwners === true)).map(asText);
     },
     async decryptFields(
       tx: Tx,
@@ -330,7 +402,7 @@ export function createVault(options: VaultOptions) {
       return shred(tx, keyspaceOf(ref.establishmentId), 'patient', ref.patientId);
     },
     /** Shreds a secret owner's key (a user's TOTP seed key, for example). */
-    async shredSecretKey(tx: Tx, ref: { establishmentId: string | null; ownerKind: 'user' | 'establishment'; ownerId: string }) {
+    async shredSecretKey(tx: Tx, ref: { establishmentId: string | null; ownerKind: 'user' | 'establishment' | 'platform'; ownerId: string }) {
       return shred(tx, keyspaceOf(ref.establishmentId), ref.ownerKind, ref.ownerId);
     },
 
@@ -356,6 +428,8 @@ export function createVault(options: VaultOptions) {
     /** Drops every cached key of a keyspace (after a rotation or an incident). */
     evictCache(establishmentId: string | null): void {
       cache.evictScope(establishmentId ?? 'platform');
+      ownerKeys.evictScope(establishmentId ?? 'platform');
+      activeKeks.delete(establishmentId ?? 'platform');
     },
 
     internals(): VaultInternals {

@@ -163,6 +163,35 @@ export function createVaultStore() {
       return new Set(rows.map((r) => r.id));
     },
 
+    /**
+     * Inserts data keys wrapped by key version `version`, in the same statement that locks that
+     * version FOR SHARE and checks it is still the active one (what findActiveKek then
+     * insertDataKeys do in two round trips). Nothing is inserted when the version is no longer
+     * active (a rotation switched it): the caller then falls back to findActiveKek. Owners that
+     * already have a key are skipped; returns the ids inserted.
+     */
+    async insertDataKeysUnderActiveKek(tx: Tx, ks: Keyspace, version: number, keys: readonly Omit<NewDataKey, 'kekVersion'>[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const t = tables(ks);
+      const values = sql`unnest(${keys.map((k) => k.id)}::uuid[], ${keys.map((k) => k.ownerKind)}::text[], ${keys.map((k) => k.ownerId)}::uuid[], ${keys.map((k) => k.wrapped.toString('base64'))}::text[]) as v(id, kind, owner, wrapped)`;
+      const { rows } =
+        ks.kind === 'establishment'
+          ? await sql<{ id: string }>`
+              insert into ${t.data} (id, establishment_id, owner_kind, owner_id, kek_version, wrapped_key)
+              select v.id, k.establishment_id, v.kind, v.owner, k.version, decode(v.wrapped, 'base64')
+              from (select k.establishment_id, k.version from ${t.kek} k
+                    where ${scoped(ks, 'k')} and k.version = ${version} and k.state = 'active' for share) k
+              cross join ${values}
+              on conflict do nothing returning id`.execute(tx)
+          : await sql<{ id: string }>`
+              insert into ${t.data} (id, owner_kind, owner_id, kek_version, wrapped_key)
+              select v.id, v.kind, v.owner, k.version, decode(v.wrapped, 'base64')
+              from (select k.version from ${t.kek} k where k.version = ${version} and k.state = 'active' for share) k
+              cross join ${values}
+              on conflict do nothing returning id`.execute(tx);
+      return new Set(rows.map((r) => r.id));
+    },
+
     /** Destroys the material of an owner's data key, keeping a tombstone; returns its id. */
     async shredDataKey(tx: Tx, ks: Keyspace, ownerKind: OwnerKind, ownerId: string): Promise<string | undefined> {
       const t = tables(ks);

@@ -5,6 +5,7 @@
 // Request code never gets an unrestricted connection: it gets `withTenant` (establishment-owned
 // rows of one establishment, row-level security enforced) or `withPlatform` (global tables only,
 // no establishment rows visible). Both run as the application role, which has no BYPASSRLS.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import pg from 'pg';
@@ -111,25 +112,131 @@ interface RawClientToken {
 }
 const isRawClientToken = (x: unknown): x is RawClientToken => typeof x === 'object' && x !== null && typeof (x as RawClientToken).fn === 'function';
 
-function wrapPool(pool: pg.Pool, rawClients: boolean): PostgresPool {
+/**
+ * Marks a hot statement of fixed text to run as a named prepared statement from its first use,
+ * without waiting to be seen HOT_AFTER times (the gate's facts, audit appends, the guard's lock,
+ * facts and record). For fixed texts only (`= any($1::uuid[])`, never an `in (…)` list whose text
+ * grows with it). The tenant is read at execution (hygie_current_establishment()), never folded
+ * into a plan, and a plan that depended on row security is re-planned under another role.
+ */
+export const PREPARED = sql.raw('/* hygie: prepared */ ');
+const PREPARED_PREFIX = '/* hygie: prepared */ ';
+
+/**
+ * Server-side prepared statements for the statements the application repeats (PostgreSQL only).
+ * `pg` sends every parameterised query as an unnamed statement, which PostgreSQL parses, rewrites
+ * (row-level security policies included) and plans afresh each time: about half of the database's
+ * CPU on a booking. A statement seen HOT_AFTER times is given a name (a hash of its text), so each
+ * connection parses it once and PostgreSQL keeps its plan (plans still honour the role and the
+ * tenant setting of each execution: row-level security is checked at run time, and a plan made
+ * under another role is re-planned). At most PREPARED_PER_CONNECTION per connection, so that
+ * statements whose text varies (lists of n values) cannot grow the server's memory without bound.
+ */
+const HOT_AFTER = 3;
+const PREPARED_PER_CONNECTION = 200;
+const SEEN_LIMIT = 5_000;
+
+function statementNamer() {
+  const seen = new Map<string, number>();
+  const names = new Map<string, string>();
+  const prepared = new WeakMap<pg.PoolClient, Set<string>>();
+  const never = new Set<string>();
+  const nameOf = (client: pg.PoolClient, text: string): string | undefined => {
+    if (never.has(text)) return undefined;
+    let name = names.get(text);
+    if (name === undefined) {
+      const count = (seen.get(text) ?? 0) + 1;
+      if (count < HOT_AFTER && !text.startsWith(PREPARED_PREFIX)) {
+        if (seen.size >= SEEN_LIMIT) seen.clear();
+        seen.set(text, count);
+        return undefined;
+      }
+      seen.delete(text);
+      name = `hygie_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+      if (names.size >= SEEN_LIMIT) names.clear();
+      names.set(text, name);
+    }
+    let mine = prepared.get(client);
+    if (!mine) prepared.set(client, (mine = new Set()));
+    if (mine.has(name)) return name;
+    if (mine.size >= PREPARED_PER_CONNECTION) return undefined;
+    mine.add(name);
+    return name;
+  };
+  /**
+   * A migration run by another instance changed the columns a prepared statement returns
+   * (PostgreSQL: "cached plan must not change result type"): that statement fails once, then is
+   * sent unnamed from then on.
+   */
+  const forget = (text: string) => {
+    if (never.size >= SEEN_LIMIT) never.clear();
+    never.add(text);
+    names.delete(text);
+  };
+  return { nameOf, forget };
+}
+
+/** What every app transaction runs first (makeDatabase): the role and the tenant, both transaction-local. */
+const SET_APP_CONTEXT = "select set_config('role', $1, true), set_config('hygie.establishment_id', $2, true)";
+
+function wrapPool(pool: pg.Pool, onPostgres: boolean): PostgresPool {
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  // PGlite's adapter is one in-process backend: parsing there costs no round trip and is left alone.
+  const namer = onPostgres ? statementNamer() : undefined;
   return {
     async connect() {
       const client = await pool.connect();
       let wrapper = wrappers.get(client);
       if (!wrapper) {
-        wrapper = {
-          query: ((text: unknown, params?: unknown) => {
-            if (text === RAW_CLIENT_MARKER && Array.isArray(params) && isRawClientToken(params[0])) {
-              const token = params[0];
-              const empty = { command: 'SELECT', rowCount: 0, rows: [] };
-              if (!rawClients) return Promise.resolve(empty);
-              token.ran = true;
-              return token.fn(client).then(() => empty);
+        const send = (text: unknown, params?: unknown): Promise<unknown> => {
+          if (text === RAW_CLIENT_MARKER && Array.isArray(params) && isRawClientToken(params[0])) {
+            const token = params[0];
+            const empty = { command: 'SELECT', rowCount: 0, rows: [] };
+            if (!onPostgres) return Promise.resolve(empty);
+            token.ran = true;
+            return token.fn(client).then(() => empty);
+          }
+          if (namer && typeof text === 'string' && Array.isArray(params) && params.length > 0) {
+            const name = namer.nameOf(client, text);
+            if (name !== undefined) {
+              return client.query({ name, text, values: params as unknown[] }).catch((error: unknown) => {
+                if ((error as { code?: unknown }).code === '0A000') namer.forget(text);
+                throw error;
+              });
             }
-            return (client.query as (t: unknown, p?: unknown) => unknown)(text, params);
-          }) as PostgresPoolClient['query'],
-          release: () => client.release(),
+          }
+          return (client.query as (t: unknown, p?: unknown) => Promise<unknown>)(text, params);
+        };
+        // On PostgreSQL, Kysely's BEGIN waits for the transaction's first statement: when that is
+        // the app context (every withTenant/withPlatform), both go in one round trip, as one
+        // simple-protocol query. Its two values are inlined as escaped literals: the role name is
+        // a validated identifier (config.ts) and the tenant a validated UUID or '' (withTenant).
+        let pendingBegin = false;
+        const query = (text: unknown, params?: unknown): Promise<unknown> => {
+          if (!onPostgres) return send(text, params);
+          const noParams = params === undefined || (Array.isArray(params) && params.length === 0);
+          if (text === 'begin' && noParams) {
+            pendingBegin = true;
+            return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [] });
+          }
+          if (!pendingBegin) return send(text, params);
+          pendingBegin = false;
+          if (text === SET_APP_CONTEXT && Array.isArray(params) && params.length === 2 && params.every((p) => typeof p === 'string')) {
+            const [role, tenant] = params as [string, string];
+            return client
+              .query(`begin; select set_config('role', ${client.escapeLiteral(role)}, true), set_config('hygie.establishment_id', ${client.escapeLiteral(tenant)}, true)`)
+              .then((results) => (Array.isArray(results) ? results[results.length - 1] : results) as unknown);
+          }
+          // A transaction that ran nothing: nothing to end.
+          if ((text === 'commit' || text === 'rollback') && noParams) return Promise.resolve({ command: text.toUpperCase(), rowCount: null, rows: [] });
+          return client.query('begin').then(() => send(text, params));
+        };
+        wrapper = {
+          query: query as PostgresPoolClient['query'],
+          release: () => {
+            pendingBegin = false;
+            client.release();
+          },
         };
         wrappers.set(client, wrapper);
       }
@@ -163,8 +270,8 @@ function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdo
     owner.transaction().execute(async (tx) => {
       // Both settings are transaction-local (is_local = true, like SET LOCAL), so a pooled
       // connection never carries one request's role or tenant into the next. One statement sets
-      // both: this runs before every request's queries.
-      await sql`select set_config('role', ${appRole}, true), set_config('hygie.establishment_id', ${establishmentId ?? ''}, true)`.execute(tx);
+      // both: this runs before every request's queries (on PostgreSQL in the BEGIN's round trip).
+      await tx.executeQuery(CompiledQuery.raw(SET_APP_CONTEXT, [appRole, establishmentId ?? '']));
       return fn(tx);
     });
 

@@ -269,12 +269,13 @@ export interface AuthTokensTable {
 
 export type InvitationStatus = 'pending_approval' | 'sent' | 'accepted' | 'revoked';
 
+/** The invitee's e-mail and names are vault ciphertexts (0087; identity/invitation-data.ts). */
 export interface InvitationsTable {
   id: string;
   establishment_id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
+  email_enc: string;
+  first_name_enc: string;
+  last_name_enc: string;
   role: StaffRole;
   token_hash: Buffer | null;
   invited_by: string | null;
@@ -339,18 +340,20 @@ export interface JobsTable {
   subject: string | null;
 }
 
+/** The development outboxes (0087): the message sealed under the platform queue key, found by a keyed index of its recipient. */
 export interface MailOutboxTable {
   id: string;
-  to_address: string;
-  subject: string;
-  text: string;
+  template: string;
+  to_bidx: string;
+  message_enc: string;
   created_at: Timestamp;
 }
 
 export interface SmsOutboxTable {
   id: string;
-  to_number: string;
-  text: string;
+  template: string;
+  to_bidx: string;
+  message_enc: string;
   created_at: Timestamp;
 }
 

@@ -23,6 +23,7 @@ import * as m0062 from './0062_guard_refusals.js';
 import * as m0075 from './0075_users_encrypted.js';
 import * as m0080 from './0080_incident_notices.js';
 import * as m0085 from './0085_audit_search.js';
+import * as m0087 from './0087_queues_sealed.js';
 
 /** An account's personal fields as 0075 reads them from the clear columns it replaces. */
 export interface AccountPlaintext {
@@ -51,11 +52,32 @@ export interface SealedAccountColumns {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migration's transaction, typed as migrations are (Kysely<any>).
 export type AccountSealer = (tx: Kysely<any>, rows: readonly AccountPlaintext[]) => Promise<SealedAccountColumns[]>;
 
+/** An invitee as 0087 reads them from the clear columns it replaces. */
+export interface InvitationPlaintext {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+}
+
+/**
+ * Encrypts what 0087 finds in clear, in the migration's transaction: invitations (as
+ * identity/invitation-data.ts writes them) and queued messages (the platform queue key).
+ */
+export interface ClearDataSealer {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migration's transaction, typed as migrations are (Kysely<any>).
+  invitations(tx: Kysely<any>, rows: readonly InvitationPlaintext[]): Promise<Array<{ email_enc: string; first_name_enc: string; last_name_enc: string }>>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above.
+  queued(tx: Kysely<any>, where: { table: string; column: string; rowId: string }, plaintext: string): Promise<string>;
+}
+
 export interface MigrationContext {
   /** The application's database role (config.dbAppRole). */
   appRole: string;
   /** Needed only when 0075_users_encrypted finds accounts stored in clear. */
   accountSealer?: (() => Promise<AccountSealer>) | undefined;
+  /** Needed only when 0087_queues_sealed finds invitations or queued messages stored in clear. */
+  clearDataSealer?: (() => Promise<ClearDataSealer>) | undefined;
 }
 
 type MigrationModule = { up(ctx: MigrationContext): Migration['up']; down?(ctx: MigrationContext): Migration['up'] };
@@ -83,6 +105,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0075_users_encrypted', m0075],
   ['0080_incident_notices', m0080],
   ['0085_audit_search', m0085],
+  ['0087_queues_sealed', m0087],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {

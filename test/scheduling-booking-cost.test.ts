@@ -1,0 +1,77 @@
+// What a booking costs the database, pinned so that a change that adds round trips shows: a
+// returning patient's booking is one transaction of BEGIN (with the role and tenant), one read,
+// one write, COMMIT; an account's first booking at an establishment adds only the reading of its
+// account and the creation of its file's data key, the file itself going in the booking's write.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { createTestDatabase, onPostgres, type TestDatabase } from './helpers/db.js';
+import { as, buildSchedulingTestApp } from './helpers/scheduling-auth.js';
+import { createMiniAgenda, type MiniAgenda } from './helpers/scheduling-fixture.js';
+
+let t: TestDatabase;
+let app: FastifyInstance;
+let fixture: MiniAgenda;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  fixture = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 3, slotMinutes: 30 });
+  app = await buildSchedulingTestApp(t);
+});
+afterAll(async () => {
+  await app?.close();
+  await t?.drop();
+});
+
+async function book(userId: string, slot: number): Promise<{ status: number; queries: string[] }> {
+  const queries: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    queries.push((typeof first === 'string' ? first : (first.text ?? '')).replace(/\s+/g, ' ').trim());
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments',
+      headers: { 'content-type': 'application/json', ...as(userId) },
+      payload: { practitionerId: fixture.practitionerId, motiveId: fixture.motiveId, start: fixture.slots[slot] },
+    });
+    return { status: res.statusCode, queries };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
+// The tests' stand-in authenticator reads the user and the memberships: two statements outside the booking.
+const AUTH = 2;
+// PGlite (in process) sends BEGIN and the role and tenant settings apart.
+const BEGIN = onPostgres() ? 1 : 2;
+
+describe('booking cost in statements', () => {
+  it('first booking of an account: its file goes in the booking write, with one statement for its data key', async () => {
+    // Warm the motive cache and the establishment's keys (made by the first booking, read and
+    // kept by the second) with other accounts' first bookings.
+    expect((await book(fixture.patientUserIds[0]!, 0)).status).toBe(201);
+    expect((await book(fixture.patientUserIds[1]!, 1)).status).toBe(201);
+    const { status, queries } = await book(fixture.patientUserIds[2]!, 2);
+    expect(status).toBe(201);
+    const booking = queries.slice(AUTH);
+    // BEGIN (+ settings), context, the account's sealed profile, its data key (cached or read),
+    // the file's new data key (one statement with the key version's check), the write (file,
+    // appointment, notices, audit), COMMIT.
+    expect(booking.length).toBeLessThanOrEqual(BEGIN + 6);
+    expect(booking.filter((q) => q.includes('insert into "patients"'))).toHaveLength(1);
+    expect(booking.filter((q) => q.includes('vault_data_keys'))).toHaveLength(1);
+    expect(booking.find((q) => q.includes('insert into "patients"'))).toMatch(/^with "filed" as \(insert into "patients"/);
+    expect(booking.filter((q) => /from "patients" where "account_user_id"/.test(q))).toHaveLength(0);
+  });
+
+  it('returning patient: BEGIN with the settings, one read, one write, COMMIT', async () => {
+    const { status, queries } = await book(fixture.patientUserIds[2]!, 4);
+    expect(status).toBe(201);
+    expect(queries.slice(AUTH)).toHaveLength(BEGIN + 3);
+    expect(queries.at(-1)).toBe('commit');
+  });
+});
