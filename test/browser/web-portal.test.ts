@@ -107,6 +107,10 @@ describe.skipIf(!hasChromium)('web application: patient portal in Chromium', () 
     // Without the scheduling module the endpoint is 404: the page says so instead of failing.
     const text = await page.textContent('[data-testid="search-results"]');
     expect(text).toMatch(/pas encore disponible|praticiens? trouvés?|Aucun praticien/);
+    // Opened directly (a bookmark), the page loads the labels itself and never settles on a code.
+    await page.goto(`${h.url}/recherche?specialty=cardiology&near=Lyon`);
+    await page.waitForSelector('[data-testid="search-summary"][aria-busy="false"]');
+    expect(await page.textContent('[data-testid="search-summary"]')).toBe('Cardiologie · Lyon');
     expect(cspViolations).toEqual([]);
     await close();
   });

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { endpoints, type Specialty } from '../api/endpoints';
 import { currentLanguage } from '../i18n';
-import { useLoad } from '../useLoad';
+import { useLoad, type Load } from '../useLoad';
 import { paths } from '../paths';
 
 export interface SearchTerms {
@@ -23,9 +23,20 @@ export function searchUrl(terms: SearchTerms): string {
   return query ? `${paths.search}?${query}` : paths.search;
 }
 
-export function useSpecialties() {
+// The specialties are a reference list: once loaded in a language, every later page has their
+// labels from its first render (the results page would otherwise show a code such as
+// "cardiology" until its own copy arrives).
+const knownSpecialties = new Map<string, Specialty[]>();
+
+export function useSpecialties(): Load<Specialty[]> {
   const lang = currentLanguage();
-  return useLoad((signal) => endpoints.specialties(lang).then((r) => (signal.aborted ? [] : r.items)), `specialties:${lang}`)[0];
+  const [load] = useLoad(async (signal) => {
+    const items = (await endpoints.specialties(lang)).items;
+    if (!signal.aborted) knownSpecialties.set(lang, items);
+    return items;
+  }, `specialties:${lang}`);
+  const cached = knownSpecialties.get(lang);
+  return load.state === 'done' || cached === undefined ? load : { state: 'done', data: cached };
 }
 
 export function specialtyLabel(specialties: Specialty[] | undefined, code: string): string {

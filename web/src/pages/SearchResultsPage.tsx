@@ -24,11 +24,14 @@ export function SearchResultsPage() {
     `search:${params.toString()}`,
   );
   const known = specialties.state === 'done' ? specialties.data : undefined;
+  // Until the labels arrive the summary names no specialty rather than a raw code; if they cannot
+  // be loaded, the code is all there is to show.
+  const specialtyText = !specialty ? t('search.specialtyAny') : specialties.state === 'loading' ? '…' : specialtyLabel(known, specialty);
 
   return (
     <Page title={t('search.resultsTitle')}>
-      <p className="lead" data-testid="search-summary">
-        {t('search.summary', { specialty: specialty ? specialtyLabel(known, specialty) : t('search.specialtyAny'), near: near || t('search.anywhere') })}
+      <p className="lead" data-testid="search-summary" aria-busy={specialties.state === 'loading'}>
+        {t('search.summary', { specialty: specialtyText, near: near || t('search.anywhere') })}
       </p>
       <details className="refine">
         <summary>{t('search.newSearch')}</summary>
