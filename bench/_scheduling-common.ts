@@ -8,10 +8,22 @@ import { sql } from 'kysely';
 import { loadConfigFromProcess } from '../src/config.js';
 import { openDatabase, type Database } from '../src/platform/db/database.js';
 
+export interface ServerCpu {
+  nodeMs: number;
+  pgMs: number;
+  nodeSysMs: number;
+  /** The server's event-loop delay over the interval (p99 and max, ms), when it reports it. */
+  loopP99Ms?: number;
+  loopMaxMs?: number;
+  /** Its garbage collector's pauses over the interval: total and longest (ms). */
+  gcMs?: number;
+  gcMaxMs?: number;
+}
+
 export interface BenchServer {
   url: string;
   /** CPU used by the server (of which in the kernel: sockets) and its PostgreSQL backends since the previous call (ms). */
-  cpu(): Promise<{ nodeMs: number; pgMs: number; nodeSysMs: number }>;
+  cpu(): Promise<ServerCpu>;
   stop(): Promise<void>;
 }
 
@@ -35,10 +47,11 @@ export async function startBenchServer(script = 'bench/_scheduling-server.ts', e
     cpu: () =>
       new Promise((resolve) => {
         const onLine = (line: string) => {
-          const m = /^CPU node_ms=(\d+) pg_ms=(\d+)(?: node_sys_ms=(\d+))?$/.exec(line);
+          const m = /^CPU node_ms=(\d+) pg_ms=(\d+)(?: node_sys_ms=(\d+))?(?: loop_p99_ms=([\d.]+) loop_max_ms=([\d.]+) gc_ms=(\d+) gc_max_ms=([\d.]+))?$/.exec(line);
           if (!m) return;
           lines.off('line', onLine);
-          resolve({ nodeMs: Number(m[1]), pgMs: Number(m[2]), nodeSysMs: Number(m[3] ?? 0) });
+          const loop = m[4] !== undefined ? { loopP99Ms: Number(m[4]), loopMaxMs: Number(m[5]), gcMs: Number(m[6]), gcMaxMs: Number(m[7]) } : {};
+          resolve({ nodeMs: Number(m[1]), pgMs: Number(m[2]), nodeSysMs: Number(m[3] ?? 0), ...loop });
         };
         lines.on('line', onLine);
         child.kill('SIGUSR2');
@@ -110,6 +123,9 @@ export async function loadAndReport(server: BenchServer, name: string, options: 
   const requests = Math.max(1, result.requests.total);
   const loadgenMs = (generator.user + generator.system) / 1000;
   emit(`${name}.cpu_per_request`, (cpu.nodeMs + cpu.pgMs) / requests, 'ms', { node: round2(cpu.nodeMs / requests), nodeKernel: round2(cpu.nodeSysMs / requests), postgres: round2(cpu.pgMs / requests), loadgen: round2(loadgenMs / requests), ...withLoad });
+  if (cpu.loopP99Ms !== undefined) {
+    emit(`${name}.server_loop_delay_p99`, cpu.loopP99Ms, 'ms', { max: cpu.loopMaxMs, gcMs: cpu.gcMs, gcMaxMs: cpu.gcMaxMs, ...withLoad });
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 // token, as a browser sends them), or with BENCH_AUTH=stand-in the tests' X-Test-User header (one
 // user lookup and one membership lookup per request).
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
 import { openVault } from '../src/modules/vault/index.js';
@@ -54,6 +55,18 @@ async function backendTicks(): Promise<Map<number, number>> {
   }
   return out;
 }
+// And where the latency tail comes from: the event loop's delay (p99, max) and the garbage
+// collector's pauses (total, longest) over the same interval.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+let gcTotal = 0;
+let gcMax = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcTotal += entry.duration;
+    gcMax = Math.max(gcMax, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 let lastCpu = process.cpuUsage();
 let lastTicks = await backendTicks();
 process.on('SIGUSR2', () => {
@@ -63,7 +76,11 @@ process.on('SIGUSR2', () => {
     for (const [pid, t] of ticks) pg += t - (lastTicks.get(pid) ?? 0);
     lastCpu = process.cpuUsage();
     lastTicks = ticks;
-    console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)} node_sys_ms=${(cpu.system / 1000).toFixed(0)}`);
+    const loop = `loop_p99_ms=${(loopDelay.percentile(99) / 1e6).toFixed(1)} loop_max_ms=${(loopDelay.max / 1e6).toFixed(1)} gc_ms=${gcTotal.toFixed(0)} gc_max_ms=${gcMax.toFixed(1)}`;
+    loopDelay.reset();
+    gcTotal = 0;
+    gcMax = 0;
+    console.log(`CPU node_ms=${((cpu.user + cpu.system) / 1000).toFixed(0)} pg_ms=${(pg / ticksPerMs).toFixed(0)} node_sys_ms=${(cpu.system / 1000).toFixed(0)} ${loop}`);
   });
 });
 // Only now, with the SIGUSR2 handler in place (a signal before it would kill the process), say

@@ -194,6 +194,23 @@ describe('security headers', () => {
     const app = await appWith({ HYGIE_PUBLIC_URL: 'https://rdv.example.fr' });
     const res = await app.inject({ method: 'GET', url: '/health' });
     expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+; includeSubDomains/);
+    expect(String(res.headers['content-security-policy'])).toContain('upgrade-insecure-requests');
+    await app.close();
+  });
+
+  it('sends the same headers on API answers, problems, unknown routes and refusals', async () => {
+    const app = await appWith();
+    const page = await app.inject({ method: 'GET', url: '/' });
+    const expected = ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy'];
+    for (const url of ['/health', '/api/v1/test/boom', '/api/v1/nothing-here', '/api/v1/test/private', '/api/v1/test/domain']) {
+      const res = await app.inject({ method: 'GET', url });
+      for (const name of expected) expect([url, name, res.headers[name]]).toEqual([url, name, page.headers[name]]);
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/test/echo', headers: { 'content-type': 'application/json' }, payload: '{"name":' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-security-policy']).toBe(page.headers['content-security-policy']);
     await app.close();
   });
 });

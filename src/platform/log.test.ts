@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger, stripQuery } from './log.js';
+import { createLogger, redactPersonal, stripQuery } from './log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -43,6 +43,41 @@ describe('log redaction', () => {
     expect(lines).toHaveLength(5);
     expect(out).toContain('[redacted]');
     expect(out).toContain('three levels');
+  });
+
+  it('redacts in arrays, errors, child bindings and deeper than any fixed list of paths', () => {
+    const { logger, lines } = capture();
+    logger.info({ patients: [PERSONAL, { id: 'p2', contact: { email: PERSONAL.email } }] }, 'array');
+    logger.info({ a: { b: { c: { d: { e: { f: { patient: PERSONAL } } } } } } }, 'six levels');
+    logger.error({ err: Object.assign(new Error('delivery refused'), { email: PERSONAL.email, details: { phone: PERSONAL.phone } }) }, 'error');
+    logger.warn({ failure: Object.assign(new TypeError('bad row'), { lastName: PERSONAL.lastName }) }, 'nested error');
+    logger.child({ email: PERSONAL.email, requestId: 'r-1' }).info({ name: PERSONAL.name }, 'child');
+    const out = lines.join('');
+    for (const value of Object.values(PERSONAL)) expect(out).not.toContain(value);
+    expect(lines).toHaveLength(5);
+    const [array, deep, error, , child] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(array!['patients']).toEqual([expect.objectContaining({ email: '[redacted]' }), { id: 'p2', contact: { email: '[redacted]' } }]);
+    expect(JSON.stringify(deep)).toContain('[redacted]');
+    // The error serializer still sees an Error: its message and stack are kept.
+    expect(error!['err']).toMatchObject({ type: 'Error', message: 'delivery refused', email: '[redacted]', details: { phone: '[redacted]' } });
+    expect(String((error!['err'] as { stack: string }).stack)).toContain('delivery refused');
+    expect(child).toMatchObject({ requestId: 'r-1', email: '[redacted]', name: '[redacted]', msg: 'child' });
+  });
+
+  it('never alters what the caller logged, and copies only what it redacts', () => {
+    const shared = { id: 'kept', tags: ['a', 'b'] };
+    const input = { patient: { email: PERSONAL.email, shared }, other: shared };
+    const out = redactPersonal(input) as typeof input;
+    expect(input.patient.email).toBe(PERSONAL.email);
+    expect(out.patient.email).toBe('[redacted]');
+    expect(out.other).toBe(shared);
+    expect(out.patient.shared).toBe(shared);
+    const clean = { a: { b: [1, 2, { c: 'x' }] } };
+    expect(redactPersonal(clean)).toBe(clean);
+    // Past its depth bound a value is dropped rather than walked without end (cycles included).
+    const cycle: Record<string, unknown> = { id: 'c' };
+    cycle['self'] = cycle;
+    expect(JSON.stringify(redactPersonal(cycle))).toContain('[redacted: too deep]');
   });
 
   it('keeps ids and non-personal fields', () => {

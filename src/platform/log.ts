@@ -41,27 +41,77 @@ export const REDACTED_KEYS = [
   'reason',
 ] as const;
 
-const DEPTH = 4;
+/** Keys are matched exactly, at any depth. */
+const REDACTED = new Set<string>(REDACTED_KEYS);
+const CENSOR = '[redacted]';
+/** Objects nested deeper than this are replaced whole: a log line has no business going there. */
+const MAX_DEPTH = 8;
+const TOO_DEEP = '[redacted: too deep]';
 
-/** fast-redact paths for every redacted key at the top level and up to DEPTH levels below it. */
-export function redactionPaths(): string[] {
-  const paths: string[] = [];
-  for (const key of REDACTED_KEYS) {
-    const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-    for (let depth = 0; depth <= DEPTH; depth++) {
-      const prefix = '*.'.repeat(depth);
-      paths.push(segment.startsWith('[') ? `${prefix.slice(0, -1)}${segment}` : `${prefix}${segment}`);
+/**
+ * `value` with every property named in REDACTED_KEYS, at any depth, replaced by "[redacted]".
+ * One walk of the value; only the objects on the way to a redacted key are copied (with their
+ * prototype, so that an Error stays an Error), everything else is shared, and a value with
+ * nothing to redact comes back as is. Values that serialise themselves (Date, Buffer: toJSON)
+ * and typed arrays are not entered.
+ *
+ * It replaced pino's path-based `redact` option, whose 148 wildcard paths (each key at depths 0
+ * to 4) were walked one by one on every logged object *and* on every child logger's bindings —
+ * a fifth of the CPU of a cached public read, spent on the request id of its child logger.
+ */
+export function redactPersonal(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const redacted = redactPersonal(item, depth + 1);
+      if (redacted !== item) (copy ??= value.slice())[i] = redacted;
     }
+    return copy ?? value;
   }
-  // A top-level bracket path cannot start with an empty prefix: keep only valid forms.
-  return paths.filter((p) => !p.startsWith('['));
+  let copy: Record<string, unknown> | undefined;
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    const item = source[key];
+    const redacted = REDACTED.has(key) ? (item === undefined ? item : CENSOR) : redactPersonal(item, depth + 1);
+    if (redacted === item) continue;
+    copy ??= Object.create(Object.getPrototypeOf(source) as object | null, Object.getOwnPropertyDescriptors(source)) as Record<string, unknown>;
+    Object.defineProperty(copy, key, { value: redacted, enumerable: true, writable: true, configurable: true });
+  }
+  return copy ?? value;
+}
+
+const redactObject = <T extends object>(value: T): T => redactPersonal(value) as T;
+
+/** Keys that have a serializer below: their values are left to it (its output is safe, or redacted). */
+const SERIALIZED = new Set(['req', 'res', 'err']);
+
+/**
+ * A logged object, redacted, except the values of SERIALIZED keys: `formatters.log` runs before
+ * the serializers, and walking Fastify's request or reply (sockets, streams) would be both slow
+ * and pointless, since the serializers keep none of it but ids.
+ */
+function redactLogObject(obj: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(obj)) {
+    if (SERIALIZED.has(key)) continue;
+    const item = obj[key];
+    const redacted = REDACTED.has(key) ? (item === undefined ? item : CENSOR) : redactPersonal(item, 1);
+    if (redacted !== item) (copy ??= { ...obj })[key] = redacted;
+  }
+  return copy ?? obj;
 }
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 'hygie' },
-    redact: { paths: redactionPaths(), censor: '[redacted]' },
+    // Every logged object and every child logger's bindings; serializers run after `log`, so
+    // the error serializer's output is redacted too.
+    formatters: { log: redactLogObject, bindings: redactObject },
     serializers: {
       // URLs may carry search terms (API.md puts lastName in a query string for staff search):
       // log the path only.
@@ -72,10 +122,18 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         route: req.routeOptions?.url,
       }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      err: (err: Error) => redactPersonal(pino.stdSerializers.err(err)),
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // `formatters.bindings` applies to the root's bindings only (pino resets it for children), so
+  // children's bindings are redacted here; every descendant inherits this `child`.
+  const proto = Object.getPrototypeOf(logger) as Pick<Logger, 'child'>;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return proto.child.call(this, redactObject(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 export function stripQuery(url: string | undefined): string | undefined {
