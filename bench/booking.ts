@@ -120,8 +120,49 @@ try {
   const created = (await patientFiles()) - filesBefore;
   emit('booking.succeeded_per_s', result['2xx'] / seconds, 'bookings/s', { bookers: who, auth, ...size });
   emit('booking.first_booking_share', created / Math.max(1, result['2xx']), 'of 2xx', { filesCreated: created, bookers: who, auth });
+  if (process.env['BENCH_BACKGROUND'] === '1') await drain(result['2xx']);
 } finally {
   await server.stop();
+}
+
+/**
+ * BENCH_BACKGROUND=1: after the load, waits (at most 120 s) until the server's job worker has
+ * sent every due message and its audit sealer has chained every event, and reports what that
+ * deferred work cost per booking: the server's and PostgreSQL's CPU during the drain, divided by
+ * the bookings made (what ran during the load is in booking.cpu_per_request already).
+ */
+async function drain(bookings: number): Promise<void> {
+  const d = await openBenchDatabase();
+  const started = Date.now();
+  let left = { jobs: 0, audit: 0 };
+  try {
+    await server.cpu();
+    const backlogAtEnd = await backlog(d);
+    for (;;) {
+      left = await backlog(d);
+      if ((left.jobs === 0 && left.audit === 0) || Date.now() - started > 120_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const cpu = await server.cpu();
+    const n = Math.max(1, bookings);
+    emit('booking.deferred_cpu_per_booking', (cpu.nodeMs + cpu.pgMs) / n, 'ms', {
+      node: Math.round((cpu.nodeMs / n) * 100) / 100,
+      postgres: Math.round((cpu.pgMs / n) * 100) / 100,
+      drainSeconds: (Date.now() - started) / 1000,
+      dueJobsAtEnd: backlogAtEnd.jobs,
+      unsealedEventsAtEnd: backlogAtEnd.audit,
+      left,
+    });
+  } finally {
+    await d.close();
+  }
+}
+
+async function backlog(d: Awaited<ReturnType<typeof openBenchDatabase>>): Promise<{ jobs: number; audit: number }> {
+  const { rows } = await sql<{ jobs: string; audit: string }>`
+    select (select count(*) from jobs where failed_at is null and run_at <= now())::text as jobs,
+           (select count(*) from audit_pending)::text as audit`.execute(d.owner);
+  return { jobs: Number(rows[0]!.jobs), audit: Number(rows[0]!.audit) };
 }
 
 async function patientFiles(): Promise<number> {

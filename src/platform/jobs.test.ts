@@ -67,6 +67,29 @@ describe('job outbox', () => {
     expect(numbers.length).toBe(30);
   });
 
+  it('runs a batch several jobs at a time, each once, and records each outcome apart', async () => {
+    const runner = createJobRunner({ db: t.db, logger, concurrency: 3 });
+    let inFlight = 0;
+    let most = 0;
+    const ran: number[] = [];
+    runner.register('test.side', async (p) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 30));
+      inFlight -= 1;
+      if (p['n'] === 4) throw new Error('refused');
+      ran.push(Number(p['n']));
+    });
+    await t.db.withPlatform(async (tx) => {
+      for (let n = 0; n < 8; n++) await enqueueJob(tx, { kind: 'test.side', payload: { n } });
+    });
+    expect(await runner.runOnce(8)).toBe(8);
+    expect(most).toBe(3);
+    expect(ran.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 5, 6, 7]);
+    const left = await t.db.owner.selectFrom('jobs').select(['payload', 'last_error']).where('kind', '=', 'test.side').execute();
+    expect(left).toEqual([{ payload: { n: 4 }, last_error: 'refused' }]);
+  });
+
   it('starts and stops a polling worker', async () => {
     const runner = createJobRunner({ db: t.db, logger });
     let done = 0;
