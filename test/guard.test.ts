@@ -15,6 +15,8 @@ import { filesOf, patientActor, staffActor } from './helpers/actors.js';
 import { randomUUID } from 'node:crypto';
 import { guardedGate, readThrough, TestClock, withSecondFactor, type GuardedGate } from './helpers/guard.js';
 import type { Exposure } from '../src/modules/guard/index.js';
+import { postgresCounters } from '../src/modules/guard/counters.js';
+import { createGuardStore } from '../src/modules/guard/store.js';
 import { DomainError } from '../src/platform/http/errors.js';
 
 let t: TestDatabase;
@@ -393,5 +395,30 @@ describe('the meter\'s cost', () => {
     });
     expect(refused).toEqual({ outcome: 'account_contained', statements: ['RawNode', 'RawNode'] });
     expect(await t.db.owner.selectFrom('guard_exposures').select('patient_id').where('actor_key', '=', key).execute()).toEqual([]);
+  });
+});
+
+describe('the PostgreSQL counters on their own', () => {
+  it('read and record with the fragments the meter inlines: the same windows and misses as the facts statement, day-old rows dropped', async () => {
+    const counters = postgresCounters();
+    const key = `key:${randomUUID()}`;
+    const [p1, p2, p3] = filesOf(data, B).slice(0, 3).map((f) => f.id) as [string, string, string];
+    const at = new TestClock().now();
+    const ago = (ms: number) => new Date(at.getTime() - ms);
+    await t.db.withTenant(B, async (tx) => {
+      await counters.record(tx, B, key, ago(25 * 3600_000), new Map([[p3, 'unexplained']]));
+      await counters.record(tx, B, key, ago(30 * 60_000), new Map([[p1, 'unexplained'], [p2, 'explained']]));
+      await counters.record(tx, B, key, at, new Map([[p1, 'unexplained']]));
+      await counters.addMiss(tx, B, key, at, 'not_found', 2);
+      const alone = await counters.windows(tx, B, key, at, [p1, p2, p3]);
+      expect(alone.unexplained.counts).toEqual({ '5m': 1, '1h': 1, '24h': 1 });
+      expect(alone.explained.counts).toEqual({ '5m': 0, '1h': 1, '24h': 1 });
+      expect([...alone.unexplained.lastSeen]).toEqual([[p1, at.getTime()]]);
+      expect(await counters.misses5m(tx, B, key, at)).toBe(2);
+      const facts = await createGuardStore().meterFacts(tx, { establishmentId: B, actorKey: key, patientIds: [p1, p2, p3], day: at.toISOString().slice(0, 10), at, counters: counters.inline });
+      expect(facts.counters).toEqual({ windows: alone, misses5m: 2 });
+    });
+    const rows = await t.db.owner.selectFrom('guard_exposures').select('patient_id').where('actor_key', '=', key).orderBy('patient_id').execute();
+    expect(rows.map((r) => r.patient_id)).toEqual([p1, p2].sort());
   });
 });

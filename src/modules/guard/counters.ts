@@ -3,7 +3,7 @@
 // a window's count is the number of patients seen within it. The meter serialises one actor's
 // requests with a transaction-scoped advisory lock in PostgreSQL, so two server instances over one
 // database (and one Redis) never both let through the request that crosses a line.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import type { Tx } from '../../platform/db/database.js';
@@ -62,7 +62,8 @@ export function combineWindows(
 }
 
 export interface CounterStore {
-  readonly kind: 'postgres' | 'redis';
+  /** The counters as parts of the meter's own statements, for a store that lives in its database (PostgreSQL). */
+  readonly inline?: InlineCounters;
   windows(tx: Tx, establishmentId: string, actorKey: string, now: Date, incomingIds: string[]): Promise<Record<GuardExposureClass, ClassWindows>>;
   record(tx: Tx, establishmentId: string, actorKey: string, now: Date, incoming: Map<string, GuardExposureClass>): Promise<void>;
   /** A booking explains the look-ups that led to it: moves those patients from unexplained to explained. */
@@ -73,59 +74,102 @@ export interface CounterStore {
   reset(tx: Tx, establishmentId: string, actorKey: string): Promise<void>;
 }
 
+/** Whose counters, at which instant. */
+export interface CounterScope {
+  establishmentId: string;
+  actorKey: string;
+  now: Date;
+}
+
+/** The columns the inline reads add to a select list (each absent when its fragment was not selected). */
+export interface CounterColumns {
+  windows?: Array<[GuardExposureClass, number | string, number | string, number | string]>;
+  seen?: Array<[GuardExposureClass, string, number | string]>;
+  misses5m?: number | string;
+}
+
+/**
+ * A counter store's SQL as fragments of another statement: the meter reads the counters in its one
+ * facts statement and writes them in its one record statement instead of statements of their own.
+ * The store's own methods run these same fragments alone, so each counter's SQL is written once.
+ */
+export interface InlineCounters {
+  /** Select-list columns `windows` (per class, the patients of each window) and `seen` (the incoming patients seen within 24 h). */
+  windowColumns(q: CounterScope & { incomingIds: string[] }): RawBuilder<unknown>;
+  /** Select-list column `misses5m`: the misses of the last 5 minutes. */
+  missesColumn(q: CounterScope): RawBuilder<unknown>;
+  /** Those columns of a result row, parsed (absent ones read as empty). */
+  read(row: CounterColumns): { windows: Record<GuardExposureClass, ClassWindows>; misses5m: number };
+  /** WITH-list entries (`exposures`, `expired`) that record the exposures and drop the actor's rows older than a day. */
+  recordEntries(q: CounterScope & { incoming: Map<string, GuardExposureClass> }): RawBuilder<unknown>;
+}
+
 const emptyWindows = (): ClassWindows => ({ counts: { '5m': 0, '1h': 0, '24h': 0 }, lastSeen: new Map() });
 
-export function postgresCounters(): CounterStore {
+function postgresInline(): InlineCounters {
+  const since = (now: Date, w: GuardWindow) => new Date(now.getTime() - WINDOW_MS[w]);
   return {
-    kind: 'postgres',
+    windowColumns(q) {
+      const e = sql`${q.establishmentId}::uuid`;
+      const k = sql`${q.actorKey}::text`;
+      const mine = sql`establishment_id = ${e} and actor_key = ${k} and last_at > ${since(q.now, '24h')}::timestamptz and last_at <= ${q.now}::timestamptz`;
+      return sql`
+        (select coalesce(json_agg(json_build_array(w.class, w.c5, w.c1, w.c24)), '[]'::json) from (
+          select class,
+            count(*) filter (where last_at > ${since(q.now, '5m')}::timestamptz) as c5,
+            count(*) filter (where last_at > ${since(q.now, '1h')}::timestamptz) as c1,
+            count(*) as c24
+          from guard_exposures where ${mine}
+          group by class) w) as windows,
+        (select coalesce(json_agg(json_build_array(class, patient_id, (extract(epoch from last_at) * 1000)::float8)), '[]'::json)
+          from guard_exposures where ${mine} and patient_id = any(${q.incomingIds}::uuid[])) as seen`;
+    },
+    missesColumn(q) {
+      return sql`
+        (select count(*) from guard_misses
+          where establishment_id = ${q.establishmentId}::uuid and actor_key = ${q.actorKey}::text
+            and at > ${since(q.now, '5m')}::timestamptz and at <= ${q.now}::timestamptz)::int as misses5m`;
+    },
+    read(row) {
+      const windows = { unexplained: emptyWindows(), explained: emptyWindows(), care: emptyWindows(), break_glass: emptyWindows() };
+      for (const [cls, c5, c1, c24] of row.windows ?? []) windows[cls].counts = { '5m': Number(c5), '1h': Number(c1), '24h': Number(c24) };
+      for (const [cls, patientId, lastMs] of row.seen ?? []) windows[cls].lastSeen.set(patientId, Number(lastMs));
+      return { windows, misses5m: Number(row.misses5m ?? 0) };
+    },
+    // One statement cannot touch a row twice: the expiry spares the rows being refreshed.
+    recordEntries(q) {
+      const e = sql`${q.establishmentId}::uuid`;
+      const k = sql`${q.actorKey}::text`;
+      const ids = sql`${[...q.incoming.keys()]}::uuid[]`;
+      const classes = sql`${[...q.incoming.values()]}::text[]`;
+      return sql`
+        exposures as (
+          insert into guard_exposures (establishment_id, actor_key, patient_id, class, last_at)
+          select ${e}, ${k}, i.p, i.c, ${q.now}::timestamptz from unnest(${ids}, ${classes}) as i(p, c)
+          on conflict (establishment_id, actor_key, class, patient_id) do update set last_at = excluded.last_at
+          returning 1
+        ), expired as (
+          delete from guard_exposures g
+          where g.establishment_id = ${e} and g.actor_key = ${k} and g.last_at < ${since(q.now, '24h')}::timestamptz
+            and cardinality(${ids}) > 0
+            and not exists (select 1 from unnest(${ids}, ${classes}) as i(p, c) where i.p = g.patient_id and i.c = g.class)
+          returning 1
+        )`;
+    },
+  };
+}
+
+export function postgresCounters(): CounterStore {
+  const inline = postgresInline();
+  return {
+    inline,
     async windows(tx, establishmentId, actorKey, now, incomingIds) {
-      const t = now.getTime();
-      const since = (w: GuardWindow) => new Date(t - WINDOW_MS[w]);
-      const { rows } = await sql<{ class: GuardExposureClass; c5: string; c1: string; c24: string }>`
-        select class,
-          count(*) filter (where last_at > ${since('5m')}) as c5,
-          count(*) filter (where last_at > ${since('1h')}) as c1,
-          count(*) as c24
-        from guard_exposures
-        where establishment_id = ${establishmentId} and actor_key = ${actorKey} and last_at > ${since('24h')} and last_at <= ${now}
-        group by class`.execute(tx);
-      const out = { unexplained: emptyWindows(), explained: emptyWindows(), care: emptyWindows(), break_glass: emptyWindows() };
-      for (const r of rows) out[r.class].counts = { '5m': Number(r.c5), '1h': Number(r.c1), '24h': Number(r.c24) };
-      if (incomingIds.length > 0) {
-        const seen = await tx
-          .selectFrom('guard_exposures')
-          .select(['class', 'patient_id', 'last_at'])
-          .where('establishment_id', '=', establishmentId)
-          .where('actor_key', '=', actorKey)
-          .where('patient_id', 'in', incomingIds)
-          .where('last_at', '>', since('24h'))
-          .where('last_at', '<=', now)
-          .execute();
-        for (const s of seen) out[s.class].lastSeen.set(s.patient_id, new Date(s.last_at).getTime());
-      }
-      return out;
+      const { rows } = await sql<CounterColumns>`select ${inline.windowColumns({ establishmentId, actorKey, now, incomingIds })}`.execute(tx);
+      return inline.read(rows[0] ?? {}).windows;
     },
     async record(tx, establishmentId, actorKey, now, incoming) {
       if (incoming.size === 0) return;
-      const values = [...incoming].map(([patientId, cls]) => ({
-        establishment_id: establishmentId,
-        actor_key: actorKey,
-        patient_id: patientId,
-        class: cls,
-        last_at: now,
-      }));
-      await tx
-        .insertInto('guard_exposures')
-        .values(values)
-        .onConflict((oc) => oc.columns(['establishment_id', 'actor_key', 'class', 'patient_id']).doUpdateSet({ last_at: now }))
-        .execute();
-      // Keep the table at one day per actor.
-      await tx
-        .deleteFrom('guard_exposures')
-        .where('establishment_id', '=', establishmentId)
-        .where('actor_key', '=', actorKey)
-        .where('last_at', '<', new Date(now.getTime() - WINDOW_MS['24h']))
-        .execute();
+      await sql`with ${inline.recordEntries({ establishmentId, actorKey, now, incoming })} select 1`.execute(tx);
     },
     async explainAfterwards(tx, establishmentId, actorKey, now, patientIds) {
       if (patientIds.length === 0) return;
@@ -154,15 +198,8 @@ export function postgresCounters(): CounterStore {
         .execute();
     },
     async misses5m(tx, establishmentId, actorKey, now) {
-      const row = await tx
-        .selectFrom('guard_misses')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('establishment_id', '=', establishmentId)
-        .where('actor_key', '=', actorKey)
-        .where('at', '>', new Date(now.getTime() - WINDOW_MS['5m']))
-        .where('at', '<=', now)
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
+      const { rows } = await sql<CounterColumns>`select ${inline.missesColumn({ establishmentId, actorKey, now })}`.execute(tx);
+      return inline.read(rows[0] ?? {}).misses5m;
     },
     async reset(tx, establishmentId, actorKey) {
       await tx.deleteFrom('guard_exposures').where('establishment_id', '=', establishmentId).where('actor_key', '=', actorKey).execute();
@@ -179,7 +216,6 @@ export function redisCounters(redis: Redis, prefix = 'hygie:guard'): CounterStor
   const key = (e: string, a: string, c: string) => `${prefix}:{${e}:${a}}:${c}`;
   const DAY_S = 24 * 3600 + 600;
   return {
-    kind: 'redis',
     async windows(_tx, establishmentId, actorKey, now, incomingIds) {
       const t = now.getTime();
       const p = redis.pipeline();

@@ -94,7 +94,7 @@ export function createGuardModule(deps: GuardModuleDeps) {
       });
       return exportsPlugin(service);
     },
-    counterKind: counters.kind,
+    counterKind: deps.redis ? ('redis' as const) : ('postgres' as const),
   };
 }
 export type GuardModule = ReturnType<typeof createGuardModule>;

@@ -10,7 +10,7 @@ import { DomainError } from '../../platform/http/errors.js';
 import type { GuardExposureClass } from '../../platform/db/schema.js';
 import type { AccessMeter, Exposure } from './exposure.js';
 import { raiseAlert } from './alerts.js';
-import { postgresCounters, combineWindows, CLASSES, type ClassWindows, type CounterStore } from './counters.js';
+import { postgresCounters, combineWindows, type CounterStore } from './counters.js';
 import type { GuardStore, MeterFacts } from './store.js';
 import { createExportStore } from './export-store.js';
 import {
@@ -20,7 +20,6 @@ import {
   isOffHours,
   mergeThresholds,
   networkOf,
-  WINDOW_MS,
   type GuardRole,
   type Observation,
   type Thresholds,
@@ -99,31 +98,10 @@ export function createMeter(deps: GuardDeps) {
     return t;
   }
 
-  // The PostgreSQL counters are read in the facts statement and written in the record statement;
-  // any other store (Redis) is asked through its own interface.
-  const inlineCounters = counters.kind === 'postgres';
-
+  // A counter store that offers inline parts (PostgreSQL) is read in the facts statement and
+  // written in the record statement; any other (Redis) is asked through its own methods.
   async function factsOf(tx: Tx, establishmentId: string, key: string, patientIds: string[], at: Date): Promise<MeterFacts> {
-    const t = at.getTime();
-    return store.meterFacts(tx, {
-      establishmentId,
-      actorKey: key,
-      patientIds,
-      day: at.toISOString().slice(0, 10),
-      at,
-      since5m: new Date(t - WINDOW_MS['5m']),
-      since1h: new Date(t - WINDOW_MS['1h']),
-      since24h: new Date(t - WINDOW_MS['24h']),
-      withCounters: inlineCounters,
-    });
-  }
-
-  function windowsOf(f: NonNullable<MeterFacts['counters']>): Record<GuardExposureClass, ClassWindows> {
-    const out = {} as Record<GuardExposureClass, ClassWindows>;
-    for (const c of CLASSES) out[c] = { counts: { '5m': 0, '1h': 0, '24h': 0 }, lastSeen: new Map() };
-    for (const w of f.windows) out[w.cls].counts = { '5m': w.c5, '1h': w.c1, '24h': w.c24 };
-    for (const s of f.seen) out[s.cls].lastSeen.set(s.patientId, s.lastMs);
-    return out;
+    return store.meterFacts(tx, { establishmentId, actorKey: key, patientIds, day: at.toISOString().slice(0, 10), at, counters: counters.inline });
   }
 
   async function classify(tx: Tx, exposure: Exposure, t: Thresholds, at: Date): Promise<Map<string, GuardExposureClass>> {
@@ -222,7 +200,7 @@ export function createMeter(deps: GuardDeps) {
     facts: MeterFacts,
     addedMisses: number,
   ) {
-    const windows = facts.counters ? windowsOf(facts.counters) : await counters.windows(tx, exposure.establishmentId, key, at, [...incoming.keys()]);
+    const windows = facts.counters ? facts.counters.windows : await counters.windows(tx, exposure.establishmentId, key, at, [...incoming.keys()]);
     const totals = combineWindows(windows, incoming, at.getTime(), t.weights);
     // The facts were read before this request's misses were added (they are all at `at`, inside the window).
     const misses5m = facts.counters ? facts.counters.misses5m + addedMisses : await counters.misses5m(tx, exposure.establishmentId, key, at);
@@ -329,13 +307,13 @@ export function createMeter(deps: GuardDeps) {
       if (exposure.action === 'write' && EXPLAINING_WRITES.has(exposure.resourceKind)) {
         await counters.explainAfterwards(tx, exposure.establishmentId, key, at, exposure.patientIds);
       }
-      if (!inlineCounters) await counters.record(tx, exposure.establishmentId, key, at, incoming);
+      const { inline } = counters;
+      if (!inline) await counters.record(tx, exposure.establishmentId, key, at, incoming);
       await store.recordAccess(tx, {
         establishmentId: exposure.establishmentId,
         actorKey: key,
         at,
-        exposures: inlineCounters ? incoming : new Map(),
-        expireBefore: new Date(at.getTime() - WINDOW_MS['24h']),
+        counters: inline?.recordEntries({ establishmentId: exposure.establishmentId, actorKey: key, now: at, incoming }) ?? null,
         newNetwork: network !== null && !known.has(network) ? network : null,
         day,
         unexplained: obs.unexplained['24h'],

@@ -1,9 +1,10 @@
 // SQL of the guard's own tables (except the counters, in counters.ts). Every method runs in a
 // tenant transaction of the establishment it names.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { PREPARED, type Tx } from '../../platform/db/database.js';
 import type { GuardExposureClass } from '../../platform/db/schema.js';
+import type { ClassWindows, CounterColumns, InlineCounters } from './counters.js';
 
 /** What the meter reads before deciding, in one statement (see `meterFacts`). */
 export interface MeterFacts {
@@ -17,25 +18,17 @@ export interface MeterFacts {
   /** Unexplained counts of the actor's previous days, most recent first (at most 14). */
   previousDays: number[];
   stepUpDemandedAt: Date | null;
-  /** The PostgreSQL counters' part (null when the counters live elsewhere, e.g. Redis). */
-  counters: {
-    misses5m: number;
-    /** Per class: the distinct patients of the 5 min, 1 h and 24 h windows. */
-    windows: Array<{ cls: GuardExposureClass; c5: number; c1: number; c24: number }>;
-    /** The request's patients seen within 24 h: class, patient id, last time (ms). */
-    seen: Array<{ cls: GuardExposureClass; patientId: string; lastMs: number }>;
-  } | null;
+  /** The counters read inline (null when the counter store reads its own, e.g. Redis). */
+  counters: { windows: Record<GuardExposureClass, ClassWindows>; misses5m: number } | null;
 }
 
-/** The exposure's write: counters (PostgreSQL variant), the network and the day, in one statement. */
+/** The exposure's write: the counters (when inline), the network and the day, in one statement. */
 export interface AccessRecord {
   establishmentId: string;
   actorKey: string;
   at: Date;
-  /** The exposures to count (empty when the counters live elsewhere). */
-  exposures: Map<string, GuardExposureClass>;
-  /** Rows older than this are dropped (one day per actor), when exposures are recorded. */
-  expireBefore: Date;
+  /** The counter store's WITH-list entries that record the exposures (null: it records them itself). */
+  counters: RawBuilder<unknown> | null;
   /** A network to remember (null: none new). */
   newNetwork: string | null;
   day: string;
@@ -51,32 +44,21 @@ export function createGuardStore() {
      * Everything the meter's decision reads, in one prepared statement of scalar subqueries (it
      * replaced some twelve statements per metered access): containment, decoys among the
      * patients, threshold overrides, time zone, known networks, previous days, a pending step-up
-     * and, with `withCounters`, the PostgreSQL sliding-window counters. Run after `lockActor`, in
-     * a statement of its own, so that it sees what the actor's previous request committed.
+     * and, with `counters`, the counter store's inline reads. Run after `lockActor`, in a
+     * statement of its own, so that it sees what the actor's previous request committed.
      */
     async meterFacts(
       tx: Tx,
-      q: { establishmentId: string; actorKey: string; patientIds: string[]; day: string; at: Date; since5m: Date; since1h: Date; since24h: Date; withCounters: boolean },
+      q: { establishmentId: string; actorKey: string; patientIds: string[]; day: string; at: Date; counters: InlineCounters | undefined },
     ): Promise<MeterFacts> {
       const e = sql`${q.establishmentId}::uuid`;
       const k = sql`${q.actorKey}::text`;
       const ids = sql`${q.patientIds}::uuid[]`;
-      const counters = q.withCounters
+      const scope = { establishmentId: q.establishmentId, actorKey: q.actorKey, now: q.at };
+      const counters = q.counters
         ? sql`,
-          (select count(*) from guard_misses
-            where establishment_id = ${e} and actor_key = ${k} and at > ${q.since5m}::timestamptz and at <= ${q.at}::timestamptz)::int as misses5m,
-          (select coalesce(json_agg(json_build_array(w.class, w.c5, w.c1, w.c24)), '[]'::json) from (
-            select class,
-              count(*) filter (where last_at > ${q.since5m}::timestamptz) as c5,
-              count(*) filter (where last_at > ${q.since1h}::timestamptz) as c1,
-              count(*) as c24
-            from guard_exposures
-            where establishment_id = ${e} and actor_key = ${k} and last_at > ${q.since24h}::timestamptz and last_at <= ${q.at}::timestamptz
-            group by class) w) as windows,
-          (select coalesce(json_agg(json_build_array(class, patient_id, (extract(epoch from last_at) * 1000)::float8)), '[]'::json)
-            from guard_exposures
-            where establishment_id = ${e} and actor_key = ${k} and patient_id = any(${ids})
-              and last_at > ${q.since24h}::timestamptz and last_at <= ${q.at}::timestamptz) as seen`
+          ${q.counters.missesColumn(scope)},
+          ${q.counters.windowColumns({ ...scope, incomingIds: q.patientIds })}`
         : sql``;
       const { rows } = await sql<{
         contained: boolean | null;
@@ -86,10 +68,7 @@ export function createGuardStore() {
         networks: string[];
         previous: number[];
         demanded_at: Date | string | null;
-        misses5m?: number;
-        windows?: Array<[GuardExposureClass, number | string, number | string, number | string]>;
-        seen?: Array<[GuardExposureClass, string, number]>;
-      }>`${PREPARED}
+      } & CounterColumns>`${PREPARED}
         select
           hygie_actor_contained(${k}) as contained,
           (select count(*) from guard_decoys where establishment_id = ${e} and patient_id = any(${ids}))::int as decoys,
@@ -110,39 +89,19 @@ export function createGuardStore() {
         knownNetworks: new Set(r.networks),
         previousDays: r.previous.map(Number),
         stepUpDemandedAt: r.demanded_at ? new Date(r.demanded_at) : null,
-        counters: q.withCounters
-          ? {
-              misses5m: Number(r.misses5m ?? 0),
-              windows: (r.windows ?? []).map(([cls, c5, c1, c24]) => ({ cls, c5: Number(c5), c1: Number(c1), c24: Number(c24) })),
-              seen: (r.seen ?? []).map(([cls, patientId, lastMs]) => ({ cls, patientId, lastMs: Number(lastMs) })),
-            }
-          : null,
+        counters: q.counters ? q.counters.read(r) : null,
       };
     },
 
     /**
-     * An allowed exposure's write, in one prepared statement: the exposures upserted (and the
-     * actor's rows older than a day dropped, except those being refreshed: one statement cannot
-     * touch a row twice), the network remembered when new, the day's counts raised.
+     * An allowed exposure's write, in one prepared statement: the counters' entries (when the
+     * counter store is inline), the network remembered when new, the day's counts raised.
      */
     async recordAccess(tx: Tx, r: AccessRecord): Promise<void> {
       const e = sql`${r.establishmentId}::uuid`;
       const k = sql`${r.actorKey}::text`;
-      const ids = sql`${[...r.exposures.keys()]}::uuid[]`;
-      const classes = sql`${[...r.exposures.values()]}::text[]`;
       await sql`${PREPARED}
-        with exposures as (
-          insert into guard_exposures (establishment_id, actor_key, patient_id, class, last_at)
-          select ${e}, ${k}, i.p, i.c, ${r.at}::timestamptz from unnest(${ids}, ${classes}) as i(p, c)
-          on conflict (establishment_id, actor_key, class, patient_id) do update set last_at = excluded.last_at
-          returning 1
-        ), expired as (
-          delete from guard_exposures g
-          where g.establishment_id = ${e} and g.actor_key = ${k} and g.last_at < ${r.expireBefore}::timestamptz
-            and cardinality(${ids}) > 0
-            and not exists (select 1 from unnest(${ids}, ${classes}) as i(p, c) where i.p = g.patient_id and i.c = g.class)
-          returning 1
-        ), network as (
+        with ${r.counters ? sql`${r.counters}, ` : sql``}network as (
           insert into guard_networks (establishment_id, actor_key, network, first_seen_at)
           select ${e}, ${k}, n, ${r.at}::timestamptz from (select ${r.newNetwork}::text as n) x where n is not null
           on conflict (establishment_id, actor_key, network) do nothing
