@@ -468,6 +468,8 @@ export function createVault(options: VaultOptions) {
     return id !== undefined;
   }
 
+  const purposeKeysOf = new WeakMap<Buffer, Map<string, Buffer>>();
+
   async function platformBlindIndexer(tx: Tx): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const ks: Keyspace = { kind: 'platform' };
     const owner: Owner = { ks, scope: scopeOf(ks), kind: 'platform', id: PLATFORM_BLIND_INDEX_OWNER };
@@ -481,7 +483,11 @@ export function createVault(options: VaultOptions) {
 
   async function indexerFor(tx: Tx, owner: Owner): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const { key } = (await keysForEncryption(tx, [owner])).get(ownerKey(owner))!;
-    const purposeKeys = new Map<string, Buffer>();
+    // Derived keys live as long as the key they come from stays cached (the same Buffer): an
+    // HKDF per index was a twentieth of the job worker's CPU (each queued message indexes its
+    // recipient).
+    let purposeKeys = purposeKeysOf.get(key);
+    if (!purposeKeys) purposeKeysOf.set(key, (purposeKeys = new Map<string, Buffer>()));
     return (purpose, parts) => {
       let pk = purposeKeys.get(purpose);
       if (!pk) purposeKeys.set(purpose, (pk = purposeKey(key, purpose)));
