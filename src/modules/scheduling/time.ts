@@ -22,10 +22,36 @@ export function parseInstant(value: string, field: string): number {
   return ms;
 }
 
+/**
+ * Formatted instants by zone: slot times repeat across agendas and answers (every Paris agenda
+ * offers 09:30 on the same days), so an availability answer is mostly hits. Bounded; cleared when
+ * full.
+ */
+const formatted = new Map<string, Map<number, string>>();
+let formattedCount = 0;
+const MAX_FORMATTED = 100_000;
+
 /** An ISO 8601 instant with the zone's offset, seconds precision: 2026-11-24T09:30:00+01:00. */
 export function formatInstant(ms: number, zone: string): string {
+  let byInstant = formatted.get(zone);
+  if (byInstant === undefined) formatted.set(zone, (byInstant = new Map()));
+  let text = byInstant.get(ms);
+  if (text === undefined) {
+    text = formatInstantUncached(ms, zone);
+    if (formattedCount >= MAX_FORMATTED) {
+      formatted.clear();
+      formattedCount = 0;
+      formatted.set(zone, (byInstant = new Map()));
+    }
+    byInstant.set(ms, text);
+    formattedCount += 1;
+  }
+  return text;
+}
+
+function formatInstantUncached(ms: number, zone: string): string {
   // The zone's offset is looked up once per zone and quarter of an hour (offsets change on such
-  // boundaries), then the text is built by hand: availability answers format hundreds of slots.
+  // boundaries), then the text is built by hand.
   const key = `${zone}|${Math.floor(ms / 900_000)}`;
   let offset = offsetCache.get(key);
   if (offset === undefined) {
