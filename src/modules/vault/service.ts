@@ -128,6 +128,8 @@ export function createVault(options: VaultOptions) {
   // Keys created by a transaction are cached only once it has committed (a later transaction reads
   // them back): a rolled-back key must never be used again, or its ciphertexts would be lost.
   const createdIn = new WeakMap<Tx, Set<string>>();
+  /** Blind-index purpose keys derived from each cached index key (see indexerFor). */
+  const purposeKeysOf = new WeakMap<Buffer, Map<string, Buffer>>();
   const createdHere = (tx: Tx, id: string): boolean => createdIn.get(tx)?.has(id) ?? false;
 
   // The active key version of each keyspace, as last read. Only a hint: the insert that uses it
@@ -467,8 +469,6 @@ export function createVault(options: VaultOptions) {
     if (id !== undefined) cache.delete(id);
     return id !== undefined;
   }
-
-  const purposeKeysOf = new WeakMap<Buffer, Map<string, Buffer>>();
 
   async function platformBlindIndexer(tx: Tx): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const ks: Keyspace = { kind: 'platform' };
