@@ -1,6 +1,7 @@
 // `hygie seed --scale`: the generator writes what it says, through the tenant walls, and the
 // result is searchable with free slots left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { seedScale, type ScaleResult } from '../src/seed/scale.js';
 import { buildSchedulingTestApp } from './helpers/scheduling-auth.js';
@@ -26,6 +27,15 @@ describe('seed --scale', () => {
     expect(await n('patients')).toBe(60);
     const last = progress.at(-1)!;
     expect(last[0]).toBe(last[1]);
+  });
+
+  it('leaves planner statistics for what it loaded (whether or not autovacuum runs)', async () => {
+    // reltuples is -1 for a table never analysed (PostgreSQL 14+, and PGlite).
+    const { rows } = await sql<{ relname: string; reltuples: number }>`
+      select relname, reltuples::float8 as reltuples from pg_class
+      where relname in ('agendas', 'establishments', 'practitioners', 'appointments', 'patients') and relkind = 'r'`.execute(t.db.owner);
+    expect(rows).toHaveLength(5);
+    for (const r of rows) expect([r.relname, Number(r.reltuples) > 0]).toEqual([r.relname, true]);
   });
 
   it('is searchable, with free slots and teleconsultation filtering', async () => {
