@@ -90,6 +90,27 @@ describe('job outbox', () => {
     expect(left).toEqual([{ payload: { n: 4 }, last_error: 'refused' }]);
   });
 
+  it('deletes the done jobs of a batch together: one claim and one delete for eight sent jobs', async () => {
+    let transactions = 0;
+    // The runner's database, counting its transactions (each is a BEGIN and a COMMIT).
+    const counted = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === 'withPlatform') return (fn: Parameters<typeof t.db.withPlatform>[0]) => ((transactions += 1), target.withPlatform(fn));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const runner = createJobRunner({ db: counted, logger, concurrency: 4 });
+    const sent: number[] = [];
+    runner.register('test.batch', async (p) => void sent.push(Number(p['n'])));
+    await t.db.withPlatform(async (tx) => {
+      for (let n = 0; n < 8; n++) await enqueueJob(tx, { kind: 'test.batch', payload: { n } });
+    });
+    expect(await runner.runOnce(20)).toBe(8);
+    expect(sent.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(transactions).toBe(2);
+    expect(await t.db.owner.selectFrom('jobs').select('id').where('kind', '=', 'test.batch').execute()).toEqual([]);
+  });
+
   it('starts and stops a polling worker', async () => {
     const runner = createJobRunner({ db: t.db, logger });
     let done = 0;

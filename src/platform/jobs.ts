@@ -123,22 +123,27 @@ export function createJobRunner(deps: { db: Database; logger: Logger; concurrenc
     const jobs = await claim(limit);
     // Each claimed job is leased to this runner alone, so they may run side by side; a failure
     // to record one job's outcome is rethrown once the others have finished.
+    const done: string[] = [];
     let next = 0;
     const lane = async () => {
-      while (next < jobs.length) await runJob(jobs[next++]!);
+      while (next < jobs.length) await runJob(jobs[next++]!, done);
     };
     const settled = await Promise.allSettled(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
+    // Done jobs are deleted, the whole batch's in one statement: their payloads (a sealed e-mail
+    // with its link) must not linger. Delivery is at least once: should the process die before
+    // this delete, the batch runs again when its lease ends (as it always could between a send
+    // and its delete; the window is now one batch).
+    if (done.length > 0) await deps.db.withPlatform((tx) => tx.deleteFrom('jobs').where('id', 'in', done).execute());
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return jobs.length;
   };
 
-  const runJob = async (job: Claimed): Promise<void> => {
+  const runJob = async (job: Claimed, done: string[]): Promise<void> => {
     const handler = handlers.get(job.kind)!;
     try {
       await handler(job.payload, { jobId: job.id, attempt: job.attempts });
-      // Done jobs are deleted: their payloads (a sealed e-mail with its link) must not linger.
-      await deps.db.withPlatform((tx) => tx.deleteFrom('jobs').where('id', '=', job.id).execute());
+      done.push(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const last = job.attempts >= job.max_attempts;
