@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import type { Database, Tx } from './db/database.js';
 import { enqueueJob, type JobRunner } from './jobs.js';
 import type { Logger } from './log.js';
-import type { QueueCipher } from './queue-cipher.js';
+import { readSealedOutbox, type QueueCipher } from './queue-cipher.js';
 
 export interface MailMessage {
   to: string;
@@ -109,19 +109,8 @@ export function registerMailJobs(jobs: JobRunner, mailer: Mailer, deps: { db: Da
 
 /** Messages the development transport kept for one recipient, newest first (tests, demo). */
 export async function readOutbox(db: Database, cipher: QueueCipher, to: string): Promise<Array<{ subject: string; text: string; template: string; createdAt: Date }>> {
-  return db.withPlatform(async (tx) => {
-    const rows = await tx
-      .selectFrom('mail_outbox')
-      .select(['id', 'template', 'message_enc', 'created_at'])
-      .where('to_bidx', '=', await cipher.addressIndex(tx, 'mail_outbox.to', to))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute();
-    const out = [];
-    for (const r of rows) {
-      const m = parseSealed(await cipher.open(tx, { table: 'mail_outbox', column: 'message_enc', rowId: r.id }, r.message_enc));
-      out.push({ subject: m.subject, text: m.text, template: r.template, createdAt: r.created_at });
-    }
-    return out;
+  return (await readSealedOutbox(db, cipher, 'mail_outbox', to)).map(({ message, template, createdAt }) => {
+    const m = parseSealed(message);
+    return { subject: m.subject, text: m.text, template, createdAt };
   });
 }

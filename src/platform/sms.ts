@@ -6,7 +6,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from './db/database.js';
 import type { Logger } from './log.js';
-import type { QueueCipher } from './queue-cipher.js';
+import { readSealedOutbox, type QueueCipher } from './queue-cipher.js';
 
 export interface SmsMessage {
   /** E.164 or national number, as the patient gave it. */
@@ -44,19 +44,5 @@ export function createLogSmsSender(deps: { db: Database; logger: Logger; cipher:
 
 /** Messages the log transport kept for one number, newest first (tests, demo). */
 export async function readSmsOutbox(db: Database, cipher: QueueCipher, to: string): Promise<Array<{ text: string; template: string; createdAt: Date }>> {
-  return db.withPlatform(async (tx) => {
-    const rows = await tx
-      .selectFrom('sms_outbox')
-      .select(['id', 'template', 'message_enc', 'created_at'])
-      .where('to_bidx', '=', await cipher.addressIndex(tx, 'sms_outbox.to', to))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute();
-    const out = [];
-    for (const r of rows) {
-      const { text } = JSON.parse(await cipher.open(tx, where(r.id), r.message_enc)) as { text: string };
-      out.push({ text, template: r.template, createdAt: r.created_at });
-    }
-    return out;
-  });
+  return (await readSealedOutbox(db, cipher, 'sms_outbox', to)).map(({ message, template, createdAt }) => ({ text: (JSON.parse(message) as { text: string }).text, template, createdAt }));
 }
