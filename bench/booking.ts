@@ -25,6 +25,10 @@ if (!['any', 'returning'].includes(who) || !['session', 'stand-in'].includes(aut
   process.exit(2);
 }
 
+// Which agendas: a fixed sample by default (the same for every run on the same data set, so that
+// two runs compare code, not samples), or BENCH_SEED=<text> for another, BENCH_SEED=random for a new one each run.
+const seed = process.env['BENCH_SEED'] ?? 'hygie';
+const sample = seed === 'random' ? sql`random()` : sql`md5(m.id::text || ${seed})`;
 const db = await openBenchDatabase();
 const size = await datasetSize(db);
 const motiveFilter = sql`a.published and m.active and m.patient_kind = 'all' and not m.teleconsult and m.label = 'Consultation'`;
@@ -34,10 +38,10 @@ const { rows: agendas } =
       await sql<{ practitioner_id: string; motive_id: string; establishment_id: string }>`
         select a.practitioner_id, m.id as motive_id, a.owner_establishment_id as establishment_id from agendas a join visit_motives m on m.agenda_id = a.id
         where ${motiveFilter} and a.owner_establishment_id in (select establishment_id from patients where account_user_id is not null)
-        order by random() limit 400`.execute(db.owner)
+        order by ${sample} limit 400`.execute(db.owner)
     : await sql<{ practitioner_id: string; motive_id: string; establishment_id: string }>`
         select a.practitioner_id, m.id as motive_id, a.owner_establishment_id as establishment_id from agendas a join visit_motives m on m.agenda_id = a.id
-        where ${motiveFilter} order by random() limit 400`.execute(db.owner);
+        where ${motiveFilter} order by ${sample} limit 400`.execute(db.owner);
 // The scale seed's patient accounts: no password, linked to a file (e-mails are encrypted, not searchable).
 const { rows: accounts } = await sql<{ id: string }>`select u.id from users u where u.password_hash is null and u.email_verified_at is not null and exists (select 1 from patients p where p.account_user_id = u.id) limit 5000`.execute(db.owner);
 if (accounts.length === 0) throw new Error('no scale patient accounts: run `hygie seed --scale` first');

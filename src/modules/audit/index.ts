@@ -4,7 +4,7 @@
 // (sealer.ts), `hygie audit verify` checks them (verify.ts), patients read their access log
 // (access-log.ts), and forwarders ship sealed events elsewhere (forward.ts).
 import { v7 as uuidv7 } from 'uuid';
-import type { Database, Tx } from '../../platform/db/database.js';
+import type { Database, Exec } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import type { AuditEventsTable } from '../../platform/db/schema.js';
 import { sql, type Insertable, type RawBuilder } from 'kysely';
@@ -85,12 +85,12 @@ function toRow(event: AuditEventInput): AuditRow {
  * Appends one event in the given transaction. The transaction must be scoped to the event's
  * establishment (withTenant) or, for the platform stream, be a platform transaction.
  */
-export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<string> {
+export async function appendAuditEvent(tx: Exec, event: AuditEventInput): Promise<string> {
   return (await appendAuditEvents(tx, [event]))[0]!;
 }
 
 /** Appends several events in one statement (same rules as appendAuditEvent); returns their ids. */
-export async function appendAuditEvents(tx: Tx, events: AuditEventInput[]): Promise<string[]> {
+export async function appendAuditEvents(tx: Exec, events: AuditEventInput[]): Promise<string[]> {
   if (events.length === 0) return [];
   const { statement, ids, prepared } = auditInsert(events);
   await (prepared ? sql`${PREPARED}${statement}` : statement).execute(tx);

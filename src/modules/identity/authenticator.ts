@@ -36,7 +36,8 @@ export function createAuthenticator(ctx: StaffContext): Authenticator {
     const token = sessionTokenOf(request);
     if (!token) throw new DomainError('unauthenticated');
     const now = ctx.clock();
-    const session = await ctx.db.withPlatform(async (tx) => {
+    // The check is one read (and at most one touch): each its own statement, one round trip each.
+    const session = await ctx.db.withPlatformAutocommit(async (tx) => {
       const row = await ctx.store.findSessionByTokenHash(tx, sha256(token));
       if (!row) return undefined;
       const memberships = row.memberships;

@@ -1,7 +1,7 @@
 // SQL for accounts, second factors, one-time tokens and sessions (platform tables: a person's
 // account is not owned by an establishment). Every method takes the transaction it runs in.
 import { sql } from 'kysely';
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { AuthTokenKind, ChallengeKind, MfaState, StaffRole, UsersTable } from '../../platform/db/schema.js';
 import type { Selectable } from 'kysely';
 import type { Vault } from '../vault/index.js';
@@ -197,7 +197,7 @@ export function createIdentityStore(vault: Vault) {
         })
         .execute();
     },
-    findSessionByTokenHash(tx: Tx, tokenHash: Buffer) {
+    findSessionByTokenHash(tx: Exec, tokenHash: Buffer) {
       return tx
         .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
@@ -225,7 +225,7 @@ export function createIdentityStore(vault: Vault) {
       const row = await tx.selectFrom('sessions').select('mfa_state').where('id', '=', sessionId).executeTakeFirst();
       return row?.mfa_state;
     },
-    async touchSession(tx: Tx, sessionId: string, at: Date) {
+    async touchSession(tx: Exec, sessionId: string, at: Date) {
       await tx.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', sessionId).execute();
     },
     async markSecondFactor(tx: Tx, sessionId: string, at: Date) {

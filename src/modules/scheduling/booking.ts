@@ -4,7 +4,7 @@
 // transaction, with the patient's id.
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import type { Database, Tx } from '../../platform/db/database.js';
+import type { Database, Exec, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent, auditEventRow, type AuditEventInput } from '../audit/index.js';
@@ -94,7 +94,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
    */
   const changed = (practitionerId: string) => deps.cache.invalidate(practitionerTag(practitionerId));
 
-  async function ownPractitionerId(tx: Tx, actor: UserActor): Promise<string | undefined> {
+  async function ownPractitionerId(tx: Exec, actor: UserActor): Promise<string | undefined> {
     return (await store.findPractitionerIdByUser(tx, actor.userId))?.id;
   }
 
@@ -170,27 +170,30 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
         .update(JSON.stringify([body.practitionerId, body.motiveId, start, body.patientId ?? null]))
         .digest('base64url');
 
-      const replay = (tx: Tx, key: string) =>
+      const replay = (tx: Exec, key: string) =>
         store.findByIdempotencyKey(tx, establishmentId, user.userId, key).then((row) => {
           if (!row) return undefined;
           if (row.idempotency_fingerprint !== fingerprint) throw new DomainError('conflict', 'This Idempotency-Key was used for a different request');
           return row.idempotency_response as BookResult;
         });
 
-      // The hot path is one tenant transaction of two statements: what the booking checks
-      // (loadBookingContext), then the appointment, its notices and its audit event together
-      // (insertBooking). The motive and agenda come from the public cache.
+      // The hot path is two statements, each its own transaction with the role and tenant in its
+      // round trip (withTenantAutocommit): what the booking checks (loadBookingContext), then the
+      // appointment, its notices and its audit event together (insertBooking), whose exclusion
+      // constraint is the guarantee against double booking. The motive and agenda come from the
+      // public cache. An account's first booking (its file and the file's data key) and the
+      // release of a lapsed hold in the way are written in one transaction with the booking.
       try {
-        const result = await db.withTenant(establishmentId, async (tx) => {
+        const result = await db.withTenantAutocommit(establishmentId, async (exec) => {
           if (idempotencyKey !== undefined) {
-            const previous = await replay(tx, idempotencyKey);
+            const previous = await replay(exec, idempotencyKey);
             if (previous) return previous;
           }
           const role = byStaff ? (roleIn(actor, establishmentId) ?? null) : null;
-          if (role === 'practitioner' && (await ownPractitionerId(tx, user)) !== agenda.practitioner_id) {
+          if (role === 'practitioner' && (await ownPractitionerId(exec, user)) !== agenda.practitioner_id) {
             throw new DomainError('forbidden', 'A practitioner books only in their own agenda');
           }
-          const context = await store.loadBookingContext(tx, {
+          const context = await store.loadBookingContext(exec, {
             agendaId: agenda.agenda_id,
             practitionerId: agenda.practitioner_id,
             window: slotWindow(start),
@@ -198,48 +201,49 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             patientId: body.patientId,
           });
           if (!byStaff && !context.verified) throw new DomainError('forbidden', 'Verify your e-mail address before booking');
-          if (checkSlot(context, agenda, motive, start, byStaff)) {
-            await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
-          }
+          const releaseHold = checkSlot(context, agenda, motive, start, byStaff);
           const known = context.patientFileId !== null && context.known;
           if (motive.patient_kind === 'new_only' && known) throw new DomainError('forbidden', 'This motive is reserved for new patients of this practitioner');
           if (motive.patient_kind === 'known_only' && !known) throw new DomainError('forbidden', 'This motive is reserved for patients already followed by this practitioner');
-          let patientId: string;
-          let newFile: Awaited<ReturnType<typeof newPatientFileForAccount>> | null = null;
-          if (byStaff) {
-            if (!context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
-            patientId = context.patientFileId;
-          } else if (context.patientFileId) {
-            patientId = context.patientFileId;
-          } else {
-            // An account's first booking here creates its (encrypted) patient file, written in the
-            // booking's statement: the file exists if and only if the booking does.
-            newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user);
-            patientId = newFile.id;
-          }
+          if (byStaff && !context.patientFileId) throw new DomainError('not_found', 'No such patient file in this establishment');
           const id = uuidv7();
           const result: BookResult = { id, status: 'confirmed', start: formatInstant(start, agenda.time_zone), end: formatInstant(end, agenda.time_zone) };
-          await store.insertBooking(
-            tx,
-            {
-              id,
-              establishmentId,
-              agendaId: agenda.agenda_id,
-              practitionerId: agenda.practitioner_id,
-              motiveId: motive.id,
-              patientId,
-              start,
-              end,
-              occupiedUntil,
-              bookedByUserId: user.userId,
-              bookedBy: byStaff ? 'staff' : 'patient',
-              idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
-            },
-            // In this statement: the confirmation and reminders exist if and only if the booking does.
-            jobRows(bookedNoticeJobs({ id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now())),
-            auditEventRow(auditEvent(actor, { establishmentId, role }, 'appointment.book', id, patientId)),
-            newFile?.row,
-          );
+          const write = (w: Exec, patientId: string, newFile?: Awaited<ReturnType<typeof newPatientFileForAccount>>) =>
+            store.insertBooking(
+              w,
+              {
+                id,
+                establishmentId,
+                agendaId: agenda.agenda_id,
+                practitionerId: agenda.practitioner_id,
+                motiveId: motive.id,
+                patientId,
+                start,
+                end,
+                occupiedUntil,
+                bookedByUserId: user.userId,
+                bookedBy: byStaff ? 'staff' : 'patient',
+                idempotency: idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint, response: result } : null,
+              },
+              // In this statement: the confirmation and reminders exist if and only if the booking does.
+              jobRows(bookedNoticeJobs({ id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now())),
+              auditEventRow(auditEvent(actor, { establishmentId, role }, 'appointment.book', id, patientId)),
+              newFile?.row,
+            );
+          const fileId = context.patientFileId;
+          if (fileId !== null && !releaseHold) {
+            await write(exec, fileId);
+            return result;
+          }
+          await exec.transaction().execute(async (tx) => {
+            // Lapsed holds (waiting-list offers) no longer count; one in the way is released with the booking.
+            if (releaseHold) await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
+            if (fileId !== null) return write(tx, fileId);
+            // An account's first booking here creates its (encrypted) patient file, written in the
+            // booking's statement: the file exists if and only if the booking does.
+            const newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user);
+            return write(tx, newFile.id, newFile);
+          });
           return result;
         });
         await changed(agenda.practitioner_id);

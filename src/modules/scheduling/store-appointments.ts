@@ -1,7 +1,7 @@
 // SQL for patients, appointments, holds and the waiting list: every function needs a tenant
 // transaction (withTenant), where row-level security limits it to one establishment.
 import { sql, type Insertable } from 'kysely';
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { AppointmentStatus, AppointmentsTable, AuditEventsTable, PatientsTable } from '../../platform/db/schema.js';
 import type { jobRows } from '../../platform/jobs.js';
 import type { Interval } from './availability.js';
@@ -71,7 +71,7 @@ export function appointmentStore() {
       return row !== undefined;
     },
 
-    findByIdempotencyKey(tx: Tx, establishmentId: string, userId: string, key: string) {
+    findByIdempotencyKey(tx: Exec, establishmentId: string, userId: string, key: string) {
       return tx
         .selectFrom('appointments')
         .select(['id', 'idempotency_fingerprint', 'idempotency_response'])
@@ -87,7 +87,7 @@ export function appointmentStore() {
      * the patient file (the account's, or the one staff named), and whether that patient has an
      * appointment with this practitioner already (new/known-patient motives). Times in epoch ms.
      */
-    async loadBookingContext(tx: Tx, q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined }) {
+    async loadBookingContext(tx: Exec, q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined }) {
       const from = new Date(q.window.start);
       const to = new Date(q.window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
@@ -134,7 +134,7 @@ export function appointmentStore() {
      * exists. (The appointment's foreign key to the file is checked at the end of the statement.)
      */
     async insertBooking(
-      tx: Tx,
+      tx: Exec,
       row: NewAppointment & {
         bookedByUserId: string | null;
         bookedBy: 'patient' | 'staff';

@@ -2,7 +2,7 @@
 // any transaction; everything about appointments and patient files needs a tenant transaction
 // (withTenant), where row-level security limits it to one establishment.
 import { sql } from 'kysely';
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { Interval, WeeklyHours } from './availability.js';
 import { range, parseRange } from './ranges.js';
 import { appointmentStore } from './store-appointments.js';
@@ -125,7 +125,7 @@ export function createSchedulingStore() {
       return new Set((await q.execute()).map((r) => r.patient_id));
     },
 
-    findPractitionerIdByUser(tx: Tx, userId: string) {
+    findPractitionerIdByUser(tx: Exec, userId: string) {
       return tx.selectFrom('practitioners').select('id').where('user_id', '=', userId).executeTakeFirst();
     },
 

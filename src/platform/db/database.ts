@@ -14,6 +14,11 @@ import type { DB } from './schema.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 
 export type Tx = Transaction<DB>;
+/**
+ * What a store function runs its statements on: a transaction (Tx), or a connection in
+ * `withTenantAutocommit` / `withPlatformAutocommit`, where each statement is its own transaction.
+ */
+export type Exec = Kysely<DB>;
 export type DatabaseKind = 'pglite' | 'postgres';
 
 export interface Database {
@@ -27,6 +32,17 @@ export interface Database {
   withTenant<T>(establishmentId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs fn in one transaction as the application role with no establishment set. */
   withPlatform<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one connection as the application role walled to one establishment, like
+   * withTenant, but each statement is its own transaction (autocommit): on PostgreSQL the role and
+   * tenant go in the statement's own round trip, so a statement costs one round trip instead of
+   * BEGIN, the statement and COMMIT. For work whose statements need not be atomic together (a read,
+   * then one write that carries its own checks); `exec.transaction()` opens a transaction on the
+   * same connection, walled the same way, for the part that must be atomic.
+   */
+  withTenantAutocommit<T>(establishmentId: string, fn: (exec: Exec) => Promise<T>): Promise<T>;
+  /** withTenantAutocommit with no establishment set, as withPlatform. */
+  withPlatformAutocommit<T>(fn: (exec: Exec) => Promise<T>): Promise<T>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /** PGlite only: a tarball of the data directory (tests build a migrated template once). */
@@ -178,6 +194,76 @@ function statementNamer() {
 
 /** What every app transaction runs first (makeDatabase): the role and the tenant, both transaction-local. */
 const SET_APP_CONTEXT = "select set_config('role', $1, true), set_config('hygie.establishment_id', $2, true)";
+/**
+ * Sent by withTenantAutocommit/withPlatformAutocommit as their connection's first statement, with
+ * the role and the tenant: the pool wrapper keeps them and sets them again with each statement
+ * (transaction-local, in the statement's own transaction), and forgets them when the connection is
+ * released.
+ */
+const AUTOCOMMIT_APP_CONTEXT = '/* hygie: autocommit app context */';
+
+/** A statement sent ahead of another one in the same round trip (wrapPool). */
+interface Prelude {
+  text: string;
+  values: unknown[];
+  /** Parsed once per connection under this name. */
+  name?: string;
+}
+const BEGIN: Prelude = { text: 'begin', values: [] };
+const contextPrelude = (role: string, tenant: string): Prelude => ({ text: SET_APP_CONTEXT, values: [role, tenant], name: 'hygie_app_context' });
+
+/** The parts of pg's Query and Connection that PreludedQuery uses (not in @types/pg). */
+interface PgConnectionInternals {
+  stream: { cork?: () => void; uncork?: () => void };
+  parsedStatements: Record<string, string>;
+  parse(msg: { text: string; name: string; types: unknown[] }): void;
+  bind(msg: { portal: string; statement: string; values: unknown[]; valueMapper: unknown }): void;
+  describe(msg: { type: 'P'; name: string }): void;
+  execute(msg: { portal: string; rows: number }): void;
+}
+interface PgQueryInternals {
+  prepare(connection: PgConnectionInternals): void;
+}
+// pg's own mapping of JavaScript values to parameters (dates, buffers, arrays, JSON), exported
+// untyped on its default export.
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils.prepareValue;
+
+/**
+ * A query sent with statements ahead of it in one round trip, under one Sync: the extended
+ * protocol's Parse/Bind/Describe/Execute for each prelude, then the query's own, then Sync. The
+ * server runs them in order in one (implicit or explicit) transaction and skips everything after
+ * the first error up to the Sync, so the query never runs if its prelude (BEGIN, the role and the
+ * tenant) failed. Answers the query's own result.
+ */
+class PreludedQuery extends pg.Query {
+  constructor(
+    readonly preludes: readonly Prelude[],
+    config: { text: string; values: unknown[]; name?: string },
+  ) {
+    super(config);
+    // @types/pg declares submit as a property, so it is assigned here rather than overridden.
+    this.submit = (connection) => {
+      const c = connection as unknown as PgConnectionInternals;
+      c.stream.cork?.();
+      try {
+        for (const p of preludes) {
+          const name = p.name ?? '';
+          if (name === '' || c.parsedStatements[name] === undefined) {
+            c.parse({ text: p.text, name, types: [] });
+            // The first message of the round trip: it is parsed before anything can fail.
+            if (name !== '') c.parsedStatements[name] = p.text;
+          }
+          c.bind({ portal: '', statement: name, values: p.values, valueMapper: prepareValue });
+          c.describe({ type: 'P', name: '' });
+          c.execute({ portal: '', rows: 0 });
+        }
+        (this as unknown as PgQueryInternals).prepare(c);
+      } finally {
+        c.stream.uncork?.();
+      }
+    };
+  }
+}
 
 function wrapPool(pool: pg.Pool, onPostgres: boolean): PostgresPool {
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
@@ -188,53 +274,100 @@ function wrapPool(pool: pg.Pool, onPostgres: boolean): PostgresPool {
       const client = await pool.connect();
       let wrapper = wrappers.get(client);
       if (!wrapper) {
-        const send = (text: unknown, params?: unknown): Promise<unknown> => {
+        const plain = (text: unknown, params?: unknown): Promise<unknown> => (client.query as (t: unknown, p?: unknown) => Promise<unknown>)(text, params);
+        const inOrder = async (preludes: readonly Prelude[]) => {
+          for (const p of preludes) await client.query(p.text, p.values);
+        };
+        /** Sends one statement after `preludes` (statements not sent yet), named when hot. */
+        const send = async (text: unknown, params: unknown, preludes: readonly Prelude[]): Promise<unknown> => {
           if (text === RAW_CLIENT_MARKER && Array.isArray(params) && isRawClientToken(params[0])) {
             const token = params[0];
             const empty = { command: 'SELECT', rowCount: 0, rows: [] };
-            if (!onPostgres) return Promise.resolve(empty);
+            if (!onPostgres) return empty;
+            await inOrder(preludes);
             token.ran = true;
-            return token.fn(client).then(() => empty);
+            await token.fn(client);
+            return empty;
           }
-          if (namer && typeof text === 'string' && Array.isArray(params) && params.length > 0) {
-            const name = namer.nameOf(client, text);
-            if (name !== undefined) {
-              return client.query({ name, text, values: params as unknown[] }).catch((error: unknown) => {
-                if ((error as { code?: unknown }).code === '0A000') namer.forget(text);
-                throw error;
-              });
+          const values = Array.isArray(params) ? (params as unknown[]) : [];
+          if (typeof text !== 'string' || (preludes.length > 0 && (!onPostgres || values.length === 0))) {
+            // In order, one round trip each: PGlite (in process), or a statement without parameters
+            // (it may hold several statements, which only the simple protocol takes).
+            if (preludes.length === 0 || preludes[0] === BEGIN) {
+              await inOrder(preludes);
+              return plain(text, params);
+            }
+            // An autocommit statement: its settings and itself in one explicit transaction.
+            await client.query('begin');
+            try {
+              await inOrder(preludes);
+              const result = await plain(text, params);
+              await client.query('commit');
+              return result;
+            } catch (error) {
+              await client.query('rollback').catch(() => undefined);
+              throw error;
             }
           }
-          return (client.query as (t: unknown, p?: unknown) => Promise<unknown>)(text, params);
+          const name = namer && values.length > 0 ? namer.nameOf(client, text) : undefined;
+          const sent =
+            preludes.length === 0
+              ? name !== undefined
+                ? client.query({ name, text, values })
+                : plain(text, params)
+              : new Promise<unknown>((resolve, reject) => {
+                  const query = new PreludedQuery(preludes, { text, values, ...(name !== undefined ? { name } : {}) });
+                  (query as unknown as { callback: (error: Error | null, result: unknown) => void }).callback = (error, result) =>
+                    error ? reject(error) : resolve(Array.isArray(result) ? result[result.length - 1] : result);
+                  void client.query(query);
+                });
+          return sent.catch((error: unknown) => {
+            if (name !== undefined && (error as { code?: unknown }).code === '0A000') namer!.forget(text);
+            throw error;
+          });
         };
-        // On PostgreSQL, Kysely's BEGIN waits for the transaction's first statement: when that is
-        // the app context (every withTenant/withPlatform), both go in one round trip, as one
-        // simple-protocol query. Its two values are inlined as escaped literals: the role name is
-        // a validated identifier (config.ts) and the tenant a validated UUID or '' (withTenant).
-        let pendingBegin = false;
+        // BEGIN waits for the transaction's first statement, and goes in its round trip with the
+        // role and tenant settings (SET_APP_CONTEXT, every withTenant/withPlatform). In the
+        // autocommit mode (AUTOCOMMIT_APP_CONTEXT), each statement outside a transaction takes the
+        // settings in its round trip. The settings are transaction-local either way.
+        let pending: Prelude[] = [];
+        let inTransaction = false;
+        let context: [role: string, tenant: string] | undefined;
+        const isPair = (params: unknown): params is [string, string] => Array.isArray(params) && params.length === 2 && params.every((p) => typeof p === 'string');
         const query = (text: unknown, params?: unknown): Promise<unknown> => {
-          if (!onPostgres) return send(text, params);
           const noParams = params === undefined || (Array.isArray(params) && params.length === 0);
-          if (text === 'begin' && noParams) {
-            pendingBegin = true;
+          if (text === AUTOCOMMIT_APP_CONTEXT && isPair(params) && !inTransaction) {
+            context = params;
+            return Promise.resolve({ command: 'SELECT', rowCount: 0, rows: [] });
+          }
+          if (text === 'begin' && noParams && !inTransaction) {
+            inTransaction = true;
+            pending = context ? [BEGIN, contextPrelude(...context)] : [BEGIN];
             return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [] });
           }
-          if (!pendingBegin) return send(text, params);
-          pendingBegin = false;
-          if (text === SET_APP_CONTEXT && Array.isArray(params) && params.length === 2 && params.every((p) => typeof p === 'string')) {
-            const [role, tenant] = params as [string, string];
-            return client
-              .query(`begin; select set_config('role', ${client.escapeLiteral(role)}, true), set_config('hygie.establishment_id', ${client.escapeLiteral(tenant)}, true)`)
-              .then((results) => (Array.isArray(results) ? results[results.length - 1] : results) as unknown);
+          if (text === SET_APP_CONTEXT && isPair(params) && pending.length === 1) {
+            pending.push(contextPrelude(...params));
+            return Promise.resolve({ command: 'SELECT', rowCount: 1, rows: [] });
           }
-          // A transaction that ran nothing: nothing to end.
-          if ((text === 'commit' || text === 'rollback') && noParams) return Promise.resolve({ command: text.toUpperCase(), rowCount: null, rows: [] });
-          return client.query('begin').then(() => send(text, params));
+          if ((text === 'commit' || text === 'rollback') && noParams) {
+            inTransaction = false;
+            // A transaction that ran nothing: nothing to end.
+            if (pending.length > 0) {
+              pending = [];
+              return Promise.resolve({ command: text.toUpperCase(), rowCount: null, rows: [] });
+            }
+            return send(text, params, []);
+          }
+          const preludes = pending.length > 0 ? pending : !inTransaction && context ? [contextPrelude(...context)] : [];
+          pending = [];
+          return send(text, params, preludes);
         };
         wrapper = {
           query: query as PostgresPoolClient['query'],
           release: () => {
-            pendingBegin = false;
+            pending = [];
+            inTransaction = false;
+            context = undefined;
             client.release();
           },
         };
@@ -275,6 +408,13 @@ function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdo
       return fn(tx);
     });
 
+  const asAppAutocommit = async <T>(establishmentId: string | null, fn: (exec: Exec) => Promise<T>): Promise<T> =>
+    owner.connection().execute(async (exec) => {
+      // Kept by the pool wrapper for this connection until it is released (AUTOCOMMIT_APP_CONTEXT).
+      await exec.executeQuery(CompiledQuery.raw(AUTOCOMMIT_APP_CONTEXT, [appRole, establishmentId ?? '']));
+      return fn(exec);
+    });
+
   return {
     kind,
     owner,
@@ -285,6 +425,13 @@ function makeDatabase(kind: DatabaseKind, pool: pg.Pool, appRole: string, shutdo
     },
     withPlatform(fn) {
       return asApp(null, fn);
+    },
+    withTenantAutocommit(establishmentId, fn) {
+      if (!UUID_RE.test(establishmentId)) throw new TypeError('withTenantAutocommit needs an establishment UUID');
+      return asAppAutocommit(establishmentId, fn);
+    },
+    withPlatformAutocommit(fn) {
+      return asAppAutocommit(null, fn);
     },
     async ping() {
       try {
