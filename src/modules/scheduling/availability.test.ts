@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { freeSlots, mergeIntervals, openTime, subtractIntervals, type Interval, type MotiveRules, type WeeklyHours } from './availability.js';
+import { DateTime } from 'luxon';
+import { freeSlots, mergeIntervals, openTime, subtractIntervals, zoneOffsetMinutes, type Interval, type MotiveRules, type WeeklyHours } from './availability.js';
 
 const PARIS = 'Europe/Paris';
 const at = (iso: string) => Date.parse(iso);
@@ -145,6 +146,31 @@ describe('what removes a slot', () => {
   it('limit keeps the earliest slots', () => {
     const out = slots(week, '2026-11-24T00:00:00Z', '2026-12-24T00:00:00Z', { limit: 3 });
     expect(out.map((s) => s[0])).toEqual(['2026-11-24T08:00:00.000Z', '2026-11-24T08:30:00.000Z', '2026-11-24T09:00:00.000Z']);
+  });
+});
+
+describe('zone offsets (cached per quarter of an hour)', () => {
+  // Transitions on the hour (Paris), on the half hour with a 30-minute shift (Lord Howe), and a
+  // 45-minute offset (Kathmandu): every minute around each, and twice (the second read is cached).
+  const around = [
+    ['Europe/Paris', '2026-03-29T01:00:00Z'],
+    ['Europe/Paris', '2026-10-25T01:00:00Z'],
+    ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'],
+    ['Australia/Lord_Howe', '2026-10-03T15:30:00Z'],
+    ['Asia/Kathmandu', '2026-06-01T00:00:00Z'],
+    ['America/St_Johns', '2026-11-01T04:30:00Z'],
+  ] as const;
+  it.each(around)('match the zone database minute by minute around a change (%s, %s)', (zone, change) => {
+    const mid = Date.parse(change);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let ms = mid - 90 * 60_000; ms <= mid + 90 * 60_000; ms += 60_000) {
+        for (const instant of [ms, ms + 59_999]) expect(zoneOffsetMinutes(zone, instant), `${zone} ${new Date(instant).toISOString()}`).toBe(DateTime.fromMillis(instant, { zone }).offset);
+      }
+    }
+  });
+  it('see the change in the quarter that holds it', () => {
+    expect(zoneOffsetMinutes('Europe/Paris', Date.parse('2026-03-29T00:59:59.999Z'))).toBe(60);
+    expect(zoneOffsetMinutes('Europe/Paris', Date.parse('2026-03-29T01:00:00Z'))).toBe(120);
   });
 });
 

@@ -56,10 +56,29 @@ export function localInstant(zone: string, date: { year: number; month: number; 
 }
 const instantCache = new Map<string, number>();
 
+/**
+ * A zone's offset from UTC at an instant, in minutes. Looked up once per zone and quarter of an
+ * hour: a quarter whose two ends have the same offset is cached (no zone changes offset twice
+ * within 15 minutes); one that holds a change is computed exactly each time.
+ */
+export function zoneOffsetMinutes(zone: string, ms: number): number {
+  const quarter = Math.floor(ms / QUARTER);
+  const key = `${zone}|${quarter}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return cached;
+  const atStart = DateTime.fromMillis(quarter * QUARTER, { zone }).offset;
+  if (DateTime.fromMillis((quarter + 1) * QUARTER - 1, { zone }).offset !== atStart) return DateTime.fromMillis(ms, { zone }).offset;
+  if (offsetCache.size >= 100_000) offsetCache.clear();
+  offsetCache.set(key, atStart);
+  return atStart;
+}
+const QUARTER = 15 * MINUTE;
+const offsetCache = new Map<string, number>();
+
 /** The local calendar date of an instant in a zone. */
 function localDate(zone: string, ms: number): { year: number; month: number; day: number } {
-  const d = DateTime.fromMillis(ms, { zone });
-  return { year: d.year, month: d.month, day: d.day };
+  const local = new Date(ms + zoneOffsetMinutes(zone, ms) * MINUTE);
+  return { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() };
 }
 
 /** Sorts and merges overlapping or touching intervals. */

@@ -2,7 +2,7 @@
 // carry their offset, cursors are opaque.
 import { DateTime } from 'luxon';
 import { DomainError } from '../../platform/http/errors.js';
-import type { Interval } from './availability.js';
+import { zoneOffsetMinutes, type Interval } from './availability.js';
 
 export const MINUTE = 60_000;
 export const DAY = 86_400_000;
@@ -50,22 +50,13 @@ export function formatInstant(ms: number, zone: string): string {
 }
 
 function formatInstantUncached(ms: number, zone: string): string {
-  // The zone's offset is looked up once per zone and quarter of an hour (offsets change on such
-  // boundaries), then the text is built by hand.
-  const key = `${zone}|${Math.floor(ms / 900_000)}`;
-  let offset = offsetCache.get(key);
-  if (offset === undefined) {
-    offset = DateTime.fromMillis(ms, { zone }).offset;
-    if (offsetCache.size >= 100_000) offsetCache.clear();
-    offsetCache.set(key, offset);
-  }
+  const offset = zoneOffsetMinutes(zone, ms);
   const local = new Date(ms + offset * 60_000).toISOString().slice(0, 19);
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
   const withMs = ms % 1000 !== 0 ? `.${String(((ms % 1000) + 1000) % 1000).padStart(3, '0')}` : '';
   return `${local}${withMs}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
-const offsetCache = new Map<string, number>();
 
 /** A window from optional query bounds: defaults to [now or from, from + defaultDays), at most maxDays. */
 export function windowFrom(
