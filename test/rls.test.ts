@@ -188,6 +188,70 @@ describe('tenant walls', () => {
     expect(found).toEqual([]);
   });
 
+  // Row-level security checks an appointment's establishment_id only: what keeps its other
+  // references inside that establishment (and consistent with its agenda) is the composite
+  // foreign keys of migration 0088. Each case is tried by the owner (no RLS at all) and by the
+  // tenant the row claims to belong to (RLS satisfied), so only the keys can refuse it.
+  it("an appointment's agenda, practitioner, motive and patient file hold together, whoever inserts it", async () => {
+    const template = await t.db.owner.selectFrom('appointments').selectAll().where('establishment_id', '=', a).limit(1).executeTakeFirstOrThrow();
+    const otherAgenda = await t.db.owner
+      .selectFrom('agendas')
+      .select(['id', 'practitioner_id'])
+      .where('owner_establishment_id', '=', a)
+      .where('practitioner_id', '!=', template.practitioner_id)
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const motiveOfOtherAgenda = (await t.db.owner.selectFrom('visit_motives').select('id').where('agenda_id', '=', otherAgenda.id).limit(1).executeTakeFirstOrThrow()).id;
+    const fileOfB = (await t.db.owner.selectFrom('patients').select('id').where('establishment_id', '=', b).limit(1).executeTakeFirstOrThrow()).id;
+    let day = 0;
+    const row = (change: { establishment_id?: string; practitioner_id?: string; motive_id?: string; patient_id?: string }) => {
+      // A free time far ahead, so that the exclusion constraint has nothing to say.
+      const start = new Date(Date.UTC(2099, 0, 1 + day++, 9));
+      const end = new Date(start.getTime() + 20 * 60_000);
+      return {
+        id: uuidv7(),
+        establishment_id: template.establishment_id,
+        agenda_id: template.agenda_id,
+        practitioner_id: template.practitioner_id,
+        motive_id: template.motive_id,
+        patient_id: template.patient_id,
+        starts_at: start,
+        ends_at: end,
+        period: `[${start.toISOString()},${end.toISOString()})`,
+        status: 'confirmed' as const,
+        booked_by_user_id: null,
+        booked_by: 'staff' as const,
+        ...change,
+      };
+    };
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
+      );
+    const cases = {
+      // B's establishment on A's agenda (the patient file of B, so that only the agenda's key speaks).
+      'establishment other than the agenda owner': [{ establishment_id: b, patient_id: fileOfB }, '23503 appointments_agenda_fkey'],
+      "practitioner other than the agenda's": [{ practitioner_id: otherAgenda.practitioner_id }, '23503 appointments_agenda_fkey'],
+      'motive of another agenda': [{ motive_id: motiveOfOtherAgenda }, '23503 appointments_motive_fkey'],
+      'patient file of another establishment': [{ patient_id: fileOfB }, '23503 appointments_patient_fkey'],
+    } as const;
+    const seen: Record<string, string[]> = {};
+    for (const [name, [change]] of Object.entries(cases)) {
+      const byOwner = row(change);
+      const byTenant = row(change);
+      seen[name] = [
+        await outcome(t.db.owner.insertInto('appointments').values(byOwner).execute()),
+        await outcome(t.db.withTenant(byTenant.establishment_id, (tx) => tx.insertInto('appointments').values(byTenant).execute())),
+      ];
+    }
+    expect(seen).toEqual(Object.fromEntries(Object.entries(cases).map(([name, [, expected]]) => [name, [expected, expected]])));
+
+    const consistent = row({});
+    expect(await outcome(t.db.withTenant(a, (tx) => tx.insertInto('appointments').values(consistent).execute()))).toBe('accepted');
+    await t.db.owner.deleteFrom('appointments').where('id', '=', consistent.id).execute();
+  });
+
   it('the checker itself fails when a policy is dropped or RLS is switched off', async () => {
     await sql`drop policy tenant_isolation on patients`.execute(t.db.owner);
     const withoutPolicy = await tenantWallViolations(t.db, a, b);
