@@ -85,13 +85,22 @@ export function emit(bench: string, value: number, unit: string, extra: Record<s
 
 export async function load(
   url: string,
-  options: { connections: number; duration: number; amount?: number; setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object; method?: string },
+  options: {
+    connections: number;
+    duration: number;
+    amount?: number;
+    /** Requests per second offered across all connections (default: as fast as answers come). */
+    overallRate?: number;
+    setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object;
+    method?: string;
+  },
 ): Promise<autocannon.Result> {
   return autocannon({
     url,
     connections: options.connections,
     duration: options.duration,
     ...(options.amount !== undefined ? { amount: options.amount } : {}),
+    ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
     requests: [{ method: (options.method ?? 'GET') as 'GET', setupRequest: options.setupRequest as never }],
   });
 }

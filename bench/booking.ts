@@ -12,12 +12,16 @@
 //                      identity module's authenticator, CSRF token included, as a browser does;
 //   stand-in           the tests' X-Test-User header (one user and one membership lookup).
 // The share of bookings that created a patient file is reported (`booking.first_booking_share`).
+// BENCH_RATE=<n> offers n bookings/s across the 64 connections instead of sending each
+// connection's next request as soon as it is answered: the latency at that load, rather than at
+// saturation (where 64 requests always wait and latency is 64 / throughput by Little's law).
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { csrfTokenFor, randomToken, sha256 } from '../src/modules/identity/tokens.js';
 import { datasetSize, emit, loadAndReport, openBenchDatabase, startBenchServer } from './_scheduling-common.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+const rate = process.env['BENCH_RATE'] !== undefined ? Number(process.env['BENCH_RATE']) : undefined;
 const who = process.env['BENCH_PATIENTS'] ?? 'any';
 const auth = process.env['BENCH_AUTH'] ?? 'session';
 if (!['any', 'returning'].includes(who) || !['session', 'stand-in'].includes(auth)) {
@@ -110,6 +114,7 @@ try {
     {
       connections: 64,
       duration: seconds,
+      ...(rate !== undefined ? { overallRate: rate } : {}),
       method: 'POST',
       setupRequest: (req) => {
         const { establishmentId, ...t } = targets[i % targets.length]!;
@@ -119,7 +124,7 @@ try {
         return { ...req, path: '/api/v1/appointments', method: 'POST', headers: { 'content-type': 'application/json', ...headersOf.get(userId) }, body: JSON.stringify(t) };
       },
     },
-    { connections: 64, freeSlotsOffered: targets.length, bookers: who, auth, ...size },
+    { connections: 64, ...(rate !== undefined ? { offeredPerSecond: rate } : {}), freeSlotsOffered: targets.length, bookers: who, auth, ...size },
   );
   const created = (await patientFiles()) - filesBefore;
   emit('booking.succeeded_per_s', result['2xx'] / seconds, 'bookings/s', { bookers: who, auth, ...size });

@@ -7,7 +7,7 @@
 // a configuration or directory change everything. They hold no personal data, so one entry
 // serves every caller.
 import type { PublicCache } from '../../platform/cache.js';
-import type { Database, Tx } from '../../platform/db/database.js';
+import type { Database, Exec } from '../../platform/db/database.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { freeSlots, openTime, type Interval } from './availability.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
@@ -71,7 +71,7 @@ export const practitionerTag = (practitionerId: string): string => `practitioner
  * and booking). Configuration only, no free time: bookings leave it be; configuration and
  * directory changes clear the whole cache.
  */
-export async function motiveWithAgenda(cache: PublicCache, store: SchedulingStore, tx: Tx, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
+export async function motiveWithAgenda(cache: PublicCache, store: SchedulingStore, tx: Exec, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
   // Not cache.through(): with Redis, through() first waits for this instance to have applied every
   // published change (up to 200 ms), and here the caller already holds a database connection.
   // Waiting there starved the pool under load (booking p99 1.3 s with Redis against 0.2 s
@@ -86,9 +86,9 @@ export async function motiveWithAgenda(cache: PublicCache, store: SchedulingStor
   return found;
 }
 
-/** motiveWithAgenda outside a transaction: opens one only when the cache misses. */
+/** motiveWithAgenda outside a transaction: reads (one autocommit statement) only when the cache misses. */
 export async function motiveWithAgendaCached(cache: PublicCache, store: SchedulingStore, db: Database, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
-  return cache.get<{ motive: MotiveRow; agenda: AgendaRow }>(`motive:${motiveId}`) ?? db.withPlatform((tx) => motiveWithAgenda(cache, store, tx, motiveId));
+  return cache.get<{ motive: MotiveRow; agenda: AgendaRow }>(`motive:${motiveId}`) ?? db.withPlatformAutocommit((exec) => motiveWithAgenda(cache, store, exec, motiveId));
 }
 
 export function createPublicScheduling(deps: { db: Database; store: SchedulingStore; now: () => number; cache: PublicCache }) {
@@ -130,7 +130,8 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
   };
 
   async function loadProfile(practitionerId: string) {
-    return db.withPlatform(async (tx) => {
+    // Reads only: each its own autocommit statement, as a READ COMMITTED transaction would see them.
+    return db.withPlatformAutocommit(async (tx) => {
       const p = await store.findPractitioner(tx, practitionerId);
       if (!p) throw new DomainError('not_found');
       const agendas = await store.listAgendasOfPractitioner(tx, practitionerId, true);
@@ -157,7 +158,8 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
   }
 
   async function loadAvailability(practitionerId: string, query: { motiveId: string; from?: string; to?: string }) {
-    return db.withPlatform(async (tx) => {
+    // Reads only: each its own autocommit statement, as a READ COMMITTED transaction would see them.
+    return db.withPlatformAutocommit(async (tx) => {
       const found = await motiveWithAgenda(cache, store, tx, query.motiveId);
       if (!found || !found.motive.active || !found.agenda.published || found.agenda.practitioner_id !== practitionerId) {
         throw new DomainError('not_found');
@@ -186,7 +188,8 @@ export function createPublicScheduling(deps: { db: Database; store: SchedulingSt
           : {};
     const limit = query.limit ?? 10;
     const after = decodeIdCursor(query.cursor);
-    return db.withPlatform(async (tx) => {
+    // Reads only: each its own autocommit statement, as a READ COMMITTED transaction would see them.
+    return db.withPlatformAutocommit(async (tx) => {
       const rows = await store.searchAgendas(tx, {
         specialty: query.specialty,
         ...place,

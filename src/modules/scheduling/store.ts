@@ -54,7 +54,7 @@ const MOTIVE_COLUMNS = [
   'visit_motives.active',
 ] as const;
 
-function agendaQuery(tx: Tx) {
+function agendaQuery(tx: Exec) {
   return tx
     .selectFrom('agendas')
     .innerJoin('establishments', 'establishments.id', 'agendas.owner_establishment_id')
@@ -85,7 +85,7 @@ export interface SearchRow extends AgendaRow {
 export function createSchedulingStore() {
   return {
     // --- public directory reads (any transaction) ------------------------------------------
-    findPractitioner(tx: Tx, practitionerId: string) {
+    findPractitioner(tx: Exec, practitionerId: string) {
       return tx
         .selectFrom('practitioners')
         .innerJoin('specialties', 'specialties.code', 'practitioners.specialty_code')
@@ -129,7 +129,7 @@ export function createSchedulingStore() {
       return tx.selectFrom('practitioners').select('id').where('user_id', '=', userId).executeTakeFirst();
     },
 
-    listAgendasOfPractitioner(tx: Tx, practitionerId: string, publishedOnly: boolean): Promise<AgendaRow[]> {
+    listAgendasOfPractitioner(tx: Exec, practitionerId: string, publishedOnly: boolean): Promise<AgendaRow[]> {
       let q = agendaQuery(tx).where('agendas.practitioner_id', '=', practitionerId);
       if (publishedOnly) q = q.where('agendas.published', '=', true);
       return q.orderBy('agendas.id').execute();
@@ -148,7 +148,7 @@ export function createSchedulingStore() {
 
     /** Published agendas matching a public search, ordered by agenda id after the cursor. */
     searchAgendas(
-      tx: Tx,
+      tx: Exec,
       filter: { specialty?: string; postalCode?: string; department?: string; city?: string; teleconsult?: boolean; after?: string; limit: number },
     ): Promise<SearchRow[]> {
       let q = agendaQuery(tx)
@@ -172,7 +172,7 @@ export function createSchedulingStore() {
       return q.orderBy('agendas.id').limit(filter.limit).execute();
     },
 
-    listMotives(tx: Tx, agendaIds: string[], activeOnly: boolean): Promise<MotiveRow[]> {
+    listMotives(tx: Exec, agendaIds: string[], activeOnly: boolean): Promise<MotiveRow[]> {
       if (agendaIds.length === 0) return Promise.resolve([]);
       let q = tx.selectFrom('visit_motives').select(MOTIVE_COLUMNS).where('visit_motives.agenda_id', 'in', agendaIds);
       if (activeOnly) q = q.where('visit_motives.active', '=', true);
@@ -180,7 +180,7 @@ export function createSchedulingStore() {
     },
 
     /** A motive with its agenda (one round trip: the hot path of availability and booking). */
-    async findMotiveWithAgenda(tx: Tx, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
+    async findMotiveWithAgenda(tx: Exec, motiveId: string): Promise<{ motive: MotiveRow; agenda: AgendaRow } | undefined> {
       const row = await agendaQuery(tx)
         .innerJoin('visit_motives', 'visit_motives.agenda_id', 'agendas.id')
         .select(MOTIVE_COLUMNS)
@@ -215,7 +215,7 @@ export function createSchedulingStore() {
      * Motives, exceptions and busy time of several agendas in one round trip (search, availability,
      * booking). Busy time comes from the projection that names no patient; times are epoch ms.
      */
-    async loadAgendaDetails(tx: Tx, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean, now: number) {
+    async loadAgendaDetails(tx: Exec, agendaIds: string[], practitionerIds: string[], window: Interval, teleconsultOnly: boolean, now: number) {
       const from = new Date(window.start);
       const to = new Date(window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
