@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createTestDatabase, onPostgres, testConfig, type TestDatabase } from './helpers/db.js';
-import { openDatabase } from '../src/platform/db/database.js';
+import { openDatabase, withRawClient } from '../src/platform/db/database.js';
 import { seedDemo } from '../src/seed/demo.js';
 import { appendAuditEvent } from '../src/modules/audit/index.js';
 
@@ -116,6 +116,11 @@ describe('autocommit app statements', () => {
     if (onPostgres()) expect(sent.map((q) => q.split(' + ').slice(0, -1).join(' + '))).toEqual(['context', 'context']);
     const platform = await t.db.withPlatformAutocommit((exec) => probe(exec));
     expect(platform).toMatchObject({ role: 'hygie_app', tenant: '' });
+    // A statement without parameters (the simple protocol) is walled the same way.
+    const bare = await t.db.withTenantAutocommit(a, async (exec) => (await sql<{ role: string; tenant: string }>`select current_user as role, current_setting('hygie.establishment_id') as tenant`.execute(exec)).rows[0]);
+    expect(bare).toEqual({ role: 'hygie_app', tenant: a });
+    // The raw client (owner maintenance) is refused there: its queries would run unwalled.
+    if (onPostgres()) await expect(t.db.withTenantAutocommit(a, (exec) => withRawClient(exec, (client) => client.query('select 1')))).rejects.toThrow(/not available in autocommit/);
   });
 
   it('see only the tenant’s rows, and write only its rows', async () => {

@@ -174,6 +174,9 @@ export function wrapPool(pool: pg.Pool, onPostgres: boolean): PostgresPool {
             const token = params[0];
             const empty = { command: 'SELECT', rowCount: 0, rows: [] };
             if (!onPostgres) return empty;
+            // Sent one by one, autocommit settings would end with their own statement: the raw
+            // client would then run as the connection's owner. Only owner and transaction paths use it.
+            if (preludes.length > 0 && preludes[0] !== BEGIN) throw new Error('withRawClient is not available in autocommit app statements');
             await inOrder(preludes);
             token.ran = true;
             await token.fn(client);
