@@ -252,6 +252,64 @@ describe('tenant walls', () => {
     await t.db.owner.deleteFrom('appointments').where('id', '=', consistent.id).execute();
   });
 
+  // The same for a waiting-list entry (migration 0089): its agenda, motive, patient file and the
+  // appointments it moves from or is offered are bound to its establishment, whoever inserts it.
+  it("a waiting-list entry's agenda, motive, patient file and appointments hold together, whoever inserts it", async () => {
+    const firstOf = async (establishmentId: string) => {
+      const agenda = (await t.db.owner.selectFrom('agendas').select('id').where('owner_establishment_id', '=', establishmentId).orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+      const motive = (await t.db.owner.selectFrom('visit_motives').select('id').where('agenda_id', '=', agenda).orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+      const patient = (await t.db.owner.selectFrom('patients').select('id').where('establishment_id', '=', establishmentId).orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+      const appointments = (await t.db.owner.selectFrom('appointments').select('id').where('establishment_id', '=', establishmentId).orderBy('id').limit(2).execute()).map((r) => r.id);
+      return { agenda, motive, patient, appointments };
+    };
+    const ofA = await firstOf(a);
+    const ofB = await firstOf(b);
+    const otherAgendaOfA = (await t.db.owner.selectFrom('agendas').select('id').where('owner_establishment_id', '=', a).where('id', '!=', ofA.agenda).limit(1).executeTakeFirstOrThrow()).id;
+    const motiveOfOtherAgenda = (await t.db.owner.selectFrom('visit_motives').select('id').where('agenda_id', '=', otherAgendaOfA).limit(1).executeTakeFirstOrThrow()).id;
+    type Change = { agenda_id?: string; motive_id?: string; patient_id?: string; current_appointment_id?: string; offered_appointment_id?: string };
+    // 'expired' lets an offered appointment be set or not, and is outside the one-active-entry index.
+    const row = (change: Change) => ({
+      id: uuidv7(),
+      establishment_id: a,
+      agenda_id: ofA.agenda,
+      motive_id: ofA.motive,
+      patient_id: ofA.patient,
+      current_appointment_id: null,
+      wanted_before: new Date(Date.UTC(2099, 0, 1)),
+      status: 'expired' as const,
+      offered_appointment_id: null,
+      offer_expires_at: null,
+      ...change,
+    });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
+      );
+    const cases = {
+      // B's agenda with B's own motive, so that only the agenda's key speaks.
+      'agenda of another establishment': [{ agenda_id: ofB.agenda, motive_id: ofB.motive }, '23503 waitlist_entries_agenda_fkey'],
+      'motive of another agenda': [{ motive_id: motiveOfOtherAgenda }, '23503 waitlist_entries_motive_fkey'],
+      'patient file of another establishment': [{ patient_id: ofB.patient }, '23503 waitlist_entries_patient_fkey'],
+      "another establishment's current appointment": [{ current_appointment_id: ofB.appointments[0]! }, '23503 waitlist_entries_current_appointment_fkey'],
+      "another establishment's offered appointment": [{ offered_appointment_id: ofB.appointments[0]! }, '23503 waitlist_entries_offered_appointment_fkey'],
+    } as const;
+    const seen: Record<string, string[]> = {};
+    for (const [name, [change]] of Object.entries(cases)) {
+      const byOwner = row(change);
+      const byTenant = row(change);
+      seen[name] = [
+        await outcome(t.db.owner.insertInto('waitlist_entries').values(byOwner).execute()),
+        await outcome(t.db.withTenant(a, (tx) => tx.insertInto('waitlist_entries').values(byTenant).execute())),
+      ];
+    }
+    expect(seen).toEqual(Object.fromEntries(Object.entries(cases).map(([name, [, expected]]) => [name, [expected, expected]])));
+
+    const consistent = row({ current_appointment_id: ofA.appointments[0]!, offered_appointment_id: ofA.appointments[1]! });
+    expect(await outcome(t.db.withTenant(a, (tx) => tx.insertInto('waitlist_entries').values(consistent).execute()))).toBe('accepted');
+    await t.db.owner.deleteFrom('waitlist_entries').where('id', '=', consistent.id).execute();
+  });
+
   it('the checker itself fails when a policy is dropped or RLS is switched off', async () => {
     await sql`drop policy tenant_isolation on patients`.execute(t.db.owner);
     const withoutPolicy = await tenantWallViolations(t.db, a, b);

@@ -25,6 +25,7 @@ import * as m0080 from './0080_incident_notices.js';
 import * as m0085 from './0085_audit_search.js';
 import * as m0087 from './0087_queues_sealed.js';
 import * as m0088 from './0088_appointment_key_pairs.js';
+import * as m0089 from './0089_waitlist_key_pairs.js';
 
 /** An account's personal fields as 0075 reads them from the clear columns it replaces. */
 export interface AccountPlaintext {
@@ -108,6 +109,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0085_audit_search', m0085],
   ['0087_queues_sealed', m0087],
   ['0088_appointment_key_pairs', m0088],
+  ['0089_waitlist_key_pairs', m0089],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
