@@ -141,7 +141,9 @@ export async function loadAndReport(server: BenchServer, name: string, options: 
 export function report(name: string, result: autocannon.Result, extra: Record<string, unknown>): void {
   emit(`${name}.throughput`, result.requests.average, 'req/s', extra);
   emit(`${name}.latency_p50`, result.latency.p50, 'ms', extra);
+  emit(`${name}.latency_p90`, result.latency.p90, 'ms', extra);
   emit(`${name}.latency_p99`, result.latency.p99, 'ms', extra);
+  emit(`${name}.latency_max`, result.latency.max, 'ms', extra);
   emit(`${name}.non_2xx`, result.non2xx, 'responses', extra);
   emit(`${name}.errors`, result.errors + result.timeouts, 'errors', extra);
   const codes = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
