@@ -204,6 +204,23 @@ describe('prepared statements', () => {
     }
   });
 
+  it.runIf(onPostgres())('a statement whose first prepared run failed to parse is parsed again on the same connection', async () => {
+    // One connection, so that every try lands on it; the statement is named from its third use.
+    const one = await openDatabase(testConfig(), { databaseUrl: t.url, poolSize: 1 });
+    try {
+      const read = () => one.withTenant(a, (tx) => sql<{ id: number }>`select id from round_trip_later where id >= ${0}`.execute(tx));
+      for (let i = 0; i < 4; i++) await expect(read()).rejects.toThrow(/round_trip_later/);
+      await sql`create table round_trip_later (id int primary key)`.execute(t.db.owner);
+      await sql`grant select on round_trip_later to hygie_app`.execute(t.db.owner);
+      await sql`insert into round_trip_later values (7)`.execute(t.db.owner);
+      // Before the fix, the failed Parse had been taken for a success: "prepared statement … does not exist".
+      expect((await read()).rows).toEqual([{ id: 7 }]);
+      expect((await read()).rows).toEqual([{ id: 7 }]);
+    } finally {
+      await one.close();
+    }
+  });
+
   it.runIf(onPostgres())('a statement whose columns a migration changed fails once, then runs unnamed', async () => {
     await sql`create table round_trip_probe (id int primary key)`.execute(t.db.owner);
     await sql`insert into round_trip_probe values (1)`.execute(t.db.owner);

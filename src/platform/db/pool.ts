@@ -106,12 +106,15 @@ const contextPrelude = (role: string, tenant: string): Prelude => ({ text: SET_A
 interface PgConnectionInternals {
   stream: { cork?: () => void; uncork?: () => void };
   parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
   parse(msg: { text: string; name: string; types: unknown[] }): void;
   bind(msg: { portal: string; statement: string; values: unknown[]; valueMapper: unknown }): void;
   describe(msg: { type: 'P'; name: string }): void;
   execute(msg: { portal: string; rows: number }): void;
 }
 interface PgQueryInternals {
+  name?: string;
+  text: string;
   prepare(connection: PgConnectionInternals): void;
 }
 // pg's own mapping of JavaScript values to parameters (dates, buffers, arrays, JSON), exported
@@ -124,6 +127,12 @@ const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown)
  * server runs them in order in one (implicit or explicit) transaction and skips everything after
  * the first error up to the Sync, so the query never runs if its prelude (BEGIN, the role and the
  * tenant) failed. Answers the query's own result.
+ *
+ * pg marks the query's statement name as parsed at any ParseComplete while the query is active.
+ * So a named query's own Parse goes first, before any prelude's: a ParseComplete then always
+ * follows a successful Parse of the query (the server stops at the first error). Named preludes
+ * must already be parsed on the connection (wrapPool parses the settings statement once, in a
+ * round trip of its own); unnamed ones are parsed here, right before their Bind.
  */
 class PreludedQuery extends pg.Query {
   constructor(
@@ -134,23 +143,29 @@ class PreludedQuery extends pg.Query {
     // @types/pg declares submit as a property, so it is assigned here rather than overridden.
     this.submit = (connection) => {
       const c = connection as unknown as PgConnectionInternals;
+      const self = this as unknown as PgQueryInternals;
+      const named = self.name;
+      if (preludes.some((p) => p.name !== undefined && c.parsedStatements[p.name] === undefined)) {
+        return new Error('a named prelude must be parsed on the connection first');
+      }
       c.stream.cork?.();
       try {
+        if (named && c.parsedStatements[named] === undefined && c.submittedNamedStatements[named] === undefined) {
+          c.parse({ text: self.text, name: named, types: [] });
+          // Query.prepare() below sees it submitted and sends no second Parse.
+          c.submittedNamedStatements[named] = self.text;
+        }
         for (const p of preludes) {
-          const name = p.name ?? '';
-          if (name === '' || c.parsedStatements[name] === undefined) {
-            c.parse({ text: p.text, name, types: [] });
-            // The first message of the round trip: it is parsed before anything can fail.
-            if (name !== '') c.parsedStatements[name] = p.text;
-          }
-          c.bind({ portal: '', statement: name, values: p.values, valueMapper: prepareValue });
+          if (p.name === undefined) c.parse({ text: p.text, name: '', types: [] });
+          c.bind({ portal: '', statement: p.name ?? '', values: p.values, valueMapper: prepareValue });
           c.describe({ type: 'P', name: '' });
           c.execute({ portal: '', rows: 0 });
         }
-        (this as unknown as PgQueryInternals).prepare(c);
+        self.prepare(c);
       } finally {
         c.stream.uncork?.();
       }
+      return null;
     };
   }
 }
@@ -203,6 +218,14 @@ export function wrapPool(pool: pg.Pool, onPostgres: boolean): PostgresPool {
             }
           }
           const name = namer && values.length > 0 ? namer.nameOf(client, text) : undefined;
+          // The settings statement is parsed (and run, to no lasting effect: its settings end with
+          // its own implicit transaction) once per connection, in a round trip of its own. If it
+          // fails, nothing else is sent.
+          for (const p of preludes) {
+            if (p.name !== undefined && !(client as unknown as { connection: PgConnectionInternals }).connection.parsedStatements[p.name]) {
+              await client.query({ name: p.name, text: p.text, values: p.values });
+            }
+          }
           const sent =
             preludes.length === 0
               ? name !== undefined
