@@ -12,6 +12,13 @@ import { v7 as uuidv7 } from 'uuid';
 import { randomBytes } from 'node:crypto';
 import { insertIdentityRows } from './helpers/identity-rows.js';
 
+/** What an insert came to: 'accepted', or the error code and the constraint that refused it. */
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
+  );
+
 describe('tenant walls', () => {
   let t: TestDatabase;
   let a: string;
@@ -224,11 +231,6 @@ describe('tenant walls', () => {
         ...change,
       };
     };
-    const outcome = (p: Promise<unknown>) =>
-      p.then(
-        () => 'accepted',
-        (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
-      );
     const cases = {
       // B's establishment on A's agenda (the patient file of B, so that only the agenda's key speaks).
       'establishment other than the agenda owner': [{ establishment_id: b, patient_id: fileOfB }, '23503 appointments_agenda_fkey'],
@@ -281,11 +283,6 @@ describe('tenant walls', () => {
       offer_expires_at: null,
       ...change,
     });
-    const outcome = (p: Promise<unknown>) =>
-      p.then(
-        () => 'accepted',
-        (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
-      );
     const cases = {
       // B's agenda with B's own motive, so that only the agenda's key speaks.
       'agenda of another establishment': [{ agenda_id: ofB.agenda, motive_id: ofB.motive }, '23503 waitlist_entries_agenda_fkey'],
