@@ -19,6 +19,17 @@ const outcome = (p: Promise<unknown>) =>
     (e: { code?: string; message?: string }) => `${e.code} ${/constraint "(\w+)"/.exec(e.message ?? '')?.[1] ?? e.message}`,
   );
 
+/**
+ * Each case's outcomes (by the owner, then from inside an establishment), in case order, beside
+ * what each case expects of both.
+ */
+async function outcomesOf<T extends Readonly<Record<string, readonly [unknown, string]>>>(cases: T, attempt: (change: T[keyof T][0]) => Promise<string[]>) {
+  const seen: Record<string, string[]> = {};
+  for (const [name, [change]] of Object.entries(cases)) seen[name] = await attempt(change as T[keyof T][0]);
+  const expected = Object.fromEntries(Object.entries(cases).map(([name, [, outcome]]) => [name, [outcome, outcome]]));
+  return { seen, expected };
+}
+
 describe('tenant walls', () => {
   let t: TestDatabase;
   let a: string;
@@ -238,16 +249,15 @@ describe('tenant walls', () => {
       'motive of another agenda': [{ motive_id: motiveOfOtherAgenda }, '23503 appointments_motive_fkey'],
       'patient file of another establishment': [{ patient_id: fileOfB }, '23503 appointments_patient_fkey'],
     } as const;
-    const seen: Record<string, string[]> = {};
-    for (const [name, [change]] of Object.entries(cases)) {
+    const { seen, expected } = await outcomesOf(cases, async (change) => {
       const byOwner = row(change);
       const byTenant = row(change);
-      seen[name] = [
+      return [
         await outcome(t.db.owner.insertInto('appointments').values(byOwner).execute()),
         await outcome(t.db.withTenant(byTenant.establishment_id, (tx) => tx.insertInto('appointments').values(byTenant).execute())),
       ];
-    }
-    expect(seen).toEqual(Object.fromEntries(Object.entries(cases).map(([name, [, expected]]) => [name, [expected, expected]])));
+    });
+    expect(seen).toEqual(expected);
 
     const consistent = row({});
     expect(await outcome(t.db.withTenant(a, (tx) => tx.insertInto('appointments').values(consistent).execute()))).toBe('accepted');
@@ -291,16 +301,15 @@ describe('tenant walls', () => {
       "another establishment's current appointment": [{ current_appointment_id: ofB.appointments[0]! }, '23503 waitlist_entries_current_appointment_fkey'],
       "another establishment's offered appointment": [{ offered_appointment_id: ofB.appointments[0]! }, '23503 waitlist_entries_offered_appointment_fkey'],
     } as const;
-    const seen: Record<string, string[]> = {};
-    for (const [name, [change]] of Object.entries(cases)) {
+    const { seen, expected } = await outcomesOf(cases, async (change) => {
       const byOwner = row(change);
       const byTenant = row(change);
-      seen[name] = [
+      return [
         await outcome(t.db.owner.insertInto('waitlist_entries').values(byOwner).execute()),
         await outcome(t.db.withTenant(a, (tx) => tx.insertInto('waitlist_entries').values(byTenant).execute())),
       ];
-    }
-    expect(seen).toEqual(Object.fromEntries(Object.entries(cases).map(([name, [, expected]]) => [name, [expected, expected]])));
+    });
+    expect(seen).toEqual(expected);
 
     const consistent = row({ current_appointment_id: ofA.appointments[0]!, offered_appointment_id: ofA.appointments[1]! });
     expect(await outcome(t.db.withTenant(a, (tx) => tx.insertInto('waitlist_entries').values(consistent).execute()))).toBe('accepted');
