@@ -56,7 +56,7 @@ describe(`${CLIENTS} clients race for ${SLOTS} slots over HTTP`, () => {
     expect(active).toHaveLength(SLOTS);
 
     // Each winner's first booking here created its patient file and the file's data key in the
-    // booking's transaction; the losers (refused by the check or by the exclusion constraint)
+    // booking's statement; the losers (refused by the check or by the exclusion constraint)
     // left neither behind.
     const files = await t.db.owner
       .selectFrom('patients')

@@ -3,6 +3,7 @@
 // wrapped by a retired version is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, testConfig, type TestDatabase } from './helpers/db.js';
 import { seedDemo } from '../src/seed/demo.js';
@@ -174,6 +175,30 @@ describe('vault key rotation', () => {
     const keys = await t.db.owner.selectFrom('vault_data_keys').select('id').where('establishment_id', '=', a).where('owner_id', '=', after).execute();
     expect(keys).toHaveLength(1);
     expect(await t.db.withTenant(a, (tx) => createVault({ provider }).decryptField(tx, ctx(after, a), again[0]!))).toBe('again');
+  });
+
+  it('a prepared key under a version rotated away fails its whole statement, and the next one takes the new version', async () => {
+    // This vault remembers the active version from a new key of its own.
+    await t.db.withTenant(a, (tx) => vault.encryptField(tx, ctx(uuidv7(), a), 'warm'));
+    const rotated = await rotateKeys(t.db, createVault({ provider }), a, { batchSize: 100 });
+    const p = uuidv7();
+    const stale = await t.db.withTenantAutocommit(a, (exec) => vault.preparePatientKey(exec, { establishmentId: a, patientId: p }));
+    // Its insert and a valid write (another instance's key, under the new version) in one
+    // statement: neither happens.
+    const marker = uuidv7();
+    const other = createVault({ provider });
+    const valid = await t.db.withTenantAutocommit(a, (exec) => other.preparePatientKey(exec, { establishmentId: a, patientId: marker }));
+    const error = await t.db
+      .withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(stale)}), other as (${other.preparedKeyInsert(valid)}) select 1`.execute(tx))
+      .catch((e: unknown) => e);
+    expect(vault.isStaleKeyVersion(error, stale)).toBe(true);
+    const written = await t.db.owner.selectFrom('vault_data_keys').select('owner_id').where('owner_id', 'in', [p, marker]).execute();
+    expect(written).toHaveLength(0);
+    // The stale version is forgotten: the next prepared key reads and uses the new one.
+    const again = await t.db.withTenantAutocommit(a, (exec) => vault.preparePatientKey(exec, { establishmentId: a, patientId: p }));
+    await t.db.withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(again)}) select 1`.execute(tx));
+    const row = await t.db.owner.selectFrom('vault_data_keys').select('kek_version').where('owner_id', '=', p).executeTakeFirstOrThrow();
+    expect(row.kek_version).toBe(rotated.toVersion);
   });
 
   it('rotates the platform keyspace too', async () => {

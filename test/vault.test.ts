@@ -193,6 +193,71 @@ describe('vault', () => {
     expect(await vaultErrorCode(t.db.withTenant(a, (tx) => vault.decryptField(tx, field(p), lost)))).toBe('key_not_found');
   });
 
+  it('a prepared key exists only through the statement that inserts it, and only a key this vault prepared is used', async () => {
+    const p = uuidv7();
+    const key = await t.db.withTenantAutocommit(a, (exec) => vault.preparePatientKey(exec, { establishmentId: a, patientId: p }));
+    // Sealing with it needs no key statement; the field does not open while the key is not stored.
+    const [sealed] = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, [{ ctx: field(p), value: 'prepared' }], { prepared: [key] }));
+    expect(keyIdOf(sealed!)).toBe(key.id);
+    expect(await vaultErrorCode(t.db.withTenant(a, (tx) => createVault({ provider }).decryptField(tx, field(p), sealed!)))).toBe('key_not_found');
+    // A statement that inserts it and then fails leaves no key behind.
+    await expect(
+      t.db.withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(key)}) select 1 / 0`.execute(tx)),
+    ).rejects.toThrow(/division by zero/);
+    expect(await t.db.owner.selectFrom('vault_data_keys').select('id').where('owner_id', '=', p).execute()).toHaveLength(0);
+    await t.db.withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(key)}) select count(*) from keyed`.execute(tx));
+    expect(await t.db.withTenant(a, (tx) => createVault({ provider }).decryptField(tx, field(p), sealed!))).toBe('prepared');
+    // Inserting it twice is refused by the table (one key per owner), and is no stale version.
+    const twice = await t.db.withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(key)}) select 1`.execute(tx)).catch((e: unknown) => e);
+    expect((twice as { code?: string }).code).toBe('23505');
+    expect(vault.isStaleKeyVersion(twice, key)).toBe(false);
+
+    // A look-alike handle, or one from another vault, is refused: its key material is not there.
+    const forged = { ...key };
+    const other = createVault({ provider });
+    for (const v of [vault, other]) {
+      const handle = v === vault ? forged : key;
+      expect(await vaultErrorCode(t.db.withTenant(a, (tx) => v.encryptFields(tx, [{ ctx: field(p), value: 'x' }], { prepared: [handle] })))).toBe('invalid_context');
+      expect(() => v.preparedKeyInsert(handle)).toThrow(VaultError);
+    }
+    // A file of another establishment cannot take a key prepared for this one.
+    const elsewhere = await t.db.withTenantAutocommit(b, (exec) => vault.preparePatientKey(exec, { establishmentId: b, patientId: uuidv7() }));
+    await expect(t.db.withTenant(a, (tx) => sql`with keyed as (${vault.preparedKeyInsert(elsewhere)}) select 1`.execute(tx))).rejects.toThrow();
+  });
+
+  it('keys read with the rows (ownerKeyColumn) need no statement of their own; a key row made up for an owner does not open', async () => {
+    const [p, q] = patientsOfA as [string, string];
+    const [cp, cq] = await t.db.withTenant(a, (tx) => vault.encryptFields(tx, [{ ctx: field(p), value: 'P' }, { ctx: field(q), value: 'Q' }]));
+    const keyRow = (id: string) =>
+      t.db
+        .withTenant(a, (tx) => tx.selectNoFrom(vault.ownerKeyColumn({ establishmentId: a, ownerKind: 'patient' }, sql`${id}::uuid`).as('k')).executeTakeFirstOrThrow())
+        .then((r) => r.k as Record<string, unknown>);
+    const [kp, kq] = [await keyRow(p), await keyRow(q)];
+    expect(kp.id).toBe(keyIdOf(cp!));
+    // Another owner's column holds no key: null.
+    expect(await keyRow(uuidv7())).toBeNull();
+    const done = new Error('rolled back');
+    const opened = await t.db
+      .withTenant(a, async (tx) => {
+        // After a failed statement every other one fails: what opens here needed none.
+        await sql`select 1 / 0`.execute(tx).catch(() => undefined);
+        const cold = createVault({ provider });
+        const values = await cold.decryptFields(tx, [{ ctx: field(p), value: cp! }, { ctx: field(q), value: cq! }], { keyRows: [kp, kq] });
+        // A key row whose wrapped key is another owner's does not unwrap under this owner's binding.
+        const forged = { ...kq, wrapped_key: kp.wrapped_key };
+        const refused = await createVault({ provider }).decryptFields(tx, [{ ctx: field(q), value: cq! }], { keyRows: [forged] }).catch((e: unknown) => e);
+        // Without its row, the key is read as usual, and here that fails.
+        const unread = await createVault({ provider }).decryptFields(tx, [{ ctx: field(q), value: cq! }], { keyRows: [kp] }).catch((e: unknown) => e);
+        throw Object.assign(done, { values, refused, unread });
+      })
+      .catch((e: unknown) => e as typeof done & { values: unknown; refused: unknown; unread: unknown });
+    expect(opened.values).toEqual(['P', 'Q']);
+    expect(opened.refused).toBeInstanceOf(Error);
+    expect(opened.refused).not.toBe(done);
+    expect(String(opened.refused)).not.toMatch(/aborted/);
+    expect(String(opened.unread)).toMatch(/aborted/);
+  });
+
   it('crypto-shredding makes every ciphertext of the patient unreadable, and only theirs', async () => {
     const [p, q] = [patientsOfA[52]!, patientsOfA[53]!];
     const [cp1, cp2, cq] = await t.db.withTenant(a, (tx) =>

@@ -4,7 +4,8 @@
 // the platform key from the key provider). This file is the one place that seals and opens these
 // columns: every other module reads an account's name or contact through the functions below,
 // never by SQL on `users`.
-import type { Tx } from '../../platform/db/database.js';
+import { sql } from 'kysely';
+import type { Exec } from '../../platform/db/database.js';
 import { normaliseEmail, type RowContext, type Vault } from '../vault/index.js';
 
 /** The blind-index purpose of an account's e-mail (unique in `users.email_bidx`). */
@@ -43,7 +44,7 @@ const CONTACT: readonly EncColumn[] = ['email_enc', 'phone_enc'];
 const rowOf = (id: string): RowContext => ({ establishmentId: null, ownerKind: 'user', ownerId: id, table: 'users', rowId: id });
 
 /** The blind index an account with this e-mail has (any case, surrounding spaces ignored). */
-export async function accountEmailIndex(tx: Tx, vault: Vault, email: string): Promise<string> {
+export async function accountEmailIndex(tx: Exec, vault: Vault, email: string): Promise<string> {
   // A blank login still costs an index (same work, same answer as an unknown e-mail): '@' is no
   // address anyone can sign up with (sign-up and invitations require a valid one).
   const blank = email.normalize('NFKC').trim() === '';
@@ -51,7 +52,7 @@ export async function accountEmailIndex(tx: Tx, vault: Vault, email: string): Pr
 }
 
 /** Encrypts accounts' personal fields for an insert or an update of `users` (the e-mail is stored normalised). */
-export async function sealAccounts(tx: Tx, vault: Vault, accounts: ReadonlyArray<AccountProfile>): Promise<SealedAccount[]> {
+export async function sealAccounts(tx: Exec, vault: Vault, accounts: ReadonlyArray<AccountProfile>): Promise<SealedAccount[]> {
   if (accounts.length === 0) return [];
   const index = await vault.platformBlindIndexer(tx);
   const sealed = await vault.encryptRows<EncColumn>(
@@ -78,7 +79,7 @@ export async function sealAccounts(tx: Tx, vault: Vault, accounts: ReadonlyArray
 }
 
 /** Decrypts rows already read from `users` (batch: one key query for all of them). */
-export async function openAccountRows(tx: Tx, vault: Vault, rows: ReadonlyArray<SealedAccountRow>): Promise<AccountProfile[]> {
+export async function openAccountRows(tx: Exec, vault: Vault, rows: ReadonlyArray<SealedAccountRow>): Promise<AccountProfile[]> {
   const open = await vault.decryptRows<EncColumn>(
     tx,
     rows.map((r) => ({
@@ -97,12 +98,14 @@ export async function openAccountRows(tx: Tx, vault: Vault, rows: ReadonlyArray<
 }
 
 /** Reads and decrypts only the wanted columns of these accounts; unknown ids are left out. */
-async function openColumns(tx: Tx, vault: Vault, ids: readonly string[], columns: readonly EncColumn[]): Promise<Map<string, Partial<Record<EncColumn, string | null>>>> {
+async function openColumns(tx: Exec, vault: Vault, ids: readonly string[], columns: readonly EncColumn[]): Promise<Map<string, Partial<Record<EncColumn, string | null>>>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
+  // Each account's data key comes with its row: one round trip when the key is not cached.
   const rows = await tx
     .selectFrom('users')
     .select(['id', ...columns])
+    .select(vault.ownerKeyColumn({ establishmentId: null, ownerKind: 'user' }, sql.ref('users.id')).as('data_key'))
     .where('id', 'in', unique)
     .execute();
   const open = await vault.decryptRows<EncColumn>(
@@ -112,12 +115,13 @@ async function openColumns(tx: Tx, vault: Vault, ids: readonly string[], columns
       for (const c of columns) values[c] = (r as Record<string, string | null>)[c] ?? null;
       return { row: rowOf(r.id), values };
     }),
+    { keyRows: rows.map((r) => r.data_key) },
   );
   return new Map(rows.map((r, i) => [r.id, open[i]!]));
 }
 
 /** Every personal field of these accounts, decrypted. */
-export async function accountProfiles(tx: Tx, vault: Vault, ids: readonly string[]): Promise<Map<string, AccountProfile>> {
+export async function accountProfiles(tx: Exec, vault: Vault, ids: readonly string[]): Promise<Map<string, AccountProfile>> {
   const open = await openColumns(tx, vault, ids, ALL);
   return new Map(
     [...open].map(([id, o]) => [
@@ -128,19 +132,19 @@ export async function accountProfiles(tx: Tx, vault: Vault, ids: readonly string
 }
 
 /** The first and last names of these accounts (a staff list, an access log). */
-export async function accountDisplayNames(tx: Tx, vault: Vault, ids: readonly string[]): Promise<Map<string, { firstName: string; lastName: string }>> {
+export async function accountDisplayNames(tx: Exec, vault: Vault, ids: readonly string[]): Promise<Map<string, { firstName: string; lastName: string }>> {
   const open = await openColumns(tx, vault, ids, NAMES);
   return new Map([...open].map(([id, o]) => [id, { firstName: o.first_name_enc ?? '', lastName: o.last_name_enc ?? '' }]));
 }
 
 /** Where to write to these accounts: e-mail and phone. */
-export async function accountContacts(tx: Tx, vault: Vault, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {
+export async function accountContacts(tx: Exec, vault: Vault, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {
   const open = await openColumns(tx, vault, ids, CONTACT);
   return new Map([...open].map(([id, o]) => [id, { email: o.email_enc ?? '', phone: o.phone_enc ?? null }]));
 }
 
 /** The account with this e-mail (compared normalised, by its blind index), if any. */
-export async function findAccountIdByEmail(tx: Tx, vault: Vault, email: string): Promise<string | undefined> {
+export async function findAccountIdByEmail(tx: Exec, vault: Vault, email: string): Promise<string | undefined> {
   const bidx = await accountEmailIndex(tx, vault, email);
   const row = await tx.selectFrom('users').select('id').where('email_bidx', '=', bidx).executeTakeFirst();
   return row?.id;

@@ -3,9 +3,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Insertable } from 'kysely';
 import type { PatientsTable } from '../../platform/db/schema.js';
-import type { Database, Tx } from '../../platform/db/database.js';
+import type { Database, Exec, Tx } from '../../platform/db/database.js';
 import type { AccessGate } from '../access/index.js';
-import type { Vault } from '../vault/index.js';
+import type { PreparedKey, Vault } from '../vault/index.js';
 import { accountContacts } from '../identity/index.js';
 import { createPatientService, insertPatientFile as insertFile, newPatientFileRow as newFileRow, patientDisplayNames as displayNames } from './patients.js';
 import { patientRoutes } from './routes.js';
@@ -66,14 +66,22 @@ export function insertPatientFile(
 }
 
 /**
- * The sealed row of a new patient file, for a caller that inserts it in its own statement in an
- * authorized tenant transaction (scheduling's first booking of an account holder, with the
- * appointment). The file's data key is created here, in that transaction.
+ * The sealed row of a new patient file, for a caller that inserts it in its own statement inside
+ * its tenant wall (scheduling's first booking of an account holder, with the appointment). With
+ * `id` and `key` (Vault.preparePatientKey for that id), the file is sealed under that key, which
+ * the caller inserts in the same statement; otherwise the file's data key is created here, in the
+ * caller's transaction.
  */
 export function newPatientFileRow(
-  tx: Tx,
+  tx: Exec,
   vault: Vault,
-  input: { establishmentId: string; accountUserId: string | null; file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'> },
+  input: {
+    establishmentId: string;
+    accountUserId: string | null;
+    file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>;
+    id?: string;
+    key?: PreparedKey;
+  },
 ): Promise<{ id: string; row: Insertable<PatientsTable> }> {
   return newFileRow(tx, { vault }, input);
 }

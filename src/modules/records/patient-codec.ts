@@ -1,9 +1,9 @@
 // How an administrative file becomes a row and back: each personal field is sealed by the vault
 // under the patient's data key, bound to (patients, its column, the patient id); blind indexes of
 // the normalised last names, birth date and INS allow exact search without any plaintext column.
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { PatientsTable } from '../../platform/db/schema.js';
-import type { Vault } from '../vault/index.js';
+import type { PreparedKey, Vault } from '../vault/index.js';
 import { compactNir } from './ins.js';
 import type { IdentityStatus } from './schemas.js';
 
@@ -94,11 +94,11 @@ const ctxOf = (establishmentId: string, patientId: string, column: string) => ({
 
 /** Sealed columns (and blind indexes) for the given fields of a file. */
 export async function sealPatientFields(
-  tx: Tx,
+  tx: Exec,
   vault: Vault,
   ref: { establishmentId: string; patientId: string },
   fields: Partial<PatientFile>,
-  options: { newPatient?: boolean } = {},
+  options: { newPatient?: boolean; key?: PreparedKey } = {},
 ): Promise<Partial<Record<EncColumn | 'bi_last_name' | 'bi_used_name' | 'bi_birth_date' | 'bi_ins', string | null>>> {
   const names = FIELD_NAMES.filter((f) => f in fields && fields[f] !== undefined);
   const sealed = await vault.encryptFields(
@@ -109,7 +109,7 @@ export async function sealPatientFields(
       const text = value === null || value === undefined ? null : spec.json ? JSON.stringify(value) : String(value);
       return { ctx: ctxOf(ref.establishmentId, ref.patientId, spec.column), value: text };
     }),
-    { newOwners: options.newPatient === true },
+    { newOwners: options.newPatient === true, prepared: options.key ? [options.key] : [] },
   );
   const out: Partial<Record<EncColumn | 'bi_last_name' | 'bi_used_name' | 'bi_birth_date' | 'bi_ins', string | null>> = {};
   names.forEach((f, i) => (out[PATIENT_FIELDS[f].column] = sealed[i]!));

@@ -1,12 +1,12 @@
 // The administrative file: create, exact search, read (fields per role) and update (allow-listed
 // fields), each through the gate, with every personal field sealed by the vault.
 import { v7 as uuidv7 } from 'uuid';
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { Actor } from '../../platform/http/context.js';
 import { DomainError, type FieldProblem } from '../../platform/http/errors.js';
 import { SCOPES, type AccessGate } from '../access/index.js';
 import type { DataCategory } from '../audit/index.js';
-import { normaliseName, type Vault } from '../vault/index.js';
+import { normaliseName, type PreparedKey, type Vault } from '../vault/index.js';
 import { compactNir, nirProblem } from './ins.js';
 import { BLIND, columnsFor, openPatientRows, sealPatientFields, type PatientFile, type Section } from './patient-codec.js';
 import type { CreatePatientBody, PatientFileResponse, SearchQuery, UpdatePatientBody } from './schemas.js';
@@ -92,6 +92,11 @@ type NewFileInput = {
   accountUserId: string | null;
   file: Partial<PatientFile> & Pick<PatientFile, 'birthName' | 'firstNames' | 'sex' | 'birthDate'>;
   id?: string;
+  /**
+   * A data key the vault prepared for this new file (its owner is `id`), inserted by the caller
+   * with the row (Vault.preparedKeyInsert): sealing then needs no round trip.
+   */
+  key?: PreparedKey;
 };
 
 /**
@@ -99,14 +104,17 @@ type NewFileInput = {
  * transaction), for the caller to insert: scheduling writes it in the same statement as the
  * first booking that needs it.
  */
-export async function newPatientFileRow(tx: Tx, deps: { vault: Vault }, input: NewFileInput): Promise<{ id: string; row: PatientInsert }> {
+export async function newPatientFileRow(tx: Exec, deps: { vault: Vault }, input: NewFileInput): Promise<{ id: string; row: PatientInsert }> {
   const id = input.id ?? uuidv7();
   const full: PatientFile = {
     usedName: null, birthPlaceInsee: null, ins: null, identityStatus: 'provisional', email: null, phone: null, address: null,
     generalPractitioner: null, baseInsurance: null, complementaryInsurance: null, ...input.file,
   };
   // An id made here is new: its data key is created without being looked for first.
-  const sealed = await sealPatientFields(tx, deps.vault, { establishmentId: input.establishmentId, patientId: id }, full, { newPatient: input.id === undefined });
+  if (input.key && (input.key.ownerKind !== 'patient' || input.key.ownerId !== id || input.key.establishmentId !== input.establishmentId)) {
+    throw new TypeError('the prepared key belongs to another owner');
+  }
+  const sealed = await sealPatientFields(tx, deps.vault, { establishmentId: input.establishmentId, patientId: id }, full, { newPatient: input.id === undefined, key: input.key });
   return {
     id,
     row: {

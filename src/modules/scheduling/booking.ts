@@ -228,20 +228,31 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
               // In this statement: the confirmation and reminders exist if and only if the booking does.
               jobRows(bookedNoticeJobs({ id, establishmentId, start }, agenda.reminder_offsets_hours, deps.now())),
               auditEventRow(auditEvent(actor, { establishmentId, role }, 'appointment.book', id, patientId)),
-              newFile?.row,
+              newFile ? { row: newFile.row, key: deps.vault.preparedKeyInsert(newFile.key) } : undefined,
             );
           const fileId = context.patientFileId;
           if (fileId !== null && !releaseHold) {
             await write(exec, fileId);
             return result;
           }
+          if (fileId === null && !releaseHold) {
+            // An account's first booking here creates its (encrypted) patient file and the file's
+            // data key, written in the booking's statement: the three exist together or not at all.
+            const newFile = await newPatientFileForAccount(deps.vault, exec, establishmentId, user);
+            try {
+              await write(exec, newFile.id, newFile);
+              return result;
+            } catch (error) {
+              // A rotation switched the key version meanwhile: the transaction below reads the new one.
+              if (!deps.vault.isStaleKeyVersion(error, newFile.key)) throw error;
+            }
+          }
           await exec.transaction().execute(async (tx) => {
             // Lapsed holds (waiting-list offers) no longer count; one in the way is released with the booking.
             if (releaseHold) await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
             if (fileId !== null) return write(tx, fileId);
-            // An account's first booking here creates its (encrypted) patient file, written in the
-            // booking's statement: the file exists if and only if the booking does.
-            const newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user);
+            // In a transaction, the key version read for the new file's key stays locked until commit.
+            const newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user, { inTransaction: true });
             return write(tx, newFile.id, newFile);
           });
           return result;

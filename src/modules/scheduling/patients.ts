@@ -1,12 +1,13 @@
 // Patient files seen from scheduling: an account gets a minimal file at an establishment on its
 // first booking or waiting-list entry there, written (encrypted) by the records module.
 import type { Insertable } from 'kysely';
-import type { Tx } from '../../platform/db/database.js';
+import { v7 as uuidv7 } from 'uuid';
+import type { Exec, Tx } from '../../platform/db/database.js';
 import type { PatientsTable } from '../../platform/db/schema.js';
 import { DomainError } from '../../platform/http/errors.js';
 import type { UserActor } from './access.js';
 import type { SchedulingStore } from './store.js';
-import type { Vault } from '../vault/index.js';
+import type { PreparedKey, Vault } from '../vault/index.js';
 import { insertPatientFile, newPatientFileRow } from '../records/index.js';
 import { accountProfiles } from '../identity/index.js';
 
@@ -18,14 +19,26 @@ export async function patientFileForAccount(store: SchedulingStore, vault: Vault
 }
 
 /**
- * The sealed row of a new file for an account that has none at this establishment (the caller
- * has just checked, in this transaction), to be inserted with the booking that needs it.
+ * The sealed row of a new file for an account that has none at this establishment (the caller has
+ * just checked), and its data key prepared by the vault: the booking that needs the file inserts
+ * all three in one statement (Vault.preparedKeyInsert), so none exists without the others.
  */
-export async function newPatientFileForAccount(vault: Vault, tx: Tx, establishmentId: string, actor: UserActor): Promise<{ id: string; row: Insertable<PatientsTable> }> {
-  return newPatientFileRow(tx, vault, await fileFromAccount(tx, vault, establishmentId, actor));
+export async function newPatientFileForAccount(
+  vault: Vault,
+  exec: Exec,
+  establishmentId: string,
+  actor: UserActor,
+  options: { inTransaction?: boolean } = {},
+): Promise<{ id: string; row: Insertable<PatientsTable>; key: PreparedKey }> {
+  const input = await fileFromAccount(exec, vault, establishmentId, actor);
+  const id = uuidv7();
+  // In a transaction the key version is read and locked, so the insert cannot find it switched.
+  const key = await vault.preparePatientKey(exec, { establishmentId, patientId: id }, { readVersion: options.inTransaction === true });
+  const { row } = await newPatientFileRow(exec, vault, { ...input, id, key });
+  return { id, row, key };
 }
 
-async function fileFromAccount(tx: Tx, vault: Vault, establishmentId: string, actor: UserActor) {
+async function fileFromAccount(tx: Exec, vault: Vault, establishmentId: string, actor: UserActor) {
   const account = (await accountProfiles(tx, vault, [actor.userId])).get(actor.userId);
   if (!account || account.birthDate === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
   // Identity as the account holder declared it: provisional until staff check it (INS rules).

@@ -1,6 +1,6 @@
 // SQL for patients, appointments, holds and the waiting list: every function needs a tenant
 // transaction (withTenant), where row-level security limits it to one establishment.
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type RawBuilder } from 'kysely';
 import type { Exec, Tx } from '../../platform/db/database.js';
 import type { AppointmentStatus, AppointmentsTable, AuditEventsTable, PatientsTable } from '../../platform/db/schema.js';
 import type { jobRows } from '../../platform/jobs.js';
@@ -142,7 +142,7 @@ export function appointmentStore() {
       },
       jobs: ReturnType<typeof jobRows>,
       audit: Insertable<AuditEventsTable>,
-      newPatient?: Insertable<PatientsTable>,
+      newPatient?: { row: Insertable<PatientsTable>; key: RawBuilder<{ id: string }> },
     ) {
       const appointment = appointmentValues(row, {
         status: 'confirmed',
@@ -154,8 +154,10 @@ export function appointmentStore() {
       });
       // jobs is never empty: a booking always asks for its confirmation.
       if (newPatient) {
+        // The file and its data key too: the key, the file and the booking exist together or not at all.
         await tx
-          .with('filed', (db) => db.insertInto('patients').values(newPatient))
+          .with('keyed', () => sql<{ id: string }>`(${newPatient.key})`)
+          .with('filed', (db) => db.insertInto('patients').values(newPatient.row))
           .with('booked', (db) => db.insertInto('appointments').values(appointment))
           .with('queued', (db) => db.insertInto('jobs').values(jobs))
           .insertInto('audit_events')

@@ -9,7 +9,7 @@ import { createVaultStore } from './store.js';
 
 export { createVault, normalisePart, PLATFORM_BLIND_INDEX_OWNER, PLATFORM_QUEUE_OWNER } from './service.js';
 export { queueCipher } from './queue-cipher.js';
-export type { DecryptOptions, FieldContext, PatientFieldContext, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
+export type { DecryptOptions, FieldContext, PatientFieldContext, PreparedKey, RowContext, SecretFieldContext, SearchPart, Vault, VaultOptions } from './service.js';
 export { VaultError, isCiphertextText, keyIdOf, type VaultErrorCode } from './format.js';
 export { normaliseName, normaliseDate, normaliseEmail, normaliseIdentifier } from './blind-index.js';
 export { createEnvKeyProvider, createLocalKeyProvider, KEY_FILE_NAME, type KeyProvider, type LocalKeyProvider } from './providers.js';

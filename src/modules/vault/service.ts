@@ -1,8 +1,9 @@
 // Envelope encryption: each owner (a patient of an establishment, a user, an establishment) has a
 // random 256-bit data key, stored only wrapped by its keyspace's current key-encryption key from
 // the key provider. Fields are AES-256-GCM ciphertexts under the data key, bound to their row.
+import type { RawBuilder } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
-import type { Tx } from '../../platform/db/database.js';
+import type { Exec } from '../../platform/db/database.js';
 import { DataKeyCache } from './cache.js';
 import {
   VaultError,
@@ -19,7 +20,21 @@ import {
 } from './format.js';
 import { blindIndexValue, normaliseDate, normaliseEmail, normaliseIdentifier, normaliseName, purposeKey } from './blind-index.js';
 import type { KeyProvider } from './providers.js';
-import { createVaultStore, type DataKeyRow, type Keyspace, type KekRow, type OwnerKind, type VaultStore } from './store.js';
+import { createVaultStore, dataKeyRowFromJson, type DataKeyRow, type Keyspace, type KekRow, type OwnerKind, type VaultStore } from './store.js';
+
+/**
+ * A fresh data key for an owner the caller has just made (a new patient's id), not yet stored: the
+ * caller encrypts with it (`encryptFields(…, { prepared })`) and writes it in the same statement as
+ * the rows it seals (`preparedKeyInsert`), so the key exists if and only if they do. The key
+ * material stays inside the vault.
+ */
+export interface PreparedKey {
+  /** The id its ciphertexts name. */
+  readonly id: string;
+  readonly establishmentId: string | null;
+  readonly ownerKind: OwnerKind;
+  readonly ownerId: string;
+}
 
 /** A patient's field in an establishment: the usual case for records. */
 export interface PatientFieldContext {
@@ -57,6 +72,11 @@ export interface DecryptOptions {
    * 'null', so that a list holding an erased patient still shows the others.
    */
   shredded?: 'throw' | 'null';
+  /**
+   * The values of `ownerKeyColumn` read with the rows: their keys need no statement of their own
+   * (null entries, and keys not among them, are read as usual).
+   */
+  keyRows?: readonly unknown[];
 }
 
 /** One component of a blind index, normalised according to its kind. */
@@ -121,16 +141,21 @@ function bindingOf(ctx: FieldContext, owner: Owner): FieldBinding {
 
 const ownerKey = (o: Owner): string => `${o.scope}|${o.kind}|${o.id}`;
 
+/** The checks that fail a prepared key's insert when its version is no longer active (migration 0006). */
+const STALE_VERSION_CHECKS: ReadonlySet<string> = new Set(['vault_data_keys_check', 'vault_platform_data_keys_check']);
+
 export function createVault(options: VaultOptions) {
   const provider = options.provider;
   const store = createVaultStore();
   const cache = new DataKeyCache(options.cacheMaxEntries ?? 10_000, options.cacheTtlMs ?? 30_000);
   // Keys created by a transaction are cached only once it has committed (a later transaction reads
   // them back): a rolled-back key must never be used again, or its ciphertexts would be lost.
-  const createdIn = new WeakMap<Tx, Set<string>>();
+  const createdIn = new WeakMap<Exec, Set<string>>();
   /** Blind-index purpose keys derived from each cached index key (see indexerFor). */
   const purposeKeysOf = new WeakMap<Buffer, Map<string, Buffer>>();
-  const createdHere = (tx: Tx, id: string): boolean => createdIn.get(tx)?.has(id) ?? false;
+  const createdHere = (tx: Exec, id: string): boolean => createdIn.get(tx)?.has(id) ?? false;
+  /** What a PreparedKey carries that its holder must not see: the key, its wrap and version. */
+  const prepared = new WeakMap<PreparedKey, { owner: Owner; key: Buffer; wrapped: Buffer; version: number }>();
 
   // The active key version of each keyspace, as last read. Only a hint: the insert that uses it
   // checks (and locks) that version as the active one in the same statement, so a rotation made
@@ -143,13 +168,13 @@ export function createVault(options: VaultOptions) {
   const ownerKeys = new DataKeyCache(10_000, options.cacheTtlMs === 0 ? 0 : 10 * 60_000);
   const NEVER_SHREDDED: ReadonlySet<OwnerKind> = new Set(['blind_index', 'platform']);
 
-  async function activeKek(tx: Tx, ks: Keyspace): Promise<KekRow> {
+  async function activeKek(tx: Exec, ks: Keyspace): Promise<KekRow> {
     const found = (await store.findActiveKek(tx, ks, true)) ?? (await createFirstKek(tx, ks));
     activeKeks.set(scopeOf(ks), found);
     return found;
   }
 
-  async function createFirstKek(tx: Tx, ks: Keyspace): Promise<KekRow> {
+  async function createFirstKek(tx: Exec, ks: Keyspace): Promise<KekRow> {
     const keyRef = await provider.createKey(scopeOf(ks));
     await store.insertKek(tx, ks, { version: 1, provider: provider.name, key_ref: keyRef, state: 'active' });
     const created = await store.findActiveKek(tx, ks, true);
@@ -157,7 +182,7 @@ export function createVault(options: VaultOptions) {
     return created;
   }
 
-  async function unwrapRow(tx: Tx, owner: Owner, row: DataKeyRow): Promise<Buffer> {
+  async function unwrapRow(tx: Exec, owner: Owner, row: DataKeyRow): Promise<Buffer> {
     if (row.shredded_at !== null || row.wrapped_key === null || row.key_ref === null) {
       throw new VaultError('key_shredded', `data key ${row.id} was shredded`);
     }
@@ -183,10 +208,21 @@ export function createVault(options: VaultOptions) {
    * The data keys of several owners of one keyspace, created where missing. `newOwners`: the
    * caller has just made these owners (a new patient's id), so there is no key to look for first.
    */
-  async function keysForEncryption(tx: Tx, owners: Owner[], newOwners = false): Promise<Map<string, { id: string; key: Buffer }>> {
+  async function keysForEncryption(
+    tx: Exec,
+    owners: Owner[],
+    newOwners = false,
+    preparedKeys: readonly PreparedKey[] = [],
+  ): Promise<Map<string, { id: string; key: Buffer }>> {
     const out = new Map<string, { id: string; key: Buffer }>();
+    for (const p of preparedKeys) {
+      const inner = prepared.get(p);
+      if (!inner) throw new VaultError('invalid_context', 'not a key prepared by this vault');
+      out.set(ownerKey(inner.owner), { id: p.id, key: inner.key });
+    }
     const byKeyspace = new Map<string, Owner[]>();
     for (const o of owners) {
+      if (out.has(ownerKey(o))) continue;
       const k = `${o.scope}|${o.kind}`;
       const list = byKeyspace.get(k) ?? [];
       if (!list.some((x) => x.id === o.id)) list.push(o);
@@ -256,7 +292,11 @@ export function createVault(options: VaultOptions) {
   }
 
   /** The data keys named by ciphertexts, checked against the owners the caller expects. */
-  async function keysForDecryption(tx: Tx, wanted: Array<{ keyId: string; owner: Owner }>): Promise<Map<string, Buffer | 'shredded'>> {
+  async function keysForDecryption(
+    tx: Exec,
+    wanted: Array<{ keyId: string; owner: Owner }>,
+    supplied: ReadonlyMap<string, DataKeyRow> = new Map(),
+  ): Promise<Map<string, Buffer | 'shredded'>> {
     const out = new Map<string, Buffer | 'shredded'>();
     // Each key once (a file's fields share one): every other field naming it must expect the same
     // owner, which is then checked against the key's own once.
@@ -283,7 +323,14 @@ export function createVault(options: VaultOptions) {
       missing.set(owner.scope, group);
     }
     for (const { ks, ids } of missing.values()) {
-      const rows = new Map((await store.findDataKeysByIds(tx, ks, [...ids])).map((r) => [r.id, r]));
+      // Rows the caller read with its own (ownerKeyColumn) need no statement of their own.
+      const rows = new Map<string, DataKeyRow>();
+      for (const id of ids) {
+        const row = supplied.get(id);
+        if (row) rows.set(id, row);
+      }
+      const toRead = [...ids].filter((id) => !rows.has(id));
+      for (const r of await store.findDataKeysByIds(tx, ks, toRead)) rows.set(r.id, r);
       for (const keyId of ids) {
         const owner = ownerOfKey.get(keyId)!;
         const row = rows.get(keyId);
@@ -298,9 +345,14 @@ export function createVault(options: VaultOptions) {
     return out;
   }
 
-  async function encryptMany(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>, newOwners = false): Promise<Array<Buffer | null>> {
+  async function encryptMany(
+    tx: Exec,
+    items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>,
+    newOwners = false,
+    preparedKeys: readonly PreparedKey[] = [],
+  ): Promise<Array<Buffer | null>> {
     const owners = items.filter((i) => i.value !== null).map((i) => ownerOf(i.ctx));
-    const keys = await keysForEncryption(tx, owners, newOwners);
+    const keys = await keysForEncryption(tx, owners, newOwners, preparedKeys);
     return items.map(({ ctx, value }) => {
       if (value === null) return null;
       const owner = ownerOf(ctx);
@@ -311,14 +363,20 @@ export function createVault(options: VaultOptions) {
   }
 
   async function decryptMany(
-    tx: Tx,
+    tx: Exec,
     items: ReadonlyArray<{ ctx: FieldContext; value: Buffer | null }>,
     options: DecryptOptions = {},
   ): Promise<Array<Buffer | null>> {
     const parsed = items.map(({ ctx, value }) => (value === null ? null : { ctx, owner: ownerOf(ctx), c: parseCiphertext(value) }));
+    const supplied = new Map<string, DataKeyRow>();
+    for (const value of options.keyRows ?? []) {
+      const row = dataKeyRowFromJson(value);
+      if (row) supplied.set(row.id, row);
+    }
     const keys = await keysForDecryption(
       tx,
       parsed.flatMap((p) => (p ? [{ keyId: p.c.keyId, owner: p.owner }] : [])),
+      supplied,
     );
     return parsed.map((p) => {
       if (!p) return null;
@@ -339,10 +397,10 @@ export function createVault(options: VaultOptions) {
   return {
     provider,
     /** Encrypts a text field ("hv1:…" for a text column); null stays null. */
-    async encryptField(tx: Tx, ctx: FieldContext, plaintext: string | null): Promise<string | null> {
+    async encryptField(tx: Exec, ctx: FieldContext, plaintext: string | null): Promise<string | null> {
       return asText((await encryptMany(tx, [{ ctx, value: utf8(plaintext) }]))[0]!);
     },
-    async decryptField(tx: Tx, ctx: FieldContext, ciphertext: string | null): Promise<string | null> {
+    async decryptField(tx: Exec, ctx: FieldContext, ciphertext: string | null): Promise<string | null> {
       return str((await decryptMany(tx, [{ ctx, value: fromTextOrNull(ciphertext) }]))[0]!);
     },
     /**
@@ -350,11 +408,15 @@ export function createVault(options: VaultOptions) {
      * owners were made by the caller just now (a new patient's id), so their keys are created
      * without being looked for first; a key found to exist after all is used as usual.
      */
-    async encryptFields(tx: Tx, items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>, options: { newOwners?: boolean } = {}): Promise<Array<string | null>> {
-      return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })), options.newOwners === true)).map(asText);
+    async encryptFields(
+      tx: Exec,
+      items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>,
+      options: { newOwners?: boolean; prepared?: readonly PreparedKey[] } = {},
+    ): Promise<Array<string | null>> {
+      return (await encryptMany(tx, items.map((i) => ({ ctx: i.ctx, value: utf8(i.value) })), options.newOwners === true, options.prepared)).map(asText);
     },
     async decryptFields(
-      tx: Tx,
+      tx: Exec,
       items: ReadonlyArray<{ ctx: FieldContext; value: string | null }>,
       options: DecryptOptions = {},
     ): Promise<Array<string | null>> {
@@ -364,33 +426,86 @@ export function createVault(options: VaultOptions) {
      * Encrypts several columns of one row: `encryptColumns(tx, { establishmentId, patientId,
      * table: 'patients', rowId }, { birth_name: 'DUPONT', email: null })`.
      */
-    async encryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+    async encryptColumns<K extends string>(tx: Exec, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
       return (await encryptRowsOf(tx, [{ row, values }]))[0]!;
     },
-    async decryptColumns<K extends string>(tx: Tx, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
+    async decryptColumns<K extends string>(tx: Exec, row: RowContext, values: Columns<K>): Promise<Columns<K>> {
       return (await decryptRowsOf(tx, [{ row, values }]))[0]!;
     },
     /** Batch form for lists: one key query for every row, each key unwrapped once. */
     async decryptRows<K extends string>(
-      tx: Tx,
+      tx: Exec,
       rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>,
       options: DecryptOptions = {},
     ): Promise<Array<Columns<K>>> {
       return decryptRowsOf(tx, rows, options);
     },
-    async encryptRows<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
+    async encryptRows<K extends string>(tx: Exec, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>): Promise<Array<Columns<K>>> {
       return encryptRowsOf(tx, rows);
     },
     /** Binary form (documents, bytea columns). */
-    async encryptBytes(tx: Tx, ctx: FieldContext, plaintext: Buffer): Promise<Buffer> {
+    async encryptBytes(tx: Exec, ctx: FieldContext, plaintext: Buffer): Promise<Buffer> {
       return (await encryptMany(tx, [{ ctx, value: plaintext }]))[0]!;
     },
-    async decryptBytes(tx: Tx, ctx: FieldContext, ciphertext: Buffer): Promise<Buffer> {
+    async decryptBytes(tx: Exec, ctx: FieldContext, ciphertext: Buffer): Promise<Buffer> {
       return (await decryptMany(tx, [{ ctx, value: ciphertext }]))[0]!;
     },
 
+    /**
+     * A data key for a patient the caller has just made, wrapped by the keyspace's active key
+     * version as last seen (read when none is known yet, or always with `readVersion`): nothing is
+     * written here. The caller seals the file with it and inserts it with `preparedKeyInsert` in
+     * the file's own statement, whose check of the version as still active makes a rotation
+     * meanwhile fail that statement (`isStaleKeyVersion`) instead of storing fields under a key
+     * that is not.
+     */
+    async preparePatientKey(tx: Exec, ref: { establishmentId: string; patientId: string }, options: { readVersion?: boolean } = {}): Promise<PreparedKey> {
+      const ks = keyspaceOf(ref.establishmentId);
+      const owner: Owner = { ks, scope: ref.establishmentId, kind: 'patient', id: ref.patientId };
+      const id = uuidv7();
+      const key = newDataKey();
+      const wrapUnder = (kek: KekRow) => provider.wrap(kek.key_ref, owner.scope, key, wrapAad(owner.scope, owner.kind, owner.id, id));
+      // readVersion: in a transaction, the version read is locked until it ends, so the insert cannot find it stale.
+      let kek = options.readVersion === true ? undefined : activeKeks.get(owner.scope);
+      // A remembered version whose provider key is gone (a root key removed meanwhile) is dropped.
+      let wrapped = kek ? await wrapUnder(kek).catch(() => undefined) : undefined;
+      if (!kek || !wrapped) {
+        activeKeks.delete(owner.scope);
+        kek = await activeKek(tx, ks);
+        wrapped = await wrapUnder(kek);
+      }
+      const handle: PreparedKey = Object.freeze({ id, establishmentId: ref.establishmentId, ownerKind: 'patient' as const, ownerId: ref.patientId });
+      prepared.set(handle, { owner, key, wrapped, version: kek.version });
+      return handle;
+    },
+    /** The insert of a prepared key, to run as a part (a CTE) of the statement that writes what it seals. */
+    preparedKeyInsert(key: PreparedKey) {
+      const inner = prepared.get(key);
+      if (!inner) throw new VaultError('invalid_context', 'not a key prepared by this vault');
+      return store.newDataKeyInsert(inner.owner.ks, inner.version, { id: key.id, ownerKind: key.ownerKind, ownerId: key.ownerId, wrapped: inner.wrapped });
+    },
+    /**
+     * Whether a statement failed because a prepared key's version was no longer the active one (a
+     * rotation switched it): the version is forgotten, and preparing the key again reads the new one.
+     */
+    isStaleKeyVersion(error: unknown, key: PreparedKey): boolean {
+      const e = error as { code?: unknown; constraint?: unknown } | null;
+      const stale = typeof e === 'object' && e !== null && e.code === '23514' && typeof e.constraint === 'string' && STALE_VERSION_CHECKS.has(e.constraint);
+      if (stale) activeKeks.delete(key.establishmentId ?? 'platform');
+      return stale;
+    },
+
+    /**
+     * For a caller's select of sealed rows: a column holding the data key of the owner whose id
+     * `ownerId` names (a column of that select), to hand to decryption (`keyRows`), so the rows and
+     * their keys come in one round trip. Unwrapping still binds each key to the expected owner.
+     */
+    ownerKeyColumn(ref: { establishmentId: string | null; ownerKind: OwnerKind }, ownerId: RawBuilder<unknown>): RawBuilder<unknown> {
+      return store.ownerKeyJson(keyspaceOf(ref.establishmentId), ref.ownerKind, ownerId);
+    },
+
     /** Creates the data keys of these patients where missing (seeding, imports). */
-    async ensurePatientKeys(tx: Tx, establishmentId: string, patientIds: readonly string[]): Promise<void> {
+    async ensurePatientKeys(tx: Exec, establishmentId: string, patientIds: readonly string[]): Promise<void> {
       const ks = keyspaceOf(establishmentId);
       await keysForEncryption(tx, patientIds.map((id) => ({ ks, scope: establishmentId, kind: 'patient' as const, id })));
     },
@@ -400,11 +515,11 @@ export function createVault(options: VaultOptions) {
      * and every later backup, is unreadable. Irreversible; the caller enforces the approval and
      * the legal retention period. Returns false when there was no live key.
      */
-    async shredPatientKey(tx: Tx, ref: { establishmentId: string; patientId: string }): Promise<boolean> {
+    async shredPatientKey(tx: Exec, ref: { establishmentId: string; patientId: string }): Promise<boolean> {
       return shred(tx, keyspaceOf(ref.establishmentId), 'patient', ref.patientId);
     },
     /** Shreds a secret owner's key (a user's TOTP seed key, for example). */
-    async shredSecretKey(tx: Tx, ref: { establishmentId: string | null; ownerKind: 'user' | 'establishment' | 'platform'; ownerId: string }) {
+    async shredSecretKey(tx: Exec, ref: { establishmentId: string | null; ownerKind: 'user' | 'establishment' | 'platform'; ownerId: string }) {
       return shred(tx, keyspaceOf(ref.establishmentId), ref.ownerKind, ref.ownerId);
     },
 
@@ -412,7 +527,7 @@ export function createVault(options: VaultOptions) {
      * The blind index of normalised search parts under the establishment's index key for this
      * purpose ('patient.birth_name', 'patient.name_birth_date', 'patient.ins', …).
      */
-    async blindIndex(tx: Tx, ref: { establishmentId: string; purpose: string }, parts: readonly SearchPart[]): Promise<string> {
+    async blindIndex(tx: Exec, ref: { establishmentId: string; purpose: string }, parts: readonly SearchPart[]): Promise<string> {
       return (await blindIndexer(tx, ref.establishmentId))(ref.purpose, parts);
     },
     /** A synchronous indexer for many values (one key load). */
@@ -422,7 +537,7 @@ export function createVault(options: VaultOptions) {
      * blind-index key, a data key wrapped by the platform key from the key provider, never stored
      * in clear. Rotation re-wraps it without changing it, so the index values stay valid.
      */
-    async platformBlindIndex(tx: Tx, purpose: string, parts: readonly SearchPart[]): Promise<string> {
+    async platformBlindIndex(tx: Exec, purpose: string, parts: readonly SearchPart[]): Promise<string> {
       return (await platformBlindIndexer(tx))(purpose, parts);
     },
     platformBlindIndexer,
@@ -454,34 +569,34 @@ export function createVault(options: VaultOptions) {
     });
   }
 
-  async function encryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
+  async function encryptRowsOf<K extends string>(tx: Exec, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>) {
     const out = await encryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: utf8(f.value) })));
     return regroup(rows, out, asText);
   }
 
-  async function decryptRowsOf<K extends string>(tx: Tx, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>, options: DecryptOptions = {}) {
+  async function decryptRowsOf<K extends string>(tx: Exec, rows: ReadonlyArray<{ row: RowContext; values: Columns<K> }>, options: DecryptOptions = {}) {
     const out = await decryptMany(tx, flatten(rows).map((f) => ({ ctx: f.ctx, value: fromTextOrNull(f.value) })), options);
     return regroup(rows, out, str);
   }
 
-  async function shred(tx: Tx, ks: Keyspace, kind: OwnerKind, ownerId: string): Promise<boolean> {
+  async function shred(tx: Exec, ks: Keyspace, kind: OwnerKind, ownerId: string): Promise<boolean> {
     const id = await store.shredDataKey(tx, ks, kind, ownerId);
     if (id !== undefined) cache.delete(id);
     return id !== undefined;
   }
 
-  async function platformBlindIndexer(tx: Tx): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
+  async function platformBlindIndexer(tx: Exec): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const ks: Keyspace = { kind: 'platform' };
     const owner: Owner = { ks, scope: scopeOf(ks), kind: 'platform', id: PLATFORM_BLIND_INDEX_OWNER };
     return indexerFor(tx, owner);
   }
 
-  async function blindIndexer(tx: Tx, establishmentId: string): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
+  async function blindIndexer(tx: Exec, establishmentId: string): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const ks = keyspaceOf(establishmentId);
     return indexerFor(tx, { ks, scope: establishmentId, kind: 'blind_index', id: establishmentId });
   }
 
-  async function indexerFor(tx: Tx, owner: Owner): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
+  async function indexerFor(tx: Exec, owner: Owner): Promise<(purpose: string, parts: readonly SearchPart[]) => string> {
     const { key } = (await keysForEncryption(tx, [owner])).get(ownerKey(owner))!;
     // Derived keys live as long as the key they come from stays cached (the same Buffer): an
     // HKDF per index was a twentieth of the job worker's CPU (each queued message indexes its
