@@ -10,7 +10,7 @@ import { createTestApp, type TestApp } from './helpers/app.js';
 import { accountIdByEmail, insertAccounts } from './helpers/accounts.js';
 import { createTestDatabase } from './helpers/db.js';
 import { dumpDatabase, findInDump } from './helpers/dump.js';
-import { accountEmailIndex, accountProfiles, accountSealer, findAccountIdByEmail } from '../src/modules/identity/index.js';
+import { accountEmailIndex, accountProfiles, accountSealer, findAccountIdByEmail, openSealedProfile, sealedProfileColumn } from '../src/modules/identity/index.js';
 import { migrateToLatest } from '../src/platform/db/migrations/index.js';
 import { createEnvKeyProvider, createVault } from '../src/modules/vault/index.js';
 
@@ -101,6 +101,26 @@ describe('accounts found by the blind index of their e-mail', () => {
     } finally {
       await h.t.db.owner.updateTable('users').set({ email_enc: original.email_enc }).where('id', '=', b.userId).execute();
     }
+  });
+
+  it("a sealed profile read inside another module's statement opens for its own account only", async () => {
+    const [a, b] = [h.data.patientAccounts[9]!, h.data.patientAccounts[10]!];
+    const read = (userId: string) =>
+      h.t.db.withPlatform((tx) => tx.selectNoFrom(sealedProfileColumn(h.t.vault, userId).as('p')).executeTakeFirstOrThrow()).then((r) => r.p);
+    const sealed = await read(a.userId);
+    // Sealed: no clear field in what the statement answers.
+    expect(JSON.stringify(sealed)).not.toContain(a.email);
+    expect(JSON.stringify(sealed)).not.toContain(a.lastName);
+    const opened = await h.t.db.withPlatform((tx) => openSealedProfile(tx, createVault({ provider: h.t.vault.provider }), a.userId, sealed));
+    expect(opened).toEqual({ id: a.userId, email: a.email, firstName: a.firstName, lastName: a.lastName, birthDate: a.birthDate, phone: a.phone });
+    // Another account's value, no account, or something else: nothing.
+    expect(await h.t.db.withPlatform((tx) => openSealedProfile(tx, h.t.vault, b.userId, sealed))).toBeUndefined();
+    expect(await read(uuidv7())).toBeNull();
+    expect(await h.t.db.withPlatform((tx) => openSealedProfile(tx, h.t.vault, a.userId, null))).toBeUndefined();
+    expect(await h.t.db.withPlatform((tx) => openSealedProfile(tx, h.t.vault, a.userId, { id: a.userId }))).toBeUndefined();
+    // Another account's sealed fields under this account's id do not open (bound to their row).
+    const other = (await read(b.userId)) as Record<string, unknown>;
+    await expect(h.t.db.withPlatform((tx) => openSealedProfile(tx, h.t.vault, a.userId, { ...other, id: a.userId }))).rejects.toThrow();
   });
 });
 

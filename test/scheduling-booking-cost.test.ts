@@ -1,8 +1,8 @@
 // What a booking costs the database, pinned so that a change that adds round trips shows: a
 // returning patient's booking is two round trips, one read and one write, each its own
 // transaction with the role and tenant in its round trip; an account's first booking at an
-// establishment adds only the reading of its account: the file and its data key go in the
-// booking's write.
+// establishment costs the same two: its account's profile comes with the read, the file and its
+// data key go in the write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
@@ -60,18 +60,19 @@ describe('booking cost in statements', () => {
     const { status, queries } = await book(fixture.patientUserIds[2]!, 2);
     expect(status).toBe(201);
     const booking = queries.slice(AUTH);
-    // Each its own transaction with the settings ahead: the context; the account's sealed profile
-    // with its data key (not cached: this account is new here); one write holding the file's data
-    // key (with its key version's check), the file, the appointment, notices, audit.
+    // As a returning patient's, each its own transaction with the settings ahead: the context,
+    // which brings the account's sealed profile and its data key since there is no file; then one
+    // write holding the file's data key (with its key version's check), the file, the
+    // appointment, notices, audit.
     const statements = onPostgres() ? booking : booking.filter((q) => q !== 'begin' && q !== 'commit' && !q.startsWith('select set_config'));
-    expect(statements).toHaveLength(3);
+    expect(statements).toHaveLength(2);
     if (onPostgres()) {
       for (const q of booking) expect(q).toMatch(/^select set_config\('role', \$1, true\), set_config\('hygie\.establishment_id', \$2, true\) \+ /);
     } else {
-      expect(booking).toHaveLength(12);
+      expect(booking).toHaveLength(8);
     }
-    expect(statements[1]).toMatch(/from "users"/);
-    expect(statements[1]).toMatch(/from "vault_platform_data_keys" d/);
+    expect(statements[0]).toMatch(/from users u where u\.id = /);
+    expect(statements[0]).toMatch(/from "vault_platform_data_keys" d/);
     expect(booking.some((q) => /^begin \+/.test(q))).toBe(false);
     const writes = statements.filter((q) => /insert into/.test(q));
     expect(writes).toHaveLength(1);

@@ -4,7 +4,7 @@
 // the platform key from the key provider). This file is the one place that seals and opens these
 // columns: every other module reads an account's name or contact through the functions below,
 // never by SQL on `users`.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Exec } from '../../platform/db/database.js';
 import { normaliseEmail, type RowContext, type Vault } from '../vault/index.js';
 
@@ -118,6 +118,36 @@ async function openColumns(tx: Exec, vault: Vault, ids: readonly string[], colum
     { keyRows: rows.map((r) => r.data_key) },
   );
   return new Map(rows.map((r, i) => [r.id, open[i]!]));
+}
+
+/**
+ * For another module's statement that needs one account's profile with what it reads already (a
+ * first booking's context): the account's sealed fields and its data key as one JSON value (null
+ * when there is no such account). Only `openSealedProfile` makes sense of it.
+ */
+export function sealedProfileColumn(vault: Vault, userId: string): RawBuilder<unknown> {
+  return sql`(
+    select json_build_object('id', u.id, 'email_enc', u.email_enc, 'first_name_enc', u.first_name_enc,
+      'last_name_enc', u.last_name_enc, 'birth_date_enc', u.birth_date_enc, 'phone_enc', u.phone_enc,
+      'data_key', ${vault.ownerKeyColumn({ establishmentId: null, ownerKind: 'user' }, sql.ref('u.id'))})
+    from users u where u.id = ${userId}::uuid)`;
+}
+
+/** Opens a value of `sealedProfileColumn`; undefined when it held no account (or not that one). */
+export async function openSealedProfile(tx: Exec, vault: Vault, userId: string, value: unknown): Promise<AccountProfile | undefined> {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const text = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+  const [email, first, last] = [text(v.email_enc), text(v.first_name_enc), text(v.last_name_enc)];
+  if (v.id !== userId || email === null || first === null || last === null) return undefined;
+  const row: SealedAccountRow = { id: userId, email_enc: email, first_name_enc: first, last_name_enc: last, birth_date_enc: text(v.birth_date_enc), phone_enc: text(v.phone_enc) };
+  const open = await vault.decryptRows<EncColumn>(
+    tx,
+    [{ row: rowOf(userId), values: { email_enc: row.email_enc, first_name_enc: row.first_name_enc, last_name_enc: row.last_name_enc, birth_date_enc: row.birth_date_enc, phone_enc: row.phone_enc } }],
+    { keyRows: [v.data_key] },
+  );
+  const o = open[0]!;
+  return { id: userId, email: o.email_enc ?? '', firstName: o.first_name_enc ?? '', lastName: o.last_name_enc ?? '', birthDate: o.birth_date_enc, phone: o.phone_enc };
 }
 
 /** Every personal field of these accounts, decrypted. */

@@ -34,7 +34,9 @@ export {
   accountEmailIndex,
   accountProfiles,
   findAccountIdByEmail,
+  openSealedProfile,
   sealAccounts,
+  sealedProfileColumn,
   EMAIL_INDEX_PURPOSE,
   type AccountProfile,
 } from './account-data.js';

@@ -15,6 +15,7 @@ import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
 import { newPatientFileForAccount } from './patients.js';
+import { sealedProfileColumn } from '../identity/index.js';
 import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
 import { bookedNoticeJobs, queueCancelledNotices, queueMovedNotices } from './notices.js';
@@ -199,6 +200,8 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             window: slotWindow(start),
             userId: user.userId,
             patientId: body.patientId,
+            // A patient's first booking here needs their profile for the file: read with the context.
+            accountProfile: byStaff ? undefined : sealedProfileColumn(deps.vault, user.userId),
           });
           if (!byStaff && !context.verified) throw new DomainError('forbidden', 'Verify your e-mail address before booking');
           const releaseHold = checkSlot(context, agenda, motive, start, byStaff);
@@ -238,7 +241,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           if (fileId === null && !releaseHold) {
             // An account's first booking here creates its (encrypted) patient file and the file's
             // data key, written in the booking's statement: the three exist together or not at all.
-            const newFile = await newPatientFileForAccount(deps.vault, exec, establishmentId, user);
+            const newFile = await newPatientFileForAccount(deps.vault, exec, establishmentId, user, { sealedProfile: context.accountProfile });
             try {
               await write(exec, newFile.id, newFile);
               return result;
@@ -252,7 +255,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             if (releaseHold) await store.releaseExpiredHolds(tx, agenda.practitioner_id, { start, end: occupiedUntil }, deps.now());
             if (fileId !== null) return write(tx, fileId);
             // In a transaction, the key version read for the new file's key stays locked until commit.
-            const newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user, { inTransaction: true });
+            const newFile = await newPatientFileForAccount(deps.vault, tx, establishmentId, user, { inTransaction: true, sealedProfile: context.accountProfile });
             return write(tx, newFile.id, newFile);
           });
           return result;

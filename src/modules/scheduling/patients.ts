@@ -9,13 +9,14 @@ import type { UserActor } from './access.js';
 import type { SchedulingStore } from './store.js';
 import type { PreparedKey, Vault } from '../vault/index.js';
 import { insertPatientFile, newPatientFileRow } from '../records/index.js';
-import { accountProfiles } from '../identity/index.js';
+import { accountProfiles, openSealedProfile, type AccountProfile } from '../identity/index.js';
 
 /** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */
 export async function patientFileForAccount(store: SchedulingStore, vault: Vault, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
   const existing = await store.findPatientFileOfAccount(tx, actor.userId);
   if (existing) return existing.id;
-  return insertPatientFile(tx, vault, await fileFromAccount(tx, vault, establishmentId, actor));
+  const profile = (await accountProfiles(tx, vault, [actor.userId])).get(actor.userId);
+  return insertPatientFile(tx, vault, fileFromAccount(profile, establishmentId, actor));
 }
 
 /**
@@ -28,9 +29,11 @@ export async function newPatientFileForAccount(
   exec: Exec,
   establishmentId: string,
   actor: UserActor,
-  options: { inTransaction?: boolean } = {},
+  options: { inTransaction?: boolean; sealedProfile?: unknown } = {},
 ): Promise<{ id: string; row: Insertable<PatientsTable>; key: PreparedKey }> {
-  const input = await fileFromAccount(exec, vault, establishmentId, actor);
+  // The profile read with the booking's context (identity's sealedProfileColumn), else read here.
+  const profile = (await openSealedProfile(exec, vault, actor.userId, options.sealedProfile)) ?? (await accountProfiles(exec, vault, [actor.userId])).get(actor.userId);
+  const input = fileFromAccount(profile, establishmentId, actor);
   const id = uuidv7();
   // In a transaction the key version is read and locked, so the insert cannot find it switched.
   const key = await vault.preparePatientKey(exec, { establishmentId, patientId: id }, { readVersion: options.inTransaction === true });
@@ -38,8 +41,7 @@ export async function newPatientFileForAccount(
   return { id, row, key };
 }
 
-async function fileFromAccount(tx: Exec, vault: Vault, establishmentId: string, actor: UserActor) {
-  const account = (await accountProfiles(tx, vault, [actor.userId])).get(actor.userId);
+function fileFromAccount(account: AccountProfile | undefined, establishmentId: string, actor: UserActor) {
   if (!account || account.birthDate === null) throw new DomainError('forbidden', 'Add your birth date to your account before booking');
   // Identity as the account holder declared it: provisional until staff check it (INS rules).
   return {

@@ -87,7 +87,15 @@ export function appointmentStore() {
      * the patient file (the account's, or the one staff named), and whether that patient has an
      * appointment with this practitioner already (new/known-patient motives). Times in epoch ms.
      */
-    async loadBookingContext(tx: Exec, q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined }) {
+    /**
+     * What a booking checks, in one statement. `accountProfile`: a column (identity's
+     * sealedProfileColumn) read only when the account has no file here, for the file its first
+     * booking creates.
+     */
+    async loadBookingContext(
+      tx: Exec,
+      q: { agendaId: string; practitionerId: string; window: Interval; userId: string; patientId: string | undefined; accountProfile?: RawBuilder<unknown> },
+    ) {
       const from = new Date(q.window.start);
       const to = new Date(q.window.end);
       const ms = (e: string) => sql.raw(`(extract(epoch from ${e}) * 1000)::bigint`);
@@ -101,6 +109,7 @@ export function appointmentStore() {
         verified: boolean | null;
         file_id: string | null;
         known: boolean;
+        account_profile: unknown;
       }>`
         with file as (${file})
         select
@@ -110,7 +119,8 @@ export function appointmentStore() {
              from practitioner_busy where practitioner_id = ${q.practitionerId}::uuid and upper(period) > ${from} and lower(period) < ${to}) as busy,
           (select email_verified_at is not null from users where id = ${q.userId}::uuid) as verified,
           (select id from file) as file_id,
-          exists (select 1 from appointments where patient_id = (select id from file) and practitioner_id = ${q.practitionerId}::uuid and status <> 'cancelled') as known`.execute(tx);
+          exists (select 1 from appointments where patient_id = (select id from file) and practitioner_id = ${q.practitionerId}::uuid and status <> 'cancelled') as known,
+          ${q.accountProfile !== undefined ? sql`case when (select id from file) is null then ${q.accountProfile} end` : sql`null`} as account_profile`.execute(tx);
       const row = rows[0]!;
       const busy = (row.busy ?? []).map(([start, end, appointmentId, expiresAt]) => ({
         start: Number(start),
@@ -124,6 +134,8 @@ export function appointmentStore() {
         verified: row.verified === true,
         patientFileId: row.file_id,
         known: row.known,
+        /** The account's sealed profile when it has no file here and it was asked for. */
+        accountProfile: row.account_profile,
       };
     },
 
