@@ -208,21 +208,28 @@ describe('no-shows and cut-offs', () => {
   });
 
   it('inside the cut-off a patient can neither cancel nor move; staff can', async () => {
-    // A motive with a 48-hour cut-off and no notice, and an opening three hours from now.
+    // A motive with a 48-hour cut-off and no notice, and an opening from three hours from now.
     const motive = (await req('POST', `/establishments/${A}/practitioners/${pA.id}/motives`, role['secretary@A']!, {
       label: 'Urgence', durationMinutes: 30, minNoticeMinutes: 0, cancelCutoffHours: 48,
     })).json() as { id: string };
     const start = new Date(Math.ceil((Date.now() + 3 * HOUR) / (30 * 60_000)) * 30 * 60_000);
-    const end = new Date(start.getTime() + 2 * HOUR);
+    const end = new Date(start.getTime() + 6 * HOUR);
     expect((await req('POST', `/establishments/${A}/practitioners/${pA.id}/openings`, role['secretary@A']!, { start: start.toISOString(), end: end.toISOString() })).statusCode).toBe(201);
-    const booked = await req('POST', '/appointments', patient.userId, { practitionerId: pA.id, motiveId: motive.id, start: start.toISOString() });
+    // The opening may overlap the regular hours, where the demo's appointments hold some slots
+    // (depending on the time of day the test runs): book and move between slots still free.
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const offered = await app.inject({ method: 'GET', url: `${api}/practitioners/${pA.id}/availability?motiveId=${motive.id}&from=${day(start.getTime() - 86_400_000)}&to=${day(end.getTime() + 86_400_000)}` });
+    const free = (offered.json() as { slots: Array<{ start: string }> }).slots.map((s) => Date.parse(s.start)).filter((t) => t >= start.getTime() && t + 30 * 60_000 <= end.getTime());
+    expect(free.length).toBeGreaterThanOrEqual(2);
+    const [first, later] = [new Date(free[0]!).toISOString(), new Date(free[free.length - 1]!).toISOString()];
+    const booked = await req('POST', '/appointments', patient.userId, { practitionerId: pA.id, motiveId: motive.id, start: first });
     expect(booked.statusCode).toBe(201);
     const id = (booked.json() as { id: string }).id;
     const cancel = await req('POST', `/appointments/${id}/cancel`, patient.userId);
     expect(cancel.statusCode).toBe(403);
-    const move = await req('POST', `/appointments/${id}/reschedule`, patient.userId, { start: new Date(start.getTime() + HOUR).toISOString() });
+    const move = await req('POST', `/appointments/${id}/reschedule`, patient.userId, { start: later });
     expect(move.statusCode).toBe(403);
-    const staffMove = await req('POST', `/appointments/${id}/reschedule`, role['secretary@A']!, { start: new Date(start.getTime() + HOUR).toISOString() });
+    const staffMove = await req('POST', `/appointments/${id}/reschedule`, role['secretary@A']!, { start: later });
     expect(staffMove.statusCode).toBe(200);
     const staffCancel = await req('POST', `/appointments/${id}/cancel`, role['secretary@A']!);
     expect(staffCancel.json()).toMatchObject({ status: 'cancelled' });
