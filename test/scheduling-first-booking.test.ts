@@ -15,7 +15,7 @@ let fixture: MiniAgenda;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  fixture = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 4, slotMinutes: 30 });
+  fixture = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 5, slotMinutes: 30 });
   app = await buildSchedulingTestApp(t);
 });
 afterAll(async () => {
@@ -55,6 +55,17 @@ const openBirthName = (fileId: string, sealed: string) =>
   );
 
 describe("an account's first booking at an establishment", () => {
+  it('several first bookings of one account at once (two tabs) all succeed, with one file', async () => {
+    const userId = fixture.patientUserIds[4]!;
+    const results = await Promise.all([4, 5].map((slot) => book(userId, slot)));
+    expect(results.map((r) => r.statusCode)).toEqual([201, 201]);
+    const files = await fileOf(userId);
+    expect(files).toHaveLength(1);
+    const appointments = await t.db.owner.selectFrom('appointments').select('patient_id').where('id', 'in', results.map((r) => (r.json() as { id: string }).id)).execute();
+    expect(appointments.map((a) => a.patient_id)).toEqual([files[0]!.id, files[0]!.id]);
+    expect(await keysOf(files[0]!.id)).toHaveLength(1);
+  });
+
   it('writes the file and its data key with the booking; a refused booking leaves neither', async () => {
     const [first, second] = fixture.patientUserIds as [string, string];
     expect((await book(first, 0)).statusCode).toBe(201);

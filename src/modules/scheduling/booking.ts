@@ -23,6 +23,8 @@ import { jobRows } from '../../platform/jobs.js';
 import type { PublicCache } from '../../platform/cache.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** The unique key of `patients` that gives an account one file per establishment. */
+const ONE_FILE_PER_ACCOUNT = 'patients_establishment_id_account_user_id_key';
 
 export type BookResult = { id: string; status: 'confirmed'; start: string; end: string };
 
@@ -185,7 +187,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
       // public cache. An account's first booking (its file and the file's data key) and the
       // release of a lapsed hold in the way are written in one transaction with the booking.
       try {
-        const result = await db.withTenantAutocommit(establishmentId, async (exec) => {
+        const attempt = () => db.withTenantAutocommit(establishmentId, async (exec) => {
           if (idempotencyKey !== undefined) {
             const previous = await replay(exec, idempotencyKey);
             if (previous) return previous;
@@ -259,6 +261,13 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
             return write(tx, newFile.id, newFile);
           });
           return result;
+        });
+        const result = await attempt().catch((error: unknown) => {
+          // Two first bookings of one account here at once (two tabs): the other made the file,
+          // and the file's unique key refused this one's whole statement. Booked again, the
+          // account is a known one with that file.
+          if (isPgError(error, '23505') && (error as { constraint?: unknown }).constraint === ONE_FILE_PER_ACCOUNT) return attempt();
+          throw error;
         });
         await changed(agenda.practitioner_id);
         return result;
