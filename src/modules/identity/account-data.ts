@@ -78,14 +78,18 @@ export async function sealAccounts(tx: Exec, vault: Vault, accounts: ReadonlyArr
   }));
 }
 
-/** Decrypts rows already read from `users` (batch: one key query for all of them). */
-export async function openAccountRows(tx: Exec, vault: Vault, rows: ReadonlyArray<SealedAccountRow>): Promise<AccountProfile[]> {
+/**
+ * Decrypts rows already read from `users` (batch: one key query for all of them, none for the keys
+ * given in `keyRows`, the vault's ownerKeyColumn read with them).
+ */
+export async function openAccountRows(tx: Exec, vault: Vault, rows: ReadonlyArray<SealedAccountRow>, keyRows?: readonly unknown[]): Promise<AccountProfile[]> {
   const open = await vault.decryptRows<EncColumn>(
     tx,
     rows.map((r) => ({
       row: rowOf(r.id),
       values: { email_enc: r.email_enc, first_name_enc: r.first_name_enc, last_name_enc: r.last_name_enc, birth_date_enc: r.birth_date_enc, phone_enc: r.phone_enc },
     })),
+    { keyRows },
   );
   return open.map((o, i) => ({
     id: rows[i]!.id,
@@ -141,13 +145,7 @@ export async function openSealedProfile(tx: Exec, vault: Vault, userId: string, 
   const [email, first, last] = [text(v.email_enc), text(v.first_name_enc), text(v.last_name_enc)];
   if (v.id !== userId || email === null || first === null || last === null) return undefined;
   const row: SealedAccountRow = { id: userId, email_enc: email, first_name_enc: first, last_name_enc: last, birth_date_enc: text(v.birth_date_enc), phone_enc: text(v.phone_enc) };
-  const open = await vault.decryptRows<EncColumn>(
-    tx,
-    [{ row: rowOf(userId), values: { email_enc: row.email_enc, first_name_enc: row.first_name_enc, last_name_enc: row.last_name_enc, birth_date_enc: row.birth_date_enc, phone_enc: row.phone_enc } }],
-    { keyRows: [v.data_key] },
-  );
-  const o = open[0]!;
-  return { id: userId, email: o.email_enc ?? '', firstName: o.first_name_enc ?? '', lastName: o.last_name_enc ?? '', birthDate: o.birth_date_enc, phone: o.phone_enc };
+  return (await openAccountRows(tx, vault, [row], [v.data_key]))[0];
 }
 
 /** Every personal field of these accounts, decrypted. */

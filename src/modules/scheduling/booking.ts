@@ -184,8 +184,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
       // round trip (withTenantAutocommit): what the booking checks (loadBookingContext), then the
       // appointment, its notices and its audit event together (insertBooking), whose exclusion
       // constraint is the guarantee against double booking. The motive and agenda come from the
-      // public cache. An account's first booking (its file and the file's data key) and the
-      // release of a lapsed hold in the way are written in one transaction with the booking.
+      // public cache. An account's first booking here reads its sealed profile with the context
+      // and writes its file and the file's data key in the same statement; the release of a
+      // lapsed hold in the way is written in one transaction with the booking.
       try {
         const attempt = () => db.withTenantAutocommit(establishmentId, async (exec) => {
           if (idempotencyKey !== undefined) {

@@ -462,20 +462,18 @@ export function createVault(options: VaultOptions) {
     async preparePatientKey(tx: Exec, ref: { establishmentId: string; patientId: string }, options: { readVersion?: boolean } = {}): Promise<PreparedKey> {
       const ks = keyspaceOf(ref.establishmentId);
       const owner: Owner = { ks, scope: ref.establishmentId, kind: 'patient', id: ref.patientId };
-      const id = uuidv7();
-      const key = newDataKey();
-      const wrapUnder = (kek: KekRow) => provider.wrap(kek.key_ref, owner.scope, key, wrapAad(owner.scope, owner.kind, owner.id, id));
+      const under = async (kek: KekRow) => (await wrapFresh(kek, owner.scope, owner.kind, [owner]))[0]!;
       // readVersion: in a transaction, the version read is locked until it ends, so the insert cannot find it stale.
       let kek = options.readVersion === true ? undefined : activeKeks.get(owner.scope);
       // A remembered version whose provider key is gone (a root key removed meanwhile) is dropped.
-      let wrapped = kek ? await wrapUnder(kek).catch(() => undefined) : undefined;
-      if (!kek || !wrapped) {
+      let fresh = kek ? await under(kek).catch(() => undefined) : undefined;
+      if (!kek || !fresh) {
         activeKeks.delete(owner.scope);
         kek = await activeKek(tx, ks);
-        wrapped = await wrapUnder(kek);
+        fresh = await under(kek);
       }
-      const handle: PreparedKey = Object.freeze({ id, establishmentId: ref.establishmentId, ownerKind: 'patient' as const, ownerId: ref.patientId });
-      prepared.set(handle, { owner, key, wrapped, version: kek.version });
+      const handle: PreparedKey = Object.freeze({ id: fresh.id, establishmentId: ref.establishmentId, ownerKind: 'patient' as const, ownerId: ref.patientId });
+      prepared.set(handle, { owner, key: fresh.key, wrapped: fresh.wrapped, version: kek.version });
       return handle;
     },
     /** The insert of a prepared key, to run as a part (a CTE) of the statement that writes what it seals. */
