@@ -2,6 +2,7 @@
 // in the booking's own statement (the vault prepares the key, the statement checks its key
 // version is still the active one). What must hold: the three exist together or not at all, and a
 // rotation made meanwhile by another instance never leaves a file under a key that was not stored.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -15,7 +16,7 @@ let fixture: MiniAgenda;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  fixture = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 5, slotMinutes: 30 });
+  fixture = await createMiniAgenda(t.db, t.vault, { slots: 6, patients: 6, slotMinutes: 30 });
   app = await buildSchedulingTestApp(t);
 });
 afterAll(async () => {
@@ -105,5 +106,27 @@ describe("an account's first booking at an establishment", () => {
     expect((await book(next, 3)).statusCode).toBe(201);
     const [nextFile] = await fileOf(next);
     expect((await keysOf(nextFile!.id))[0]!.kek_version).toBe(rotated.toVersion);
+  });
+});
+
+describe("an account's first waiting-list entries at an establishment", () => {
+  it('two entries at once (two tabs, two motives) both succeed, with one file', async () => {
+    // A second motive on the same agenda, so that the two entries are on different lists.
+    const motive = await t.db.owner.selectFrom('visit_motives').selectAll().where('id', '=', fixture.motiveId).executeTakeFirstOrThrow();
+    const otherMotiveId = randomUUID();
+    await t.db.withTenant(fixture.establishmentId, (tx) => tx.insertInto('visit_motives').values({ ...motive, id: otherMotiveId, label: 'Suivi' }).execute());
+    const userId = fixture.patientUserIds[5]!;
+    expect(await fileOf(userId)).toHaveLength(0);
+    const results = await Promise.all(
+      [fixture.motiveId, otherMotiveId].map((motiveId) =>
+        app.inject({ method: 'POST', url: '/api/v1/waitlist', headers: { 'content-type': 'application/json', ...as(userId) }, payload: { practitionerId: fixture.practitionerId, motiveId } }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual([201, 201]);
+    const files = await fileOf(userId);
+    expect(files).toHaveLength(1);
+    const entries = await t.db.owner.selectFrom('waitlist_entries').select(['patient_id', 'motive_id']).where('patient_id', '=', files[0]!.id).execute();
+    expect(entries.map((e) => e.motive_id).sort()).toEqual([fixture.motiveId, otherMotiveId].sort());
+    expect(await keysOf(files[0]!.id)).toHaveLength(1);
   });
 });

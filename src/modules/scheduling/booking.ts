@@ -14,7 +14,7 @@ import { motiveRules, motiveWithAgendaCached, practitionerTag } from './public.j
 import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
-import { newPatientFileForAccount } from './patients.js';
+import { isFileMadeMeanwhile, newPatientFileForAccount } from './patients.js';
 import { sealedProfileColumn } from '../identity/index.js';
 import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
@@ -23,8 +23,6 @@ import { jobRows } from '../../platform/jobs.js';
 import type { PublicCache } from '../../platform/cache.js';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
-/** The unique key of `patients` that gives an account one file per establishment. */
-const ONE_FILE_PER_ACCOUNT = 'patients_establishment_id_account_user_id_key';
 
 export type BookResult = { id: string; status: 'confirmed'; start: string; end: string };
 
@@ -267,7 +265,7 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           // Two first bookings of one account here at once (two tabs): the other made the file,
           // and the file's unique key refused this one's whole statement. Booked again, the
           // account is a known one with that file.
-          if (isPgError(error, '23505') && (error as { constraint?: unknown }).constraint === ONE_FILE_PER_ACCOUNT) return attempt();
+          if (isFileMadeMeanwhile(error)) return attempt();
           throw error;
         });
         await changed(agenda.practitioner_id);

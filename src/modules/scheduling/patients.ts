@@ -11,6 +11,18 @@ import type { PreparedKey, Vault } from '../vault/index.js';
 import { insertPatientFile, newPatientFileRow } from '../records/index.js';
 import { accountProfiles, openSealedProfile, type AccountProfile } from '../identity/index.js';
 
+/** The unique key of `patients` that gives an account one file per establishment. */
+const ONE_FILE_PER_ACCOUNT = 'patients_establishment_id_account_user_id_key';
+
+/**
+ * Whether a statement failed because another request of the same account (another tab) made its
+ * file at this establishment first: the statement wrote nothing, and done again it finds the file.
+ */
+export function isFileMadeMeanwhile(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint === ONE_FILE_PER_ACCOUNT;
+}
+
 /** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */
 export async function patientFileForAccount(store: SchedulingStore, vault: Vault, tx: Tx, establishmentId: string, actor: UserActor): Promise<string> {
   const existing = await store.findPatientFileOfAccount(tx, actor.userId);

@@ -10,7 +10,7 @@ import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { userActor } from './access.js';
-import { patientFileForAccount } from './patients.js';
+import { isFileMadeMeanwhile, patientFileForAccount } from './patients.js';
 import type { Vault } from '../vault/index.js';
 import type { SchedulingStore } from './store.js';
 import type { PublicCache } from '../../platform/cache.js';
@@ -102,8 +102,8 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
         if (!m || !m.active || !a || !a.published || a.practitioner_id !== body.practitionerId) throw new DomainError('not_found');
         return { motive: m, agenda: a };
       });
-      try {
-        return await db.withTenant(agenda.establishment_id, async (tx) => {
+      const attempt = () =>
+        db.withTenant(agenda.establishment_id, async (tx) => {
           const patientId = await patientFileForAccount(store, deps.vault, tx, agenda.establishment_id, user);
           let wantedBefore = new Date(deps.now() + motive.horizon_days * DAY);
           if (body.appointmentId) {
@@ -117,6 +117,13 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
           await store.insertWaitlistEntry(tx, { id, establishmentId: agenda.establishment_id, agendaId: agenda.agenda_id, motiveId: motive.id, patientId, currentAppointmentId: body.appointmentId ?? null, wantedBefore });
           await audit(tx, actor, agenda.establishment_id, 'waitlist.join', [id], patientId);
           return { id, status: 'waiting' as const, wantedBefore: formatInstant(wantedBefore.getTime(), agenda.time_zone) };
+        });
+      try {
+        // Two first entries of one account here at once (two tabs): the other made the file, and
+        // its unique key rolled this transaction back. Done again, this one finds the file.
+        return await attempt().catch((error: unknown) => {
+          if (isFileMadeMeanwhile(error)) return attempt();
+          throw error;
         });
       } catch (error) {
         if ((error as { code?: string }).code === '23505') throw new DomainError('conflict', 'You are already on the waiting list for this motive');
