@@ -1,6 +1,7 @@
 // Shared by the scheduling benches: start the server in a child process, run autocannon against
 // it, print one JSON line per figure.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -83,18 +84,21 @@ export function emit(bench: string, value: number, unit: string, extra: Record<s
   console.log(JSON.stringify({ bench, value: Math.round(value * 100) / 100, unit, ...extra }));
 }
 
+type RequestSpec = { path?: string; method?: string; body?: string; headers?: Record<string, string> };
+
 export async function load(
   url: string,
   options: {
     connections: number;
     duration: number;
     amount?: number;
-    /** Requests per second offered across all connections (default: as fast as answers come). */
+    /** Requests per second offered across all connections (default: as fast as answers come); see paced(). */
     overallRate?: number;
-    setupRequest: (req: { path?: string; method?: string; body?: string; headers?: Record<string, string> }) => object;
+    setupRequest: (req: RequestSpec) => object;
     method?: string;
   },
 ): Promise<autocannon.Result> {
+  if (options.overallRate !== undefined) return paced(url, { ...options, rate: options.overallRate });
   return autocannon({
     url,
     connections: options.connections,
@@ -106,6 +110,121 @@ export async function load(
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * An open-model load at a constant rate: request k is due at start + k / rate, whatever happened
+ * to the earlier ones, over at most `connections` keep-alive connections (a request due while all
+ * are busy waits for one). Its latency runs from when it was due, so waiting behind a slow answer
+ * counts (no coordinated omission).
+ *
+ * Why not autocannon's own overallRate: it gives each connection a quota per second, which every
+ * connection spends as fast as it can at the start of the second, then waits for the next one. At
+ * 1,000/s over 64 connections that is a burst of 1,000 requests each second, and the latency it
+ * reports is mostly the queue of that burst, measured from when each request was sent.
+ *
+ * The client is a minimal HTTP/1.1 one over raw sockets, as autocannon's is, so that the load
+ * generator takes little of the cores it shares with the server (node:http costs about twice as
+ * much per request). It reads answers with a Content-Length, which is how the server answers.
+ */
+async function paced(url: string, options: { connections: number; duration: number; rate: number; setupRequest: (req: RequestSpec) => object; method?: string }): Promise<autocannon.Result> {
+  const target = new URL(url);
+  const total = Math.round(options.rate * options.duration);
+  const latencies: number[] = [];
+  const codes = new Map<number, number>();
+  let errors = 0;
+  let finished = 0;
+  let sent = 0;
+  const waiting: number[] = []; // due times of requests waiting for a free connection
+  const idle: Array<(dueAt: number) => void> = [];
+  let resolveAll: () => void = () => undefined;
+  const allDone = new Promise<void>((resolve) => (resolveAll = resolve));
+  const complete = (dueAt: number, status: number | undefined) => {
+    if (status === undefined) errors++;
+    else {
+      latencies.push(performance.now() - dueAt);
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+    }
+    if (++finished === total) resolveAll();
+  };
+  const requestBytes = (): Buffer => {
+    const spec = options.setupRequest({ method: options.method ?? 'GET' }) as RequestSpec;
+    const body = Buffer.from(spec.body ?? '');
+    const headers = Object.entries(spec.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    return Buffer.concat([Buffer.from(`${spec.method ?? options.method ?? 'GET'} ${spec.path ?? '/'} HTTP/1.1\r\nhost: ${target.host}\r\n${headers}content-length: ${body.length}\r\n\r\n`), body]);
+  };
+  const sockets: net.Socket[] = [];
+  for (let c = 0; c < options.connections; c++) {
+    const socket = net.connect(Number(target.port), target.hostname);
+    socket.setNoDelay(true);
+    sockets.push(socket);
+    let current: number | undefined; // due time of the request in flight
+    let buffered: Buffer = Buffer.alloc(0);
+    const next = (dueAt: number) => {
+      current = dueAt;
+      socket.write(requestBytes());
+    };
+    const free = () => {
+      current = undefined;
+      const dueAt = waiting.shift();
+      if (dueAt !== undefined) next(dueAt);
+      else idle.push(next);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const headEnd = buffered.indexOf('\r\n\r\n');
+      if (headEnd < 0 || current === undefined) return;
+      const head = buffered.subarray(0, headEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buffered.length < headEnd + 4 + length) return;
+      buffered = buffered.subarray(headEnd + 4 + length);
+      complete(current, Number(head.slice(9, 12)));
+      free();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (current !== undefined) complete(current, undefined);
+      current = undefined;
+    });
+    socket.once('connect', free);
+  }
+  await new Promise<void>((resolve) => {
+    let connected = 0;
+    for (const s of sockets) s.once('connect', () => ++connected === sockets.length && resolve());
+  });
+  const start = performance.now();
+  const timer = setInterval(() => {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * options.rate) / 1000) + 1);
+    for (; sent < due; sent++) {
+      const dueAt = start + (sent * 1000) / options.rate;
+      const connection = idle.pop();
+      if (connection) connection(dueAt);
+      else waiting.push(dueAt);
+    }
+    if (sent === total) clearInterval(timer);
+  }, 1);
+  // A request not answered 10 s after the last one was due counts as an error.
+  const deadline = setTimeout(() => {
+    for (const s of sockets) s.destroy();
+  }, options.duration * 1000 + 10_000);
+  await allDone;
+  clearTimeout(deadline);
+  const elapsed = (performance.now() - start) / 1000;
+  for (const s of sockets) s.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+  const statusCodeStats = Object.fromEntries([...codes].map(([code, count]) => [String(code), { count }]));
+  const count = (ok: boolean) => [...codes].filter(([code]) => (code >= 200 && code < 300) === ok).reduce((n, [, k]) => n + k, 0);
+  // Only the fields the benches read (report(), loadAndReport() and the bench scripts).
+  return {
+    requests: { average: round2(latencies.length / elapsed), total: latencies.length + errors },
+    latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
+    non2xx: count(false),
+    errors,
+    timeouts: 0,
+    '2xx': count(true),
+    statusCodeStats,
+  } as unknown as autocannon.Result;
+}
 
 /**
  * Runs the load and reports its figures, with the CPU per request of the server, its PostgreSQL
