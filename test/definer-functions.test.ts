@@ -1,0 +1,77 @@
+// The security-definer functions behind the session check (memberships, containment, API keys):
+// they answer from the real tables, and a caller's temporary table of the same name is not read
+// in their place (migration 0090: pg_temp last in their search path).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { insertAccounts } from './helpers/accounts.js';
+
+let t: TestDatabase;
+const establishmentId = uuidv7();
+const member = uuidv7();
+const stranger = uuidv7();
+const keyHash = randomBytes(32);
+const apiKeyId = uuidv7();
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await t.db.owner.insertInto('establishments').values({ id: establishmentId, name: 'Centre', address_line: '1 rue', city: 'Paris', postal_code: '75001' }).execute();
+  await insertAccounts(t.db, t.vault, [
+    { id: member, email: `member.${member.slice(-12)}@test.hygie.example`, firstName: 'Marie', lastName: 'Membre', birthDate: null, phone: null },
+    { id: stranger, email: `stranger.${stranger.slice(-12)}@test.hygie.example`, firstName: 'Paul', lastName: 'Tiers', birthDate: null, phone: null },
+  ]);
+  await t.db.owner.insertInto('memberships').values({ id: uuidv7(), user_id: member, establishment_id: establishmentId, role: 'secretary' }).execute();
+  await t.db.owner.insertInto('contained_actors').values({ id: uuidv7(), establishment_id: establishmentId, actor_key: `user:${member}`, user_id: member, api_key_id: null, alert_id: null, contained_at: new Date(), released_at: null, released_by_user_id: null }).execute();
+  await t.db.withTenant(establishmentId, (tx) =>
+    tx
+      .insertInto('api_keys')
+      .values({ id: apiKeyId, establishment_id: establishmentId, name: 'test', key_hash: keyHash, prefix: 'hyg_test', scopes: '{}', allowed_ips: [], expires_at: null, created_by: member, created_at: new Date(), last_used_at: null, last_used_ip: null, revoked_at: null })
+      .execute(),
+  );
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+/** What the functions answer to the application role, for the member and the stranger. */
+const answers = () =>
+  t.db.withPlatform(async (tx) => {
+    const { rows: memberships } = await sql<{ user_id: string; role: string }>`
+      select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
+    const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
+      select hygie_actor_contained(${`user:${member}`}) as member, hygie_actor_contained(${`user:${stranger}`}) as stranger`.execute(tx);
+    const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
+    return { memberships, contained: contained[0], keys: keys.map((k) => k.id) };
+  });
+
+describe('security-definer functions of the session check', () => {
+  it('answer from the real tables', async () => {
+    expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+  });
+
+  it("do not read a caller's temporary tables of the same names", async () => {
+    const shadowed = await t.db.withPlatform(async (tx) => {
+      // The application role can make temporary tables (dropped with this transaction).
+      await sql`create temporary table memberships (user_id uuid, establishment_id uuid, role text, created_at timestamptz) on commit drop`.execute(tx);
+      await sql`insert into memberships values (${stranger}::uuid, ${establishmentId}::uuid, 'admin', now())`.execute(tx);
+      await sql`create temporary table contained_actors (actor_key text, released_at timestamptz) on commit drop`.execute(tx);
+      await sql`insert into contained_actors values (${`user:${stranger}`}, null)`.execute(tx);
+      await sql`create temporary table api_keys (id uuid, establishment_id uuid, key_hash bytea) on commit drop`.execute(tx);
+      await sql`insert into api_keys values (${uuidv7()}::uuid, ${establishmentId}::uuid, ${keyHash})`.execute(tx);
+      // The caller's own unqualified reads do see its temporary tables (the shadowing is real).
+      const { rows } = await sql<{ role: string }>`select role from memberships where user_id = ${stranger}::uuid`.execute(tx);
+      const { rows: memberships } = await sql<{ user_id: string; role: string }>`
+        select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
+      const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
+        select hygie_actor_contained(${`user:${member}`}) as member, hygie_actor_contained(${`user:${stranger}`}) as stranger`.execute(tx);
+      const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
+      return { own: rows.map((r) => r.role), memberships, contained: contained[0], keys: keys.map((k) => k.id) };
+    });
+    expect(shadowed.own).toEqual(['admin']);
+    expect(shadowed).toEqual({ own: ['admin'], memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+    // And nothing is left behind on the connection.
+    expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+  });
+});
