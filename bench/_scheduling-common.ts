@@ -138,7 +138,9 @@ async function paced(url: string, options: { connections: number; duration: numb
   const idle: Array<(dueAt: number) => void> = [];
   let resolveAll: () => void = () => undefined;
   const allDone = new Promise<void>((resolve) => (resolveAll = resolve));
+  let stopped = false;
   const complete = (dueAt: number, status: number | undefined) => {
+    if (stopped) return;
     if (status === undefined) errors++;
     else {
       latencies.push(performance.now() - dueAt);
@@ -202,12 +204,17 @@ async function paced(url: string, options: { connections: number; duration: numb
     }
     if (sent === total) clearInterval(timer);
   }, 1);
-  // A request not answered 10 s after the last one was due counts as an error.
+  // A request not answered 10 s after the last one was due counts as an error, and so does one
+  // still waiting then (if the server closed connections, fewer than `connections` are left).
   const deadline = setTimeout(() => {
-    for (const s of sockets) s.destroy();
+    errors += total - finished;
+    stopped = true;
+    resolveAll();
   }, options.duration * 1000 + 10_000);
   await allDone;
   clearTimeout(deadline);
+  clearInterval(timer);
+  stopped = true;
   const elapsed = (performance.now() - start) / 1000;
   for (const s of sockets) s.destroy();
   latencies.sort((a, b) => a - b);
