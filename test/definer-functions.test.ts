@@ -1,6 +1,7 @@
 // The security-definer functions behind the session check (memberships, containment, API keys):
-// they answer from the real tables, and a caller's temporary table of the same name is not read
-// in their place (migration 0090: pg_temp last in their search path).
+// they answer from the real tables, and a temporary table of the same name is not read in their
+// place (migration 0090: pg_temp last in their search path); and the application role cannot
+// make temporary tables at all (migration 0091).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
@@ -51,17 +52,25 @@ describe('security-definer functions of the session check', () => {
     expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
   });
 
-  it("do not read a caller's temporary tables of the same names", async () => {
-    const shadowed = await t.db.withPlatform(async (tx) => {
-      // The application role can make temporary tables (dropped with this transaction).
+  it('the application role cannot create temporary tables (migration 0091)', async () => {
+    // A temporary `sessions` or `memberships` would stand in for the real table in every later
+    // statement on that pooled connection.
+    await expect(t.db.withPlatform((tx) => sql`create temporary table sessions (id uuid) on commit drop`.execute(tx))).rejects.toMatchObject({ code: '42501' });
+    await expect(t.db.withTenant(establishmentId, (tx) => sql`create temporary table memberships (id uuid) on commit drop`.execute(tx))).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it("do not read the session's temporary tables of the same names (migration 0090)", async () => {
+    // Made by the owner (the application role may not), then the functions called as the application role.
+    const shadowed = await t.db.owner.transaction().execute(async (tx) => {
       await sql`create temporary table memberships (user_id uuid, establishment_id uuid, role text, created_at timestamptz) on commit drop`.execute(tx);
       await sql`insert into memberships values (${stranger}::uuid, ${establishmentId}::uuid, 'admin', now())`.execute(tx);
       await sql`create temporary table contained_actors (actor_key text, released_at timestamptz) on commit drop`.execute(tx);
       await sql`insert into contained_actors values (${`user:${stranger}`}, null)`.execute(tx);
       await sql`create temporary table api_keys (id uuid, establishment_id uuid, key_hash bytea) on commit drop`.execute(tx);
       await sql`insert into api_keys values (${uuidv7()}::uuid, ${establishmentId}::uuid, ${keyHash})`.execute(tx);
-      // The caller's own unqualified reads do see its temporary tables (the shadowing is real).
+      // Unqualified reads in this session do see the temporary tables (the shadowing is real).
       const { rows } = await sql<{ role: string }>`select role from memberships where user_id = ${stranger}::uuid`.execute(tx);
+      await sql`select set_config('role', ${t.config.dbAppRole}, true)`.execute(tx);
       const { rows: memberships } = await sql<{ user_id: string; role: string }>`
         select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
       const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
@@ -69,7 +78,6 @@ describe('security-definer functions of the session check', () => {
       const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
       return { own: rows.map((r) => r.role), memberships, contained: contained[0], keys: keys.map((k) => k.id) };
     });
-    expect(shadowed.own).toEqual(['admin']);
     expect(shadowed).toEqual({ own: ['admin'], memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
     // And nothing is left behind on the connection.
     expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });

@@ -27,6 +27,7 @@ import * as m0087 from './0087_queues_sealed.js';
 import * as m0088 from './0088_appointment_key_pairs.js';
 import * as m0089 from './0089_waitlist_key_pairs.js';
 import * as m0090 from './0090_definer_functions.js';
+import * as m0091 from './0091_no_temp_tables.js';
 
 /** An account's personal fields as 0075 reads them from the clear columns it replaces. */
 export interface AccountPlaintext {
@@ -112,6 +113,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, MigrationModule]> = [
   ['0088_appointment_key_pairs', m0088],
   ['0089_waitlist_key_pairs', m0089],
   ['0090_definer_functions', m0090],
+  ['0091_no_temp_tables', m0091],
 ];
 
 class StaticMigrationProvider implements MigrationProvider {
