@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import type { Exec } from '../src/platform/db/database.js';
 import { insertAccounts } from './helpers/accounts.js';
 
 let t: TestDatabase;
@@ -36,20 +37,21 @@ afterAll(async () => {
   await t?.drop();
 });
 
-/** What the functions answer to the application role, for the member and the stranger. */
-const answers = () =>
-  t.db.withPlatform(async (tx) => {
-    const { rows: memberships } = await sql<{ user_id: string; role: string }>`
-      select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
-    const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
-      select hygie_actor_contained(${`user:${member}`}) as member, hygie_actor_contained(${`user:${stranger}`}) as stranger`.execute(tx);
-    const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
-    return { memberships, contained: contained[0], keys: keys.map((k) => k.id) };
-  });
+/** What the functions answer, for the member and the stranger. */
+async function readAnswers(tx: Exec) {
+  const { rows: memberships } = await sql<{ user_id: string; role: string }>`
+    select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
+  const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
+    select hygie_actor_contained(${`user:${member}`}) as member, hygie_actor_contained(${`user:${stranger}`}) as stranger`.execute(tx);
+  const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
+  return { memberships, contained: contained[0], keys: keys.map((k) => k.id) };
+}
+const answers = () => t.db.withPlatform(readAnswers);
+const real = () => ({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
 
 describe('security-definer functions of the session check', () => {
   it('answer from the real tables', async () => {
-    expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+    expect(await answers()).toEqual(real());
   });
 
   it('the application role cannot create temporary tables (migration 0091)', async () => {
@@ -71,15 +73,10 @@ describe('security-definer functions of the session check', () => {
       // Unqualified reads in this session do see the temporary tables (the shadowing is real).
       const { rows } = await sql<{ role: string }>`select role from memberships where user_id = ${stranger}::uuid`.execute(tx);
       await sql`select set_config('role', ${t.config.dbAppRole}, true)`.execute(tx);
-      const { rows: memberships } = await sql<{ user_id: string; role: string }>`
-        select u.id as user_id, m.role from (values (${member}::uuid), (${stranger}::uuid)) u(id), hygie_user_memberships(u.id) m order by 1`.execute(tx);
-      const { rows: contained } = await sql<{ member: boolean; stranger: boolean }>`
-        select hygie_actor_contained(${`user:${member}`}) as member, hygie_actor_contained(${`user:${stranger}`}) as stranger`.execute(tx);
-      const { rows: keys } = await sql<{ id: string }>`select id from hygie_api_key_lookup(${keyHash})`.execute(tx);
-      return { own: rows.map((r) => r.role), memberships, contained: contained[0], keys: keys.map((k) => k.id) };
+      return { own: rows.map((r) => r.role), ...(await readAnswers(tx)) };
     });
-    expect(shadowed).toEqual({ own: ['admin'], memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+    expect(shadowed).toEqual({ own: ['admin'], ...real() });
     // And nothing is left behind on the connection.
-    expect(await answers()).toEqual({ memberships: [{ user_id: member, role: 'secretary' }], contained: { member: true, stranger: false }, keys: [apiKeyId] });
+    expect(await answers()).toEqual(real());
   });
 });
