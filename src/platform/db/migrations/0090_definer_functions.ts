@@ -11,7 +11,8 @@
 // 2. A security-definer function whose search_path does not name pg_temp looks up relations in
 //    the caller's temporary schema first: a caller able to create a temporary table could have
 //    the function read its table instead (PostgreSQL's "Writing SECURITY DEFINER Functions
-//    Safely"). Those of 0004, 0013, 0075 and 0085 set a path without pg_temp; it now comes last.
+//    Safely"). Those of 0004, 0007, 0013, 0075, 0080 and 0085 set a path without pg_temp; it now
+//    comes last (the two scheduling triggers already had it last).
 import { sql, type Kysely } from 'kysely';
 
 export function up() {
