@@ -34,11 +34,17 @@ async function readClinical(userId: string, establishmentId: string, patientId: 
   }
 }
 
+/**
+ * A demo appointment whose practitioner has no explicit care relationship (care team, grant) with
+ * the patient: only the appointment can open the file. Which appointment comes first depends on
+ * the time of day, and the demo gives some pairs a care-team row too.
+ */
 async function anAppointment(where: 'recent' | 'upcoming') {
   const { rows } = await sql<{ id: string; establishment_id: string; patient_id: string; user_id: string; practitioner_id: string }>`
     select a.id, a.establishment_id, a.patient_id, p.user_id, a.practitioner_id
     from appointments a join practitioners p on p.id = a.practitioner_id
     where a.status = 'confirmed' and ${where === 'upcoming' ? sql`a.starts_at > now()` : sql`a.starts_at < now()`}
+      and not exists (select 1 from care_relationships cr where cr.patient_id = a.patient_id and cr.practitioner_user_id = p.user_id)
     order by a.starts_at limit 1`.execute(t.db.owner);
   return rows[0]!;
 }
