@@ -14,7 +14,7 @@ import { motiveRules, motiveWithAgendaCached, practitionerTag } from './public.j
 import type { BookBody } from './schemas.js';
 import type { AgendaRow, MotiveRow, SchedulingStore } from './store.js';
 import { DAY, MINUTE, formatInstant, invalid, parseInstant } from './time.js';
-import { isFileMadeMeanwhile, newPatientFileForAccount } from './patients.js';
+import { newPatientFileForAccount, onceMoreIfFileMadeMeanwhile } from './patients.js';
 import { sealedProfileColumn } from '../identity/index.js';
 import type { Vault } from '../vault/index.js';
 import { offerFreedSlot } from './waitlist.js';
@@ -261,13 +261,9 @@ export function createBooking(deps: { db: Database; store: SchedulingStore; vaul
           });
           return result;
         });
-        const result = await attempt().catch((error: unknown) => {
-          // Two first bookings of one account here at once (two tabs): the other made the file,
-          // and the file's unique key refused this one's whole statement. Booked again, the
-          // account is a known one with that file.
-          if (isFileMadeMeanwhile(error)) return attempt();
-          throw error;
-        });
+        // Two first bookings of one account here at once (two tabs): booked again, the account is
+        // a known one with the file the other made.
+        const result = await onceMoreIfFileMadeMeanwhile(attempt);
         await changed(agenda.practitioner_id);
         return result;
       } catch (error) {

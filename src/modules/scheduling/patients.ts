@@ -15,12 +15,16 @@ import { accountProfiles, openSealedProfile, type AccountProfile } from '../iden
 const ONE_FILE_PER_ACCOUNT = 'patients_establishment_id_account_user_id_key';
 
 /**
- * Whether a statement failed because another request of the same account (another tab) made its
- * file at this establishment first: the statement wrote nothing, and done again it finds the file.
+ * Runs `attempt` (a booking or a waiting-list entry that may make the account's file here), and
+ * once more when another request of the same account (another tab) made the file first: the
+ * file's unique key refused this attempt, which wrote nothing, and done again it finds the file.
  */
-export function isFileMadeMeanwhile(error: unknown): boolean {
-  const e = error as { code?: unknown; constraint?: unknown } | null;
-  return typeof e === 'object' && e !== null && e.code === '23505' && e.constraint === ONE_FILE_PER_ACCOUNT;
+export function onceMoreIfFileMadeMeanwhile<T>(attempt: () => Promise<T>): Promise<T> {
+  return attempt().catch((error: unknown) => {
+    const e = error as { code?: unknown; constraint?: unknown } | null;
+    if (typeof e === 'object' && e !== null && e.code === '23505' && e.constraint === ONE_FILE_PER_ACCOUNT) return attempt();
+    throw error;
+  });
 }
 
 /** The patient file of an account at an establishment, created on its first booking or waiting-list entry there. */

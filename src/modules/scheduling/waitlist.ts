@@ -10,7 +10,7 @@ import type { Actor } from '../../platform/http/context.js';
 import { DomainError } from '../../platform/http/errors.js';
 import { appendAuditEvent } from '../audit/index.js';
 import { userActor } from './access.js';
-import { isFileMadeMeanwhile, patientFileForAccount } from './patients.js';
+import { onceMoreIfFileMadeMeanwhile, patientFileForAccount } from './patients.js';
 import type { Vault } from '../vault/index.js';
 import type { SchedulingStore } from './store.js';
 import type { PublicCache } from '../../platform/cache.js';
@@ -119,12 +119,9 @@ export function createWaitlist(deps: { db: Database; store: SchedulingStore; vau
           return { id, status: 'waiting' as const, wantedBefore: formatInstant(wantedBefore.getTime(), agenda.time_zone) };
         });
       try {
-        // Two first entries of one account here at once (two tabs): the other made the file, and
-        // its unique key rolled this transaction back. Done again, this one finds the file.
-        return await attempt().catch((error: unknown) => {
-          if (isFileMadeMeanwhile(error)) return attempt();
-          throw error;
-        });
+        // Two first entries of one account here at once (two tabs): done again, this one finds
+        // the file the other made.
+        return await onceMoreIfFileMadeMeanwhile(attempt);
       } catch (error) {
         if ((error as { code?: string }).code === '23505') throw new DomainError('conflict', 'You are already on the waiting list for this motive');
         throw error;
